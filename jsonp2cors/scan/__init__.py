@@ -1,0 +1,1 @@
+"""scan (see ARCHITECTURE.md)."""

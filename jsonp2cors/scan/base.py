@@ -1,0 +1,61 @@
+"""What every per-file analyzer receives and returns, and the table that routes files to analyzers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonp2cors.findings import Consumer, Endpoint, ScanError
+
+DEFAULT_CALLBACK_PARAMS: tuple[str, ...] = ("callback", "jsonp", "cb", "jsoncallback", "jsonp_callback")
+
+
+@dataclass(frozen=True)
+class ScanConfig:
+    """Options of one scan, after merging the CLI with `[tool.jsonp2cors]` of the scanned repo.
+
+    It crosses process boundaries (the pool pickles it), so it holds only plain values.
+    """
+
+    callback_params: tuple[str, ...] = DEFAULT_CALLBACK_PARAMS
+    helper_names: tuple[str, ...] = ()  # extra project-local JSONP helper/decorator names
+    excludes: tuple[str, ...] = ()  # glob patterns relative to the root
+    include_vendored: bool = False  # minified bundles, vendor/, node_modules/, site-packages ...
+    respect_gitignore: bool = True
+    max_file_bytes: int = 5 * 1024 * 1024  # larger files are reported as "huge generated file" and skipped
+    jobs: int = 0  # 0 = every core
+
+
+@dataclass
+class FileFindings:
+    """What one analyzer found in one file.
+
+    `facts` carries per-file data for a second, whole-repo pass (for example JSONP helpers defined in one
+    module and called from another); it must be picklable plain data.
+    """
+
+    endpoints: list[Endpoint] = field(default_factory=list)
+    consumers: list[Consumer] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    parsed: bool = False  # did this file go through a real parser (counts into stats.files_parsed)
+
+
+# (relative path with "/" separators, raw bytes, config) -> findings
+AnalyzerFn = Callable[[str, bytes, ScanConfig], FileFindings]
+
+
+@dataclass(frozen=True)
+class Analyzer:
+    """One registered analyzer: which files it reads and the cheap byte needles that make a file a candidate.
+
+    A file is parsed only when its lower-cased bytes contain at least one needle (needles are lower-case).
+    """
+
+    name: str
+    suffixes: tuple[str, ...]  # lower-case, with the dot: (".py",)
+    needles: tuple[bytes, ...]
+    function: AnalyzerFn
+    # For files without a matching suffix (e.g. templates/ without extension) a predicate on the rel path.
+    path_predicate: Callable[[str], bool] | None = None
