@@ -59,3 +59,6 @@ class Analyzer:
     function: AnalyzerFn
     # For files without a matching suffix (e.g. templates/ without extension) a predicate on the rel path.
     path_predicate: Callable[[str], bool] | None = None
+    # Optional whole-repo pass run in the parent process after the pool: receives (rel_path, facts) of every
+    # file this analyzer handled and returns extra findings (e.g. handlers that call a helper from another module).
+    finish: Callable[[list[tuple[str, dict[str, Any]]], ScanConfig], FileFindings] | None = None
