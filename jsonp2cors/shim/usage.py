@@ -1,0 +1,486 @@
+"""JSONP usage records: one JSON line per JSONP response, written off the request path, then summarised.
+
+The same files feed `jsonp2cors usage FILE...` and `jsonp2cors policy generate --from-usage FILE...`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import datetime as dt
+import errno
+import json
+import logging
+import os
+import queue
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+__all__ = [
+    "CallableSink",
+    "FileSink",
+    "UsageCount",
+    "UsageLog",
+    "UsageRecord",
+    "UsageSink",
+    "UsageSummary",
+    "make_sink",
+    "read_usage",
+    "referer_origin",
+    "summarize",
+]
+
+log = logging.getLogger("jsonp2cors.shim.usage")
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _format_time(when: dt.datetime) -> str:
+    if when.tzinfo is not None:
+        when = when.astimezone(dt.timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_time(text: str) -> dt.datetime:
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    when = dt.datetime.fromisoformat(text)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(dt.timezone.utc)
+
+
+def referer_origin(referer: str | None) -> str | None:
+    """The serialised origin (`scheme://host[:port]`) of a Referer value, or None when it has none.
+
+    Script tags send no `Origin` header, so the Referer is the only trace of the calling page.
+    """
+    if not referer:
+        return None
+    try:
+        parts = urlsplit(referer.strip())
+        scheme = parts.scheme.lower()
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return None
+    if scheme not in ("http", "https") or not host:
+        return None
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    if port is None or port == _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+@dataclass(frozen=True)
+class UsageRecord:
+    """One JSONP response as the shim saw it."""
+
+    time: dt.datetime  # timezone-aware, UTC
+    method: str
+    path: str
+    callback_param: str
+    callback: str
+    origin: str | None = None  # of the Referer: script tags send no Origin
+    sec_fetch_site: str | None = None
+    sec_fetch_dest: str | None = None
+    user_agent: str | None = None
+    status: int = 200
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "time": _format_time(self.time),
+            "method": self.method,
+            "path": self.path,
+            "callback_param": self.callback_param,
+            "callback": self.callback,
+            "origin": self.origin,
+            "sec_fetch_site": self.sec_fetch_site,
+            "sec_fetch_dest": self.sec_fetch_dest,
+            "user_agent": self.user_agent,
+            "status": self.status,
+        }
+
+    def to_line(self) -> bytes:
+        """The record as one JSON line (UTF-8, `\\n`-terminated, no raw newlines inside)."""
+        return (json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> UsageRecord:
+        """Raises ValueError/KeyError/TypeError for a record that lacks a field or has the wrong type."""
+        def opt(key: str) -> str | None:
+            value = data.get(key)
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"{key} must be a string or null")
+            return value
+
+        def req(key: str) -> str:
+            value = data[key]
+            if not isinstance(value, str):
+                raise TypeError(f"{key} must be a string")
+            return value
+
+        status = data.get("status", 200)
+        if not isinstance(status, int) or isinstance(status, bool):
+            raise TypeError("status must be an integer")
+        return cls(
+            time=_parse_time(req("time")),
+            method=req("method"),
+            path=req("path"),
+            callback_param=req("callback_param"),
+            callback=req("callback"),
+            origin=opt("origin"),
+            sec_fetch_site=opt("sec_fetch_site"),
+            sec_fetch_dest=opt("sec_fetch_dest"),
+            user_agent=opt("user_agent"),
+            status=status,
+        )
+
+
+# ------------------------------------------------------------------------------------------- reading
+
+
+class UsageLog(list[UsageRecord]):
+    """The records read from usage files; `skipped` counts blank or garbled lines that were left out."""
+
+    skipped: int
+    files: tuple[str, ...]
+
+    def __init__(self, records: Iterable[UsageRecord] = (), *, skipped: int = 0,
+                 files: tuple[str, ...] = ()) -> None:
+        super().__init__(records)
+        self.skipped = skipped
+        self.files = files
+
+
+def _iter_lines(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        yield from handle
+
+
+def read_usage(paths: Iterable[str | Path]) -> UsageLog:
+    """Read usage records from JSON-lines files, skipping (and counting) blank and garbled lines.
+
+    A line cut short by a crash or a full disk is garbled, not fatal. Missing files raise OSError.
+    Records come back in file order; use `sorted(log, key=lambda r: r.time)` for time order.
+    """
+    records: list[UsageRecord] = []
+    skipped = 0
+    names: list[str] = []
+    for raw_path in paths:
+        path = Path(raw_path)
+        names.append(str(path))
+        for line in _iter_lines(path):
+            if not line.strip():
+                skipped += 1
+                continue
+            try:
+                data = json.loads(line)
+                if not isinstance(data, dict):
+                    raise TypeError("not an object")
+                records.append(UsageRecord.from_dict(data))
+            except (ValueError, KeyError, TypeError):
+                skipped += 1
+    return UsageLog(records, skipped=skipped, files=tuple(names))
+
+
+# ------------------------------------------------------------------------------------------ summary
+
+
+@dataclass(frozen=True)
+class UsageCount:
+    """How often one key (an endpoint path or a caller origin) was seen, and when."""
+
+    key: str | None  # None: requests without a usable Referer
+    count: int
+    first: dt.datetime
+    last: dt.datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "count": self.count, "first": _format_time(self.first),
+                "last": _format_time(self.last)}
+
+
+@dataclass(frozen=True)
+class UsageSummary:
+    """JSONP traffic per endpoint, per caller origin and per day (UTC)."""
+
+    total: int
+    skipped: int
+    first: dt.datetime | None
+    last: dt.datetime | None
+    endpoints: tuple[UsageCount, ...]  # most used first, then by path
+    origins: tuple[UsageCount, ...]  # most used first, then by origin; None (no Referer) last among equals
+    daily: tuple[tuple[dt.date, int], ...]  # every day from first to last, zero days included
+    endpoint_origins: tuple[tuple[str, str | None, int], ...] = field(default=())  # (path, origin, count)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "skipped": self.skipped,
+            "first": _format_time(self.first) if self.first else None,
+            "last": _format_time(self.last) if self.last else None,
+            "endpoints": [{"path": c.key, **_strip_key(c.to_dict())} for c in self.endpoints],
+            "origins": [{"origin": c.key, **_strip_key(c.to_dict())} for c in self.origins],
+            "daily": [{"date": day.isoformat(), "count": n} for day, n in self.daily],
+            "endpoint_origins": [{"path": p, "origin": o, "count": n} for p, o, n in self.endpoint_origins],
+        }
+
+
+def _strip_key(data: dict[str, Any]) -> dict[str, Any]:
+    data.pop("key", None)
+    return data
+
+
+class _Tally:
+    __slots__ = ("count", "first", "last")
+
+    def __init__(self, when: dt.datetime) -> None:
+        self.count = 0
+        self.first = when
+        self.last = when
+
+    def add(self, when: dt.datetime) -> None:
+        self.count += 1
+        if when < self.first:
+            self.first = when
+        if when > self.last:
+            self.last = when
+
+
+def _counts(tallies: dict[str | None, _Tally]) -> tuple[UsageCount, ...]:
+    ordered = sorted(tallies.items(), key=lambda kv: (-kv[1].count, kv[0] is None, kv[0] or ""))
+    return tuple(UsageCount(key, t.count, t.first, t.last) for key, t in ordered)
+
+
+def summarize(records: Iterable[UsageRecord], *, skipped: int | None = None) -> UsageSummary:
+    """Count records per endpoint path, per caller origin, per (path, origin) and per UTC day."""
+    if skipped is None:
+        skipped = getattr(records, "skipped", 0)
+    by_path: dict[str | None, _Tally] = {}
+    by_origin: dict[str | None, _Tally] = {}
+    pairs: dict[tuple[str, str | None], int] = {}
+    days: dict[dt.date, int] = {}
+    total = 0
+    first: dt.datetime | None = None
+    last: dt.datetime | None = None
+    for record in records:
+        when = record.time
+        total += 1
+        first = when if first is None or when < first else first
+        last = when if last is None or when > last else last
+        by_path.setdefault(record.path, _Tally(when)).add(when)
+        by_origin.setdefault(record.origin, _Tally(when)).add(when)
+        pairs[(record.path, record.origin)] = pairs.get((record.path, record.origin), 0) + 1
+        day = when.astimezone(dt.timezone.utc).date()
+        days[day] = days.get(day, 0) + 1
+    daily: list[tuple[dt.date, int]] = []
+    if days:
+        day, end = min(days), max(days)
+        while day <= end:
+            daily.append((day, days.get(day, 0)))
+            day += dt.timedelta(days=1)
+    ordered_pairs = sorted(pairs.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1] is None, kv[0][1] or ""))
+    return UsageSummary(
+        total=total,
+        skipped=int(skipped or 0),
+        first=first,
+        last=last,
+        endpoints=_counts(by_path),
+        origins=_counts(by_origin),
+        daily=tuple(daily),
+        endpoint_origins=tuple((p, o, n) for (p, o), n in ordered_pairs),
+    )
+
+
+# ------------------------------------------------------------------------------------------ writing
+
+
+class UsageSink(Protocol):
+    """Where the shim sends usage records. `emit` must be cheap and must never raise."""
+
+    def emit(self, record: UsageRecord) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class CallableSink:
+    """Hands each record to a user callable on the request path; its exceptions are logged, never raised."""
+
+    def __init__(self, func: Callable[[UsageRecord], None]) -> None:
+        self._func = func
+        self._warned = False
+
+    def emit(self, record: UsageRecord) -> None:
+        try:
+            self._func(record)
+        except Exception:
+            if not self._warned:
+                self._warned = True
+                log.exception("jsonp2cors: the usage callable raised; further errors from it are not logged")
+
+    def close(self) -> None:
+        return None
+
+
+_STOP = object()
+
+
+class FileSink:
+    """Appends records to a JSON-lines file from a background thread.
+
+    The request path only puts the record on a bounded queue. The writer thread turns a batch of records
+    into whole lines and appends them with one `write` on a descriptor opened with O_APPEND, so several
+    worker processes can share one file without interleaving inside a line. A missing folder, a full disk
+    or a full queue is logged once and the records are dropped: a request never fails because of usage
+    logging. The file is opened per batch, so a rotated (moved) file is picked up by the next batch.
+    """
+
+    MAX_QUEUE = 10_000
+    MAX_BATCH_BYTES = 64 * 1024
+
+    def __init__(self, path: str | Path, *, max_queue: int = MAX_QUEUE) -> None:
+        self.path = Path(path)
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=max_queue)
+        self._warned: set[str] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+        self._closed = False
+        self.dropped = 0
+        self.written = 0
+        _OPEN_SINKS.add(self)
+
+    # -- request path
+    def emit(self, record: UsageRecord) -> None:
+        if self._closed:
+            return
+        if self._thread is None or self._pid != os.getpid():
+            self._start()
+        try:
+            self._queue.put_nowait(record)
+        except queue.Full:
+            self.dropped += 1
+            self._warn_once("full", "jsonp2cors: usage queue is full; dropping records (disk too slow?)")
+
+    # -- lifecycle
+    def _start(self) -> None:
+        with self._lock:
+            if self._pid != os.getpid():  # forked after the thread started (gunicorn preload): new queue
+                self._queue = queue.Queue(maxsize=self._queue.maxsize)
+                self._pid = os.getpid()
+                self._thread = None
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="jsonp2cors-usage", daemon=True)
+                self._thread.start()
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Wait until every queued record has been written (or dropped)."""
+        if self._thread is None:
+            return
+        done = threading.Event()
+        try:
+            self._queue.put(done, timeout=timeout)
+        except queue.Full:
+            return
+        done.wait(timeout)
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is queued and stop the thread. Further records are ignored."""
+        if self._closed:
+            return
+        self._closed = True
+        thread = self._thread
+        if thread is not None and thread.is_alive() and self._pid == os.getpid():
+            with contextlib.suppress(queue.Full):
+                self._queue.put(_STOP, timeout=timeout)
+            thread.join(timeout)
+        _OPEN_SINKS.discard(self)
+
+    # -- writer thread
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            batch: list[bytes] = []
+            size = 0
+            events: list[threading.Event] = []
+            stop = False
+            while True:
+                if item is _STOP:
+                    stop = True
+                elif isinstance(item, threading.Event):
+                    events.append(item)
+                elif isinstance(item, UsageRecord):
+                    line = item.to_line()
+                    batch.append(line)
+                    size += len(line)
+                if stop or size >= self.MAX_BATCH_BYTES:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            if batch:
+                self._write(b"".join(batch), len(batch))
+            for event in events:
+                event.set()
+            if stop:
+                return
+
+    def _write(self, data: bytes, n: int) -> None:
+        try:
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+            fd = os.open(self.path, flags, 0o644)
+        except OSError as exc:
+            self.dropped += n
+            self._warn_once(f"open-{exc.errno}", f"jsonp2cors: cannot open usage file {self.path}: {exc}; "
+                            "records are dropped until it can be opened")
+            return
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            self.written += n
+        except OSError as exc:
+            self.dropped += n
+            reason = "disk full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else str(exc)
+            self._warn_once(f"write-{exc.errno}", f"jsonp2cors: cannot write usage file {self.path} "
+                            f"({reason}); records are dropped")
+        finally:
+            os.close(fd)
+
+    def _warn_once(self, key: str, message: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            log.warning(message)
+
+
+_OPEN_SINKS: weakref.WeakSet[FileSink] = weakref.WeakSet()
+
+
+def _flush_at_exit() -> None:
+    for sink in list(_OPEN_SINKS):
+        sink.close(timeout=2.0)
+
+
+atexit.register(_flush_at_exit)
+
+
+def make_sink(usage: str | Path | Callable[[UsageRecord], None] | UsageSink | None) -> UsageSink | None:
+    """The sink for the shim's `usage=` argument: a path (file sink), a callable, a sink, or None."""
+    if usage is None:
+        return None
+    if isinstance(usage, (str, os.PathLike)):
+        return FileSink(Path(usage))
+    if hasattr(usage, "emit") and hasattr(usage, "close"):
+        return usage
+    if callable(usage):
+        return CallableSink(usage)
+    raise TypeError("usage must be a path, a callable taking a UsageRecord, or None")
