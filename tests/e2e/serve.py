@@ -1,0 +1,164 @@
+"""Server launcher for the browser tests, run as a child process: `python -m tests.e2e.serve KIND ...`.
+
+Each server binds a loopback address on port 0 (no race for a free port) and prints `LISTENING <port>` on
+stdout once it accepts connections. Kinds:
+
+- `flask`: `apps.legacy_flask` behind `WSGIShim`, served by waitress;
+- `starlette`: `apps.legacy_starlette` behind `ASGIShim`, served by uvicorn;
+- `pages`: a static file server for the rendered test pages (no caching).
+
+The API kinds take `--policy FILE` (TOML), optional `--usage FILE` (the shim's usage records) and optional
+`--requests FILE`: an outermost recorder appends one JSON line per request that reaches the server
+(method, path, Origin, Access-Control-Request-Method), so tests can see preflights the shim answers itself.
+`--bare` serves the app without the shim (for debugging the pages only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+
+
+def _listen(host: str) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, 0))
+    sock.listen(128)
+    return sock
+
+
+def _announce(sock: socket.socket) -> None:
+    print(f"LISTENING {sock.getsockname()[1]}", flush=True)
+
+
+class _RequestLog:
+    """Appends one JSON line per request; a lock keeps lines whole across server threads."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path
+        self.lock = threading.Lock()
+
+    def write(self, method: str, path: str, origin: str | None, acrm: str | None) -> None:
+        if self.path is None:
+            return
+        line = json.dumps({"method": method, "path": path, "origin": origin, "acrm": acrm}) + "\n"
+        with self.lock, open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(line)
+
+
+def _wsgi_recorder(app: WSGIApp, log: _RequestLog) -> WSGIApp:
+    def recorder(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        log.write(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), environ.get("HTTP_ORIGIN"),
+                  environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"))
+        return app(environ, start_response)
+
+    return recorder
+
+
+def _asgi_recorder(app: Any, log: _RequestLog) -> Any:
+    async def recorder(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+            log.write(scope["method"], scope["path"], headers.get("origin"),
+                      headers.get("access-control-request-method"))
+        await app(scope, receive, send)
+
+    return recorder
+
+
+def _policy(path: str) -> Any:
+    from jsonp2cors.policy import Policy
+
+    return Policy.from_file(path)
+
+
+def serve_flask(args: argparse.Namespace) -> None:
+    import waitress
+
+    from tests.e2e.apps.legacy_flask import app
+
+    wsgi: WSGIApp = app.wsgi_app
+    if not args.bare:
+        from jsonp2cors.shim import WSGIShim
+
+        wsgi = WSGIShim(wsgi, policy=_policy(args.policy), usage=args.usage)
+    app.wsgi_app = _wsgi_recorder(wsgi, _RequestLog(args.requests))  # type: ignore[method-assign]
+    sock = _listen(args.host)
+    server = waitress.create_server(app, sockets=[sock], threads=8, ident="e2e")
+    _announce(sock)
+    # SIGTERM -> SystemExit, so atexit hooks (the usage sink's flush) run before the process ends.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    server.run()
+
+
+def serve_starlette(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from tests.e2e.apps.legacy_starlette import app
+
+    asgi: Any = app
+    if not args.bare:
+        from jsonp2cors.shim import ASGIShim
+
+        asgi = ASGIShim(asgi, policy=_policy(args.policy), usage=args.usage)
+    asgi = _asgi_recorder(asgi, _RequestLog(args.requests))
+    sock = _listen(args.host)
+    server = uvicorn.Server(uvicorn.Config(asgi, log_level="warning", access_log=False, lifespan="off"))
+    _announce(sock)  # the socket already listens: connections queue until uvicorn accepts them
+    server.run(sockets=[sock])
+
+
+class _PageHandler(SimpleHTTPRequestHandler):
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def serve_pages(args: argparse.Namespace) -> None:
+    handler = functools.partial(_PageHandler, directory=args.root)
+    sock = _listen(args.host)
+    server = ThreadingHTTPServer((args.host, 0), handler, bind_and_activate=False)
+    server.socket.close()
+    server.socket = sock
+    server.server_address = sock.getsockname()
+    _announce(sock)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    server.serve_forever()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.e2e.serve")
+    parser.add_argument("kind", choices=["flask", "starlette", "pages"])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--policy")
+    parser.add_argument("--usage")
+    parser.add_argument("--requests")
+    parser.add_argument("--root", type=Path)
+    parser.add_argument("--bare", action="store_true")
+    args = parser.parse_args(argv)
+    if args.kind == "pages":
+        serve_pages(args)
+    elif args.kind == "flask":
+        serve_flask(args)
+    else:
+        serve_starlette(args)
+
+
+if __name__ == "__main__":
+    main()

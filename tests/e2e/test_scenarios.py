@@ -1,0 +1,194 @@
+"""The migration proven in headless Chromium: legacy JSONP pages and migrated fetch() pages through the shim.
+
+Each scenario asserts what the page itself saw (text its scripts wrote into the DOM, console messages,
+dialogs) and, where it proves the point, what reached the server. Run with `pytest tests/e2e`;
+skip locally with `--skip-slow` or `-m "not browser"`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import Api, Stack, Visit
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+BACKENDS = ["flask", "starlette"]
+WEATHER = "Lyon 21 C"
+NEWS = "Bridge reopens after repairs"
+FETCH_BLOCKED = "blocked: TypeError: Failed to fetch"
+HOSTILE_SLOTS = ["h-alert", "h-encoded", "h-newline", "h-breakout", "h-assign", "h-legacy"]
+
+
+def _cors_errors(visit: Visit) -> list[str]:
+    return [text for text in visit.probe.errors() if "blocked by CORS policy" in text]
+
+
+def _wait_for_usage(api: Api, predicate: Callable[[dict[str, Any]], bool],
+                    timeout: float = 10.0) -> list[Any]:
+    """Usage records are written off the request path by a background thread: poll for them."""
+    deadline = time.monotonic() + timeout
+    records: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        if api.usage_path.exists():
+            lines = api.usage_path.read_text(encoding="utf-8").splitlines()
+            records = [json.loads(line) for line in lines if line.strip()]
+            if any(predicate(r) for r in records):
+                return records
+        time.sleep(0.1)
+    return records
+
+
+# -------------------------------------------------------------------------------------------- scenario 1
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_legacy_jsonp_page_still_works_through_the_shim(stack: Stack, browse: Callable[..., Visit],
+                                                        kind: str) -> None:
+    api = stack.api(kind)
+    visit = browse(stack.url(api, "legacy.html"))
+
+    assert visit.text("weather") == WEATHER  # <script src=...?callback=showWeather>
+    assert visit.text("account") == "user: none"  # credentialed route, caller on the allowlist
+    assert visit.text("news") == NEWS  # jQuery $.ajax({dataType: "jsonp"})
+    assert visit.text("weather-getjson") == WEATHER  # jQuery $.getJSON("...?callback=?")
+    assert visit.probe.errors() == []
+    assert visit.probe.dialogs == []
+
+    # The page got hardened JSONP with the transition headers, not the app's own padding.
+    headers = visit.probe.headers("/api/weather?callback=showWeather")
+    assert headers["content-type"].startswith("application/javascript")
+    assert headers["x-content-type-options"] == "nosniff"
+    assert "deprecation" in headers
+    assert "sunset" in headers
+    assert "rel=\"deprecation\"" in headers.get("link", "")
+
+    # The shim recorded the JSONP call, with the calling page's origin taken from the Referer.
+    records = _wait_for_usage(api, lambda r: r["callback"] == "showWeather")
+    calls = [r for r in records if r["callback"] == "showWeather"]
+    assert calls, f"no usage record for showWeather in {records}"
+    assert calls[0]["path"] == "/api/weather"
+    assert calls[0]["origin"] == stack.pages.origin
+    assert calls[0]["sec_fetch_dest"] == "script"
+
+
+# -------------------------------------------------------------------------------------------- scenario 2
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_migrated_page_fetches_with_cors_from_the_allowed_origin(stack: Stack, browse: Callable[..., Visit],
+                                                                 kind: str) -> None:
+    api = stack.api(kind)
+    visit = browse(stack.url(api, "migrated.html"))
+
+    assert visit.text("weather") == WEATHER
+    assert visit.text("account") == "user: alice"  # the session cookie set by login travelled back
+    assert visit.text("delete") == "deleted 42"  # DELETE + X-Requested-With went through a preflight
+    assert visit.probe.errors() == []
+
+    cookies = visit.page.context.cookies(api.origin)
+    assert cookies, "the login response's session cookie was not stored"
+
+    def preflights() -> list[dict[str, Any]]:
+        return [r for r in api.requests() if r["method"] == "OPTIONS" and r["path"] == "/api/items/42"
+                and r["origin"] == stack.pages.origin]
+
+    seen = preflights()
+    assert [r["acrm"] for r in seen] == ["DELETE"]
+    assert any(r["method"] == "DELETE" and r["origin"] == stack.pages.origin for r in api.requests())
+
+    # max_age = 0: the browser must not cache the preflight, so a reload preflights again.
+    visit.page.reload()
+    visit.page.wait_for_function("() => document.body.dataset.done === 'yes'", timeout=15_000)
+    assert visit.text("delete") == "deleted 42"
+    assert len(preflights()) == 2
+
+
+# -------------------------------------------------------------------------------------------- scenario 3
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_migrated_page_from_a_disallowed_origin_is_blocked(stack: Stack, browse: Callable[..., Visit],
+                                                           kind: str) -> None:
+    api = stack.api(kind)
+    visit = browse(stack.url(api, "migrated.html", foreign=True), label="migrated-foreign")
+
+    assert visit.text("weather") == FETCH_BLOCKED
+    assert visit.text("account") == FETCH_BLOCKED
+    assert visit.text("delete") == FETCH_BLOCKED
+    cors = _cors_errors(visit)
+    assert cors, f"no CORS error in the console: {visit.probe.console}"
+    assert all(f"from origin '{stack.foreign.origin}'" in text for text in cors)
+    assert any("/api/weather" in text for text in cors)
+    assert any("preflight" in text and "/api/items/42" in text for text in cors)
+    assert visit.probe.page_errors == []
+
+    # The refused preflight kept the DELETE itself from ever reaching the server.
+    foreign = [r for r in api.requests() if r["origin"] == stack.foreign.origin]
+    assert any(r["method"] == "OPTIONS" for r in foreign)
+    assert not any(r["method"] == "DELETE" for r in foreign)
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_credentialed_fetch_to_a_route_without_credentials_is_blocked(
+        stack: Stack, browse: Callable[..., Visit], kind: str) -> None:
+    api = stack.api(kind)
+    visit = browse(stack.url(api, "credentials-mismatch.html"))
+
+    assert visit.text("news") == FETCH_BLOCKED
+    cors = _cors_errors(visit)
+    assert any("Access-Control-Allow-Credentials" in text for text in cors), visit.probe.console
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_jsonp_to_a_credentialed_route_is_refused_for_a_foreign_page(
+        stack: Stack, browse: Callable[..., Visit], kind: str) -> None:
+    api = stack.api(kind)
+    visit = browse(stack.url(api, "legacy.html", foreign=True), label="legacy-foreign")
+
+    # Anyone may still read public data through JSONP, but not a cookie-backed route (cross-site theft).
+    assert visit.text("weather") == WEATHER
+    assert visit.text("account") == "failed to load"
+    assert any("status of 403" in text for text in visit.probe.errors()), visit.probe.console
+    assert visit.probe.statuses("/api/account?callback=showAccount") == [403]
+
+
+# -------------------------------------------------------------------------------------------- scenario 4
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_after_sunset_legacy_page_fails_with_410_and_migrated_page_works(
+        stack: Stack, browse: Callable[..., Visit], kind: str) -> None:
+    api = stack.api(kind, sunset=True)
+    legacy = browse(stack.url(api, "legacy.html"))
+
+    assert legacy.text("weather") == "failed to load"
+    assert legacy.text("account") == "failed to load"
+    assert legacy.text("news").startswith("failed to load")
+    assert legacy.text("weather-getjson").startswith("failed to load")
+    assert legacy.probe.statuses("/api/weather?callback=showWeather") == [410]
+    gone = [text for text in legacy.probe.errors() if "status of 410" in text]
+    assert len(gone) >= 4, legacy.probe.console
+    assert legacy.probe.dialogs == []
+
+    migrated = browse(stack.url(api, "migrated.html"))
+    assert migrated.text("weather") == WEATHER
+    assert migrated.text("account") == "user: alice"
+    assert migrated.text("delete") == "deleted 42"
+    assert migrated.probe.errors() == []
+
+
+# -------------------------------------------------------------------------------------------- scenario 5
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_hostile_callbacks_execute_nothing(stack: Stack, browse: Callable[..., Visit], kind: str) -> None:
+    api = stack.api(kind)
+    visit = browse(stack.url(api, "hostile.html"))
+
+    assert {slot: visit.text(slot) for slot in HOSTILE_SLOTS} == dict.fromkeys(HOSTILE_SLOTS, "refused")
+    assert visit.probe.dialogs == []
+    assert visit.page.evaluate("() => window.__pwned") is False
+    assert visit.probe.page_errors == []
+    refused = [text for text in visit.probe.errors() if "status of 400" in text]
+    assert len(refused) == len(HOSTILE_SLOTS), visit.probe.console
+
+    # The 400 never echoes the callback back (nothing to reflect into a page).
+    response = visit.page.request.get(f"{api.origin}/api/news?callback=alert(1)//")
+    assert response.status == 400
+    assert "alert" not in response.text()
