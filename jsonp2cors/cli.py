@@ -6,6 +6,7 @@ Heavy modules (libcst, tree-sitter, starlette, rich) are imported inside each co
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -46,6 +47,109 @@ def _root(
 
 # ---------------------------------------------------------------------------------------------- scan
 # (issue 2/3) owned by the scan/report work
+
+
+class ScanFormat(str, Enum):
+    table = "table"
+    json = "json"
+    sarif = "sarif"
+
+
+@app.command("scan")
+def scan_command(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files or folders to scan (default: the current folder).", show_default=False),
+    ] = None,
+    output_format: Annotated[
+        ScanFormat,
+        typer.Option("--format", "-f", help="table (rich, for people), json (contract 1) or sarif (2.1.0)."),
+    ] = ScanFormat.table,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the report to FILE instead of standard output.",
+                     dir_okay=False, show_default=False),
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes (0: every core).")] = 0,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="Skip paths matching GLOB (gitignore syntax; repeatable).",
+                     metavar="GLOB", show_default=False),
+    ] = None,
+    callback_param: Annotated[
+        list[str] | None,
+        typer.Option("--callback-param", help="Also treat NAME as a callback parameter (repeatable).",
+                     metavar="NAME", show_default=False),
+    ] = None,
+    helper: Annotated[
+        list[str] | None,
+        typer.Option("--helper", help="Name of a project JSONP helper or decorator (repeatable).",
+                     metavar="NAME", show_default=False),
+    ] = None,
+    exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when JSONP is found.")] = False,
+    include_vendored: Annotated[
+        bool,
+        typer.Option("--include-vendored",
+                     help="Also scan vendored code: minified bundles, vendor/, node_modules/, ..."),
+    ] = False,
+    no_progress: Annotated[
+        bool, typer.Option("--no-progress", help="No progress bar (shown only when stderr is a terminal).")
+    ] = False,
+) -> None:
+    """Find JSONP endpoints (Python) and JSONP consumers (HTML, templates, JavaScript).
+
+    Exit status: 0 nothing found (scan errors alone are listed but do not fail), 1 JSONP found,
+    2 usage or internal error.
+    """
+    import sys
+
+    from jsonp2cors.report import write_report
+    from jsonp2cors.scan import scan, scan_root
+    from jsonp2cors.scan.files import ConfigError, load_config
+
+    targets = list(paths or [Path(".")])
+    missing = [str(p) for p in targets if not p.exists()]
+    if missing:
+        typer.echo(f"jsonp2cors scan: error: no such file or directory: {', '.join(missing)}", err=True)
+        raise typer.Exit(EXIT_ERROR)
+    try:
+        config = load_config(
+            scan_root(targets),
+            excludes=exclude or None,
+            callback_params=callback_param or None,
+            helpers=helper or None,
+            include_vendored=True if include_vendored else None,
+            jobs=jobs or None,
+        )
+    except (ConfigError, OSError) as exc:
+        typer.echo(f"jsonp2cors scan: error: {exc}", err=True)
+        raise typer.Exit(EXIT_ERROR) from exc
+
+    try:
+        if not no_progress and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            bar = Progress(TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                           console=Console(stderr=True), transient=True)
+            with bar:
+                task = bar.add_task("scan", total=None)
+                result = scan(targets, config,
+                              progress=lambda done, total: bar.update(task, completed=done, total=total))
+        else:
+            result = scan(targets, config)
+        if output is None:
+            write_report(result, output_format.value, sys.stdout)
+        else:
+            with output.open("w", encoding="utf-8", newline="\n") as stream:
+                write_report(result, output_format.value, stream, terminal=False, width=160)
+            typer.echo(f"jsonp2cors scan: wrote {output_format.value} report to {output} "
+                       f"({len(result.endpoints)} endpoints, {len(result.consumers)} consumers, "
+                       f"{len(result.errors)} errors)", err=True)
+    except Exception as exc:  # internal error: one readable line, exit 2 (also under CliRunner)
+        typer.echo(f"jsonp2cors scan: internal error: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(EXIT_ERROR) from exc
+    raise typer.Exit(EXIT_FINDINGS if result.has_findings and not exit_zero else EXIT_CLEAN)
 
 
 # -------------------------------------------------------------------------------------------- policy
