@@ -167,6 +167,80 @@ def scan_command(
 # -------------------------------------------------------------------------------------------- report
 # (issue 7) HTML migration report
 
+_REPORT_TITLE = "JSONP to CORS migration report"
+
+@app.command("report")
+def report_command(
+    path: Annotated[
+        Path, typer.Argument(help="Folder (or file) to scan (default: the current folder).",
+                             show_default=False)
+    ] = Path("."),
+    usage: Annotated[
+        list[Path] | None,
+        typer.Option("--usage", "-u", help="Usage records written by the shim (JSON lines; repeatable).",
+                     metavar="FILE", show_default=False),
+    ] = None,
+    policy: Annotated[
+        Path | None,
+        typer.Option("--policy", "-p", help="The CORS policy to show and lint (cors-policy.toml).",
+                     metavar="FILE", show_default=False),
+    ] = None,
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="Where to write the HTML file ('-' for standard output).",
+                     metavar="FILE"),
+    ] = Path("jsonp2cors-report.html"),
+    title: Annotated[str, typer.Option("--title", help="Title of the page.")] = _REPORT_TITLE,
+    no_rewrite: Annotated[
+        bool, typer.Option("--no-rewrite", help="Do not compute the rewrite plan (faster on big trees).")
+    ] = False,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", help="Skip paths matching GLOB (gitignore syntax; repeatable).",
+                     metavar="GLOB", show_default=False),
+    ] = None,
+    exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when JSONP is found.")] = False,
+) -> None:
+    """Write the HTML migration report: endpoints, consumers, rewrite diff, policy lint, JSONP usage chart.
+
+    One self-contained file (no network, no script). Exit status: 0 written and no JSONP found, 1 written
+    and JSONP found, 2 usage or internal error (nothing written).
+    """
+    import sys
+
+    from jsonp2cors.report.html import build_report, render
+    from jsonp2cors.scan import scan_root
+    from jsonp2cors.scan.files import ConfigError, load_config
+
+    missing = [str(p) for p in [path, *(usage or []), *([policy] if policy else [])] if not p.exists()]
+    if missing:
+        typer.echo(f"jsonp2cors report: error: no such file or directory: {', '.join(missing)}", err=True)
+        raise typer.Exit(EXIT_ERROR)
+    try:
+        config = load_config(scan_root([path]), excludes=exclude or None)
+        data = build_report(path, usage_files=list(usage or []), policy_file=policy,
+                            with_rewrite=not no_rewrite, title=title, config=config)
+        page = render(data)
+    except (ConfigError, OSError, ValueError) as exc:  # PolicyError is a ValueError
+        typer.echo(f"jsonp2cors report: error: {exc}", err=True)
+        raise typer.Exit(EXIT_ERROR) from exc
+    except Exception as exc:
+        typer.echo(f"jsonp2cors report: internal error: {type(exc).__name__}: {exc}", err=True)
+        raise typer.Exit(EXIT_ERROR) from exc
+    if str(output) == "-":
+        sys.stdout.write(page)
+    else:
+        try:
+            output.write_text(page, encoding="utf-8", newline="\n")
+        except OSError as exc:
+            typer.echo(f"jsonp2cors report: error: cannot write {output}: {exc}", err=True)
+            raise typer.Exit(EXIT_ERROR) from exc
+        result = data.result
+        calls = data.usage.total if data.usage is not None else 0
+        typer.echo(f"jsonp2cors report: wrote {output} ({len(result.endpoints)} endpoints, "
+                   f"{len(result.consumers)} consumers, {calls} JSONP calls in the usage records)", err=True)
+    raise typer.Exit(EXIT_FINDINGS if data.result.has_findings and not exit_zero else EXIT_CLEAN)
+
 
 def main() -> None:
     """Console-script entry point; usage errors exit 2 (click's default) and internal errors too."""
