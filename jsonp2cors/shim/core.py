@@ -1,0 +1,878 @@
+"""The shim's decisions, sans-IO: request facts + policy -> a Decision; response head/body -> what to send.
+
+Imports no web framework. `asgi.py` and `wsgi.py` only move bytes and headers between a server and this.
+Everything that does not depend on the request (header sets per route) is computed once and cached.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import json
+import logging
+import re
+import time
+import zlib
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import unquote_to_bytes, urlsplit
+
+from jsonp2cors.shim.usage import UsageRecord, UsageSink, make_sink, referer_origin
+
+if TYPE_CHECKING:
+    from jsonp2cors.policy import EffectivePolicy, Policy
+
+try:  # optional: br is decoded only when a decoder is installed
+    import brotli as _brotli  # type: ignore[import-not-found, unused-ignore]
+except ImportError:  # pragma: no cover - depends on the environment
+    _brotli = None
+
+log = logging.getLogger("jsonp2cors.shim")
+
+Headers = list[tuple[bytes, bytes]]
+Clock = Callable[[], "float | dt.datetime"]
+UsageArg = "str | Path | Callable[[UsageRecord], None] | UsageSink | None"
+
+# ------------------------------------------------------------------------------------------- limits
+#: Largest response body the shim buffers to wrap (JSONP) or unwrap (legacy padding). Bigger bodies pass
+#: through untouched with a logged reason; a browser then refuses them as a script (nosniff).
+MAX_BODY: Final = 8 * 1024 * 1024
+#: Largest `Access-Control-Request-Headers` value (all lines joined) a preflight may carry; larger ones
+#: are refused with 400 before any parsing.
+MAX_ACRH: Final = 4096
+#: Paths whose route rules are remembered; the cache is emptied when full so random paths cannot grow memory.
+PATH_CACHE_SIZE: Final = 4096
+
+# ------------------------------------------------------------------------------------- fixed answers
+MSG_BAD_CALLBACK: Final = b"Bad Request: the JSONP callback parameter is not a valid function name.\n"
+MSG_DUP_CALLBACK: Final = b"Bad Request: more than one JSONP callback parameter.\n"
+MSG_REFERER: Final = b"Forbidden: this endpoint answers JSONP only to pages on the allowed origins.\n"
+MSG_PF_ORIGIN: Final = b"CORS preflight refused: origin not allowed.\n"
+MSG_PF_METHOD: Final = b"CORS preflight refused: method not allowed.\n"
+MSG_PF_HEADERS: Final = b"CORS preflight refused: request headers not allowed.\n"
+MSG_PF_HEADERS_BAD: Final = b"CORS preflight refused: Access-Control-Request-Headers malformed or too long.\n"
+MSG_PF_PNA: Final = b"CORS preflight refused: private network access not allowed.\n"
+MSG_ERROR: Final = b"Internal Server Error\n"
+
+CT_TEXT: Final = (b"content-type", b"text/plain; charset=utf-8")
+CT_JS: Final = (b"content-type", b"application/javascript; charset=utf-8")
+CT_JSON: Final = (b"content-type", b"application/json")
+NOSNIFF: Final = (b"x-content-type-options", b"nosniff")
+
+_TOKEN_RE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_CALLBACK_RE = re.compile(rb"[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*|\[[0-9]{1,9}\])*")
+#: A first name that is an ECMAScript reserved word (or strict-mode reserved) would not parse.
+RESERVED_WORDS: Final = frozenset(
+    b"""await break case catch class const continue debugger default delete do else enum export extends
+    false finally for function if implements import in instanceof interface let new null package private
+    protected public return static super switch this throw true try typeof var void while with
+    yield""".split()
+)
+
+# Legacy padding: `[/**/] [typeof NAME === 'function' &&] NAME ( <json> ) [;]`, or `NAME && NAME(...)`.
+_CB = rb"[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*|\[[0-9]{1,9}\])*"
+_LEGACY_HEAD_RE = re.compile(
+    rb"\s*(?:/\*[^*]*\*+(?:[^/*][^*]*\*+)*/\s*)*"  # leading comments, e.g. /**/
+    rb"(?:typeof\s+" + _CB + rb"\s*={2,3}\s*(['\"])function\1\s*&&\s*"
+    rb"|" + _CB + rb"\s*&&\s*)?"
+    rb"(" + _CB + rb")\s*\(\s*(?=[\[{\"\-0-9tfn])"
+)
+_LEGACY_TAIL_RE = re.compile(rb"\)\s*;?\s*(?:/\*[^*]*\*+(?:[^/*][^*]*\*+)*/\s*)*\Z")
+_LEGACY_START = frozenset(b"/tT_$" + bytes(range(65, 91)) + bytes(range(97, 123)))
+_WS = b" \t\r\n"
+_JSON_LEAD = frozenset(b'{["-0123456789')
+_IDENT_CHARS = frozenset(b"$_0123456789" + bytes(range(65, 91)) + bytes(range(97, 123)) + b".[(")
+
+_JS_TYPES = frozenset({
+    b"application/javascript", b"text/javascript", b"application/x-javascript", b"text/x-javascript",
+    b"application/ecmascript", b"text/ecmascript",
+})
+_JSON_TYPES = frozenset({b"application/json", b"text/json", b"application/x-json", b"text/x-json"})
+_TEXT_TYPES = frozenset({b"text/html", b"text/plain"})
+_NO_BODY_STATUS = frozenset({101, 204, 205, 206, 304})
+
+# Response body kinds by content type.
+K_OTHER: Final = 0
+K_JSON: Final = 1
+K_JS: Final = 2
+K_TEXT: Final = 3
+
+# What an adapter does with the response after `ResponsePlan.start`.
+SEND: Final = 0  # send `plan.headers` now, pass the body through untouched
+BUFFER: Final = 1  # hold the head; collect the whole body (up to MAX_BODY) and call `plan.finish(body)`
+PEEK: Final = 2  # hold the head until the first non-empty body chunk, then call `plan.peek(chunk)`
+
+
+def media_kind(content_type: bytes | None) -> int:
+    """Classify a Content-Type value: JSON (incl. `+json`), JavaScript, HTML/plain text, or other."""
+    if not content_type:
+        return K_OTHER
+    media = content_type.split(b";", 1)[0].strip().lower()
+    if media in _JSON_TYPES or media.endswith(b"+json"):
+        return K_JSON
+    if media in _JS_TYPES:
+        return K_JS
+    if media in _TEXT_TYPES:
+        return K_TEXT
+    return K_OTHER
+
+
+def _charset(content_type: bytes) -> str | None:
+    for param in content_type.split(b";")[1:]:
+        key, _, value = param.partition(b"=")
+        if key.strip().lower() == b"charset":
+            return value.strip().strip(b"\"'").decode("latin-1").lower() or None
+    return None
+
+
+def escape_for_script(body: bytes) -> bytes:
+    """Make JSON text safe inside a script: U+2028/U+2029 escaped, `</` and `<!--` defused.
+
+    In JSON, `<` only occurs inside strings, where `\\/` and `\\u003c` are valid escapes with the same value.
+    """
+    if b"\xe2\x80" in body:
+        body = body.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
+    if b"<" in body:
+        body = body.replace(b"</", b"<\\/").replace(b"<!--", b"\\u003c!--")
+    return body
+
+
+def wrap_jsonp(callback: bytes, body: bytes) -> bytes:
+    """The hardened JSONP body: `/**/ typeof NAME === 'function' && NAME(JSON);`.
+
+    The leading comment defeats content sniffing attacks that need the body to start with the callback
+    (Rosetta Flash); the `typeof` guard keeps a missing callback from throwing on the page.
+    """
+    return b"".join((b"/**/ typeof ", callback, b" === 'function' && ", callback, b"(",
+                     escape_for_script(body), b");"))
+
+
+def split_legacy(body: bytes) -> tuple[bytes, bytes] | None:
+    """(callback, JSON payload) when `body` is a JSONP response (`name({...});` in its usual spellings)
+    around valid JSON, else None. Never guesses: the payload must parse as JSON."""
+    head = _LEGACY_HEAD_RE.match(body)
+    if head is None:
+        return None
+    tail = _LEGACY_TAIL_RE.search(body, head.end())
+    if tail is None:
+        return None
+    payload = body[head.end():tail.start()].strip(_WS)
+    try:
+        json.loads(payload)
+    except ValueError:
+        return None
+    return head.group(2), payload
+
+
+def could_be_legacy(prefix: bytes) -> bool:
+    """Cheap test on a body's first bytes: could it be `name(...)` padding (needs the whole body to say)?"""
+    stripped = prefix.lstrip(_WS)
+    if not stripped:
+        return True
+    if stripped[0] not in _LEGACY_START:
+        return False
+    if stripped[0] == 0x2F:  # '/': only a comment may start it
+        return stripped[:2] == b"/*" or len(stripped) < 2
+    return True
+
+
+def looks_like_json(prefix: bytes) -> bool:
+    """Cheap test on a body's first bytes: does it start like a JSON text (not like `name(`)?"""
+    stripped = prefix.lstrip(_WS)
+    if stripped.startswith(b"\xef\xbb\xbf"):
+        stripped = stripped[3:].lstrip(_WS)
+    if not stripped:
+        return False
+    if stripped[0] in _JSON_LEAD:
+        return True
+    for word in (b"true", b"false", b"null"):
+        if stripped.startswith(word):
+            return len(stripped) == len(word) or stripped[len(word)] not in _IDENT_CHARS
+    return False
+
+
+def validate_callback(value: bytes, max_length: int) -> bool:
+    """A JavaScript identifier path (ASCII): `fn`, `$cb`, `ns.handlers.onData`, `jQuery1124_15`, `cbs[3]`.
+
+    The first name may not be a reserved word; later names may (property names), e.g. `api.default`.
+    """
+    if not value or len(value) > max_length or _CALLBACK_RE.fullmatch(value) is None:
+        return False
+    end = len(value)
+    for i, ch in enumerate(value):
+        if ch in b".[":
+            end = i
+            break
+    return value[:end] not in RESERVED_WORDS
+
+
+def decode_body(body: bytes, encoding: bytes, limit: int) -> bytes | str:
+    """Decode a Content-Encoding chain; returns the bytes or a reason string when it cannot."""
+    codings = [c.strip().lower() for c in encoding.split(b",") if c.strip()]
+    for coding in reversed(codings):
+        if coding == b"identity":
+            continue
+        try:
+            if coding in (b"gzip", b"x-gzip"):
+                d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                body = d.decompress(body, limit + 1)
+            elif coding == b"deflate":
+                try:
+                    d = zlib.decompressobj(zlib.MAX_WBITS)
+                    body = d.decompress(body, limit + 1)
+                except zlib.error:  # some servers send raw deflate without the zlib header
+                    d = zlib.decompressobj(-zlib.MAX_WBITS)
+                    body = d.decompress(body, limit + 1)
+            elif coding == b"br" and _brotli is not None:
+                body = _brotli.decompress(body)
+            else:
+                return f"content-encoding {coding.decode('latin-1')} cannot be decoded here"
+        except (zlib.error, ValueError, OSError) as exc:
+            return f"content-encoding {coding.decode('latin-1')} is corrupt ({exc})"
+        except Exception as exc:  # brotli.error is not a common base class
+            return f"content-encoding {coding.decode('latin-1')} is corrupt ({exc})"
+        if len(body) > limit:
+            return "decoded body exceeds the size limit"
+    return body
+
+
+def _http_date(ts: float) -> bytes:
+    return email.utils.formatdate(ts, usegmt=True).encode("ascii")
+
+
+def _epoch(day: dt.date) -> int:
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp())
+
+
+def _safe_header_value(value: str) -> bytes | None:
+    try:
+        raw = value.encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    if any(c < 0x20 or c == 0x7F for c in raw):
+        return None
+    return raw
+
+
+# ------------------------------------------------------------------------------------------ routes
+
+
+class RouteRules:
+    """What one route's effective policy means for requests, computed once: matchers and header sets."""
+
+    __slots__ = (
+        "acao_any", "callback_params", "check_referer",
+        "cors", "credentials", "effective", "expose", "gone_body", "jsonp_headers", "matcher",
+        "max_callback_length", "param_needles", "preflight_static", "private_network", "simple_static",
+        "sunset_ts", "vary_only",
+    )
+
+    def __init__(self, eff: EffectivePolicy, *, deprecation_default: int) -> None:
+        cors, jsonp, route = eff.cors, eff.jsonp, eff.route
+        self.effective = eff
+        self.matcher = eff.matcher
+        self.cors = bool(cors.allow_origins) or cors.allow_null
+        credentials = bool(cors.allow_credentials)
+        if eff.matcher.allows_any and credentials:
+            log.warning("jsonp2cors: route %r allows any origin with credentials; the shim answers "
+                        "`Access-Control-Allow-Origin: *` without credentials there",
+                        route.path if route else "/")
+            credentials = False
+        self.credentials = credentials
+        # `*` without credentials: the answer does not depend on Origin, so no Vary is needed for it.
+        self.acao_any = eff.matcher.allows_any and not credentials
+        self.expose = b", ".join(h.encode("ascii") for h in cors.expose_headers)
+        self.private_network = bool(cors.allow_private_network)
+
+        vary: Headers = [] if (self.acao_any or not self.cors) else [(b"vary", b"Origin")]
+        self.vary_only: tuple[tuple[bytes, bytes], ...] = tuple(vary)
+        simple: Headers = list(vary)
+        if credentials:
+            simple.append((b"access-control-allow-credentials", b"true"))
+        if self.expose:
+            simple.append((b"access-control-expose-headers", self.expose))
+        self.simple_static: tuple[tuple[bytes, bytes], ...] = tuple(simple)
+        pre: Headers = [(b"access-control-allow-methods",
+                         b", ".join(m.upper().encode("ascii") for m in cors.allow_methods))]
+        if credentials:
+            pre.append((b"access-control-allow-credentials", b"true"))
+        if cors.max_age is not None and cors.max_age >= 0:
+            pre.append((b"access-control-max-age", str(int(cors.max_age)).encode("ascii")))
+        self.preflight_static: tuple[tuple[bytes, bytes], ...] = tuple(pre)
+
+        # JSONP
+        self.callback_params = tuple(p.encode("utf-8") for p in jsonp.callback_params)
+        self.param_needles = tuple(set(self.callback_params))
+        self.max_callback_length = int(jsonp.max_callback_length)
+        check = getattr(route, "check_referer", None) if route is not None else None
+        self.check_referer = bool(jsonp.check_referer if check is None else check) and credentials
+        transition: Headers = []
+        depr = getattr(jsonp, "deprecation", None)
+        transition.append((b"deprecation",
+                           b"@%d" % (_epoch(depr) if depr is not None else deprecation_default)))
+        sunset = jsonp.sunset
+        self.sunset_ts: float | None = float(_epoch(sunset)) if sunset is not None else None
+        if self.sunset_ts is not None:
+            transition.append((b"sunset", _http_date(self.sunset_ts)))
+        docs = getattr(jsonp, "docs_url", None)
+        docs_raw = _safe_header_value(docs) if docs else None
+        if docs and docs_raw is None:
+            log.warning("jsonp2cors: jsonp.docs_url is not a plain ASCII URL; no Link header is sent")
+        if docs_raw:
+            transition.append((b"link", b"<" + docs_raw + b'>; rel="deprecation"; type="text/html"'))
+        self.jsonp_headers: tuple[tuple[bytes, bytes], ...] = tuple(transition)
+        gone = b"/* Gone: JSONP for this endpoint was retired"
+        if sunset is not None:
+            gone += b" on " + sunset.isoformat().encode("ascii")
+        gone += b". Load the data with fetch() and CORS instead"
+        if docs_raw:
+            gone += b"; see " + docs_raw.replace(b"*/", b"*%2F")
+        self.gone_body = gone + b". */\n"
+
+    def cors_headers(self, origin: str | None) -> tuple[tuple[bytes, bytes], ...]:
+        """Headers for an actual (non-preflight) response to a request with this Origin (or none)."""
+        if not self.cors:
+            return ()
+        if origin is None or not self.matcher.matches(origin):
+            return self.vary_only
+        acao = b"*" if self.acao_any else origin.encode("latin-1")
+        return ((b"access-control-allow-origin", acao), *self.simple_static)
+
+
+# ------------------------------------------------------------------------------------ request facts
+
+
+class RequestFacts:
+    """The parts of a request the shim looks at; adapters fill it from a scope or an environ."""
+
+    __slots__ = ("acrh", "acrm", "acrpn", "host", "method", "origin", "origin_lines", "path", "query",
+                 "referer", "sec_fetch_dest", "sec_fetch_site", "user_agent")
+
+    def __init__(self, method: str, path: str, query: bytes = b"", *, origin: str | None = None,
+                 origin_lines: int | None = None, acrm: str | None = None, acrh: str | None = None,
+                 acrpn: str | None = None, referer: str | None = None, sec_fetch_site: str | None = None,
+                 sec_fetch_dest: str | None = None, user_agent: str | None = None,
+                 host: str | None = None) -> None:
+        self.method = method
+        self.path = path
+        self.query = query
+        self.origin = origin
+        self.origin_lines = origin_lines if origin_lines is not None else (0 if origin is None else 1)
+        self.acrm = acrm
+        self.acrh = acrh
+        self.acrpn = acrpn
+        self.referer = referer
+        self.sec_fetch_site = sec_fetch_site
+        self.sec_fetch_dest = sec_fetch_dest
+        self.user_agent = user_agent
+        self.host = host
+
+    @classmethod
+    def from_headers(cls, method: str, path: str, query: bytes | str,
+                     headers: Iterable[tuple[bytes | str, bytes | str]]) -> RequestFacts:
+        """Build facts from raw header pairs (any case; repeated lines kept apart, as on the wire)."""
+        facts = cls(method, path, query.encode("latin-1") if isinstance(query, str) else query)
+        acrh: list[str] = []
+        for raw_name, raw_value in headers:
+            name = (raw_name.decode("latin-1") if isinstance(raw_name, bytes) else raw_name).lower()
+            value = raw_value.decode("latin-1") if isinstance(raw_value, bytes) else raw_value
+            facts.add(name, value, acrh)
+        if acrh:
+            facts.acrh = ",".join(acrh)
+        return facts
+
+    def add(self, name: str, value: str, acrh: list[str]) -> None:
+        attr = _FACT_HEADERS.get(name)
+        if attr is None:
+            return
+        if attr == "origin":
+            self.origin_lines += 1
+            self.origin = value
+        elif attr == "acrh":
+            acrh.append(value)
+        else:
+            setattr(self, attr, value)
+
+
+_FACT_HEADERS: Final = {
+    "origin": "origin",
+    "access-control-request-method": "acrm",
+    "access-control-request-headers": "acrh",
+    "access-control-request-private-network": "acrpn",
+    "referer": "referer",
+    "sec-fetch-site": "sec_fetch_site",
+    "sec-fetch-dest": "sec_fetch_dest",
+    "user-agent": "user_agent",
+    "host": "host",
+}
+FACT_HEADERS_BYTES: Final = {k.encode("ascii"): v for k, v in _FACT_HEADERS.items()}
+
+
+# -------------------------------------------------------------------------------------- decisions
+
+
+class Respond:
+    """Answer now without calling the app (preflight, refused callback, after the sunset)."""
+
+    __slots__ = ("body", "headers", "record", "status")
+
+    def __init__(self, status: int, headers: Headers, body: bytes, record: UsageRecord | None = None) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.record = record
+
+    def __repr__(self) -> str:
+        return f"Respond({self.status}, {self.headers!r}, {self.body!r})"
+
+
+class Forward:
+    """Call the app, then transform its response as `plan()` says."""
+
+    __slots__ = ("callback", "callback_param", "core", "cors_headers", "facts", "method", "rules")
+
+    def __init__(self, core: ShimCore, rules: RouteRules, facts: RequestFacts,
+                 cors_headers: tuple[tuple[bytes, bytes], ...], callback: bytes | None = None,
+                 callback_param: str | None = None) -> None:
+        self.core = core
+        self.rules = rules
+        self.facts = facts
+        self.cors_headers = cors_headers
+        self.callback = callback
+        self.callback_param = callback_param
+        # A JSONP HEAD is served as a GET to the app so the wrapped length is known; the body is dropped.
+        self.method = "GET" if callback is not None and facts.method == "HEAD" else facts.method
+
+    @property
+    def jsonp(self) -> bool:
+        return self.callback is not None
+
+    def plan(self) -> ResponsePlan:
+        return ResponsePlan(self)
+
+    def __repr__(self) -> str:
+        return f"Forward(callback={self.callback!r}, cors_headers={self.cors_headers!r})"
+
+
+Decision = Respond | Forward
+
+
+class ResponsePlan:
+    """One response's transformation. `start` -> SEND | BUFFER | PEEK; then `peek`/`finish`/`overflow`."""
+
+    __slots__ = ("content_encoding", "content_type", "fwd", "headers", "kind", "status", "vary")
+
+    def __init__(self, fwd: Forward) -> None:
+        self.fwd = fwd
+        self.status = 200
+        self.headers: Headers = []
+        self.content_type: bytes | None = None
+        self.content_encoding: bytes | None = None
+        self.kind = K_OTHER
+        self.vary: list[bytes] = []
+
+    # -- head
+    def start(self, status: int, headers: Iterable[tuple[bytes, bytes]]) -> int:
+        """Look at the app's status and headers; `self.headers` becomes what to send for SEND."""
+        self.status = status
+        out: Headers = []
+        vary = self.vary
+        nosniff = False
+        for name, value in headers:
+            lname = name.lower()
+            if lname == b"content-type":
+                self.content_type = value
+            elif lname == b"vary":
+                vary.append(value)
+                continue
+            elif lname.startswith(b"access-control-"):
+                continue  # the policy is the one source of CORS headers
+            elif lname == b"content-encoding":
+                self.content_encoding = value
+            elif lname == b"x-content-type-options":
+                nosniff = True
+            out.append((name, value))
+        fwd = self.fwd
+        kind = self.kind = media_kind(self.content_type)
+        extra = fwd.cors_headers
+        if kind == K_JSON and not nosniff:
+            out.append(NOSNIFF)
+        self.headers = out
+        if fwd.callback is not None:
+            fwd.core.record_response(fwd, status)
+            self._add((*extra, *fwd.rules.jsonp_headers))
+            if status in _NO_BODY_STATUS or status < 200:
+                return SEND
+            if kind in (K_JSON, K_JS):
+                return BUFFER
+            return PEEK if kind == K_TEXT else SEND
+        self._add(extra)
+        if not fwd.core.unwrap_legacy or status in _NO_BODY_STATUS or status < 200 or fwd.method == "HEAD":
+            return SEND
+        if kind == K_OTHER or fwd.facts.sec_fetch_dest == "script":
+            return SEND  # a script loader gets the script it asked for
+        if kind == K_JSON and (fwd.facts.origin is None or self._encoded()):
+            return SEND  # JSON to a plain caller, or compressed JSON: nothing worth decoding
+        return PEEK
+
+    def _encoded(self) -> bool:
+        ce = self.content_encoding
+        return ce is not None and ce.strip().lower() not in (b"", b"identity")
+
+    def _add(self, extra: Iterable[tuple[bytes, bytes]]) -> None:
+        headers = self.headers
+        for pair in extra:
+            if pair[0] == b"vary":
+                self.vary.append(pair[1])
+            else:
+                headers.append(pair)
+        if self.vary:
+            headers.append((b"vary", _merge_vary(self.vary)))
+
+    # -- body
+    def peek(self, chunk: bytes) -> int:
+        """Decide from the first body bytes whether the whole body must be looked at."""
+        if self._encoded():
+            return BUFFER  # cannot look inside without decoding; decide in finish()
+        if could_be_legacy(chunk[:256]) and not looks_like_json(chunk[:256]):
+            return BUFFER
+        return SEND
+
+    def overflow(self) -> Headers:
+        """The body outgrew MAX_BODY: headers to send it through untouched."""
+        self.fwd.core.note(f"body larger than {self.fwd.core.max_body} bytes; passed through unwrapped")
+        return self.headers
+
+    def finish(self, body: bytes) -> tuple[Headers, bytes]:
+        """Headers and body to send for a fully buffered response (wrapped, unwrapped or untouched)."""
+        fwd = self.fwd
+        core = fwd.core
+        decoded = body
+        if self.content_encoding is not None and self._encoded():
+            result = decode_body(body, self.content_encoding, core.max_body)
+            if isinstance(result, str):
+                core.note(result + "; passed through unwrapped")
+                return self.headers, body
+            decoded = result
+        text = decoded
+        if self.content_type and self.kind != K_OTHER:
+            charset = _charset(self.content_type)
+            if charset not in (None, "utf-8", "utf8", "us-ascii", "ascii"):
+                try:
+                    text = decoded.decode(charset).encode("utf-8")
+                except (LookupError, UnicodeDecodeError):
+                    core.note(f"charset {charset} cannot be decoded; passed through unwrapped")
+                    return self.headers, body
+        if text.startswith(b"\xef\xbb\xbf"):
+            text = text[3:]
+        if fwd.callback is not None:
+            return self._finish_jsonp(body, text)
+        legacy = split_legacy(text) if could_be_legacy(text[:256]) else None
+        if legacy is None:
+            return self.headers, body
+        return self._replace(CT_JSON, legacy[1], (NOSNIFF,), vary_dest=True)
+
+    def _finish_jsonp(self, body: bytes, text: bytes) -> tuple[Headers, bytes]:
+        callback = self.fwd.callback
+        assert callback is not None
+        if self.kind == K_JSON and looks_like_json(text[:256]):
+            return self._replace(CT_JS, wrap_jsonp(callback, text.strip(_WS)), (NOSNIFF,))
+        legacy = split_legacy(text) if could_be_legacy(text[:256]) else None
+        if legacy is not None:
+            return self._replace(CT_JS, wrap_jsonp(callback, legacy[1]), (NOSNIFF,))
+        if self.kind == K_JSON:
+            self.fwd.core.note("JSON body did not start like JSON; passed through unwrapped")
+        elif self.kind == K_JS:
+            self.fwd.core.note("script body is not name(JSON) padding; passed through as the app sent it")
+        return self.headers, body
+
+    def _replace(self, content_type: tuple[bytes, bytes], body: bytes,
+                 extra: tuple[tuple[bytes, bytes], ...], *, vary_dest: bool = False) -> tuple[Headers, bytes]:
+        out: Headers = []
+        for name, value in self.headers:
+            lname = name.lower()
+            if lname in _REPLACED:
+                continue
+            out.append((name, value))
+        out.append(content_type)
+        out.extend(extra)
+        out.append((b"content-length", str(len(body)).encode("ascii")))
+        if vary_dest:
+            self.vary.append(b"Sec-Fetch-Dest")
+            out.append((b"vary", _merge_vary(self.vary)))
+        elif self.vary:
+            out.append((b"vary", _merge_vary(self.vary)))
+        return out, body
+
+
+_REPLACED: Final = frozenset({b"content-type", b"content-length", b"content-encoding", b"transfer-encoding",
+                              b"x-content-type-options", b"vary", b"content-md5", b"digest",
+                              b"content-digest", b"repr-digest", b"accept-ranges"})
+
+
+def _merge_vary(values: list[bytes]) -> bytes:
+    """One Vary value from the app's and ours, without duplicates (case-insensitive); `*` wins."""
+    seen: dict[bytes, bytes] = {}
+    for value in values:
+        for item in value.split(b","):
+            token = item.strip()
+            if token:
+                seen.setdefault(token.lower(), token)
+    if b"*" in seen:
+        return b"*"
+    return b", ".join(seen.values())
+
+
+# ------------------------------------------------------------------------------------------- core
+
+
+class ShimCore:
+    """The shim's decisions for one policy. Thread-safe: per-request state lives in Decision/ResponsePlan."""
+
+    def __init__(self, policy: Policy, *, usage: Any = None, clock: Clock | None = None,
+                 max_body: int = MAX_BODY, max_acrh: int = MAX_ACRH, unwrap_legacy: bool = True) -> None:
+        self.policy = policy
+        self.sink: UsageSink | None = make_sink(usage)
+        self.clock: Clock = clock or time.time
+        self.max_body = max_body
+        self.max_acrh = max_acrh
+        self.unwrap_legacy = unwrap_legacy
+        # Without a `jsonp.deprecation` date the Deprecation header says "since the day this shim started".
+        today = dt.datetime.fromtimestamp(self.now(), dt.timezone.utc).date()
+        self.deprecation_default = _epoch(today)
+        self._by_route: dict[Any, RouteRules] = {}
+        self._by_path: dict[str, RouteRules] = {}
+        self._notes: set[str] = set()
+        top = self.rules_for("/")
+        for route in policy.routes:
+            self.rules_for(route.path)
+        # The callback parameter names are top-level settings; any of them in a query sends us the slow way.
+        self.param_needles = top.param_needles
+
+    # -- helpers
+    def now(self) -> float:
+        value = self.clock()
+        return value.timestamp() if isinstance(value, dt.datetime) else float(value)
+
+    def note(self, reason: str) -> None:
+        """Log why a response passed through unchanged: once as a warning, then at debug level."""
+        if reason in self._notes:
+            log.debug("jsonp2cors: %s", reason)
+            return
+        if len(self._notes) < 1000:
+            self._notes.add(reason)
+        log.warning("jsonp2cors: %s (further occurrences are logged at debug level)", reason)
+
+    def rules_for(self, path: str) -> RouteRules:
+        rules = self._by_path.get(path)
+        if rules is not None:
+            return rules
+        eff = self.policy.for_path(path)
+        key = eff.route
+        rules = self._by_route.get(key)
+        if rules is None:
+            rules = RouteRules(eff, deprecation_default=self.deprecation_default)
+            self._by_route[key] = rules
+        if len(self._by_path) >= PATH_CACHE_SIZE:
+            self._by_path.clear()
+        self._by_path[path] = rules
+        return rules
+
+    def needs_look(self, query: bytes) -> bool:
+        """False when the raw query cannot carry a callback parameter (the fast path)."""
+        if not query:
+            return False
+        if b"%" in query:
+            return True
+        return any(needle in query for needle in self.param_needles)
+
+    # -- the decision
+    def decide(self, facts: RequestFacts) -> Decision:
+        rules = self.rules_for(facts.path)
+        method = facts.method
+        origin = facts.origin if facts.origin_lines <= 1 else None
+        if method == "OPTIONS" and facts.acrm is not None and facts.origin_lines:
+            return self._preflight(rules, facts)
+        cors = rules.cors_headers(origin) if facts.origin_lines <= 1 else rules.vary_only
+        if (method == "GET" or method == "HEAD") and self.needs_look(facts.query):
+            found = find_callback(facts.query, rules.callback_params)
+            if found is not None:
+                return self._jsonp(rules, facts, cors, *found)
+        return Forward(self, rules, facts, cors)
+
+    def _jsonp(self, rules: RouteRules, facts: RequestFacts, cors: tuple[tuple[bytes, bytes], ...],
+               param: bytes | None, value: bytes | None) -> Decision:
+        if param is None:
+            return self._refuse(400, MSG_DUP_CALLBACK, cors, facts)
+        if value == b"":
+            return Forward(self, rules, facts, cors)  # empty value: a plain request (as Express does)
+        if value is None or not validate_callback(value, rules.max_callback_length):
+            return self._refuse(400, MSG_BAD_CALLBACK, cors, facts)
+        param_s = param.decode("utf-8")
+        if rules.sunset_ts is not None and self.now() >= rules.sunset_ts:
+            return self._gone(rules, facts, cors, param_s, value)
+        if rules.check_referer and not self._referer_ok(rules, facts):
+            headers: Headers = [CT_TEXT, NOSNIFF, *rules.jsonp_headers]
+            return self._respond(403, headers, MSG_REFERER, cors, facts,
+                                 self._record(facts, param_s, value, 403))
+        return Forward(self, rules, facts, cors, value, param_s)
+
+    def _referer_ok(self, rules: RouteRules, facts: RequestFacts) -> bool:
+        site = facts.sec_fetch_site
+        if site == "same-origin" or site == "none":
+            return True  # only browsers send Sec-Fetch-Site, and pages cannot forge it
+        origin = referer_origin(facts.referer)
+        if origin is None:
+            return False
+        if rules.matcher.matches(origin):
+            return True
+        host = facts.host
+        if host and site is None:  # no Fetch Metadata: same origin when the Referer names this host
+            try:
+                netloc = urlsplit(facts.referer or "").netloc.lower()
+            except ValueError:
+                return False
+            return netloc == host.lower()
+        return False
+
+    def _gone(self, rules: RouteRules, facts: RequestFacts, cors: tuple[tuple[bytes, bytes], ...],
+              param: str, value: bytes) -> Respond:
+        headers: Headers = [CT_JS, NOSNIFF, *rules.jsonp_headers]
+        record = self._record(facts, param, value, 410)
+        return self._respond(410, headers, rules.gone_body, cors, facts, record)
+
+    def _refuse(self, status: int, message: bytes, cors: tuple[tuple[bytes, bytes], ...],
+                facts: RequestFacts) -> Respond:
+        return self._respond(status, [CT_TEXT, NOSNIFF], message, cors, facts)
+
+    def _respond(self, status: int, headers: Headers, body: bytes, cors: Iterable[tuple[bytes, bytes]],
+                 facts: RequestFacts, record: UsageRecord | None = None) -> Respond:
+        vary = [v for n, v in cors if n == b"vary"]
+        headers.extend(pair for pair in cors if pair[0] != b"vary")
+        if vary:
+            headers.append((b"vary", _merge_vary(vary)))
+        headers.append((b"content-length", str(len(body)).encode("ascii")))
+        if record is not None and self.sink is not None:
+            self.sink.emit(record)
+        return Respond(status, headers, b"" if facts.method == "HEAD" else body, record)
+
+    def _record(self, facts: RequestFacts, param: str, callback: bytes, status: int) -> UsageRecord:
+        return UsageRecord(
+            time=dt.datetime.fromtimestamp(int(self.now()), dt.timezone.utc),
+            method=facts.method, path=facts.path, callback_param=param,
+            callback=callback.decode("ascii"), origin=referer_origin(facts.referer),
+            sec_fetch_site=facts.sec_fetch_site, sec_fetch_dest=facts.sec_fetch_dest,
+            user_agent=facts.user_agent, status=status,
+        )
+
+    def record_response(self, fwd: Forward, status: int) -> None:
+        """Emit the usage record for a forwarded JSONP request once its status is known."""
+        if self.sink is not None and fwd.callback is not None and fwd.callback_param is not None:
+            self.sink.emit(self._record(fwd.facts, fwd.callback_param, fwd.callback, status))
+
+    # -- preflight
+    def _preflight(self, rules: RouteRules, facts: RequestFacts) -> Respond:
+        vary = [b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers"]
+        if facts.acrpn is not None:
+            vary.append(b"Access-Control-Request-Private-Network")
+        vary_h = (b"vary", b", ".join(vary))
+        origin = facts.origin
+        if facts.origin_lines != 1 or origin is None or not rules.cors or not rules.matcher.matches(origin):
+            return self._preflight_refused(403, MSG_PF_ORIGIN, vary_h)
+        eff = rules.effective
+        method = (facts.acrm or "").strip()
+        if not _TOKEN_RE.fullmatch(method.encode("latin-1")) or not eff.allows_method(method):
+            return self._preflight_refused(403, MSG_PF_METHOD, vary_h)
+        acah: bytes | None = None
+        raw = facts.acrh
+        if raw is not None:
+            if len(raw) > self.max_acrh:
+                return self._preflight_refused(400, MSG_PF_HEADERS_BAD, vary_h)
+            names: list[str] = []
+            for item in raw.split(","):
+                name = item.strip(" \t")
+                if not name:
+                    continue
+                if not _TOKEN_RE.fullmatch(name.encode("latin-1")):
+                    return self._preflight_refused(400, MSG_PF_HEADERS_BAD, vary_h)
+                name = name.lower()
+                if name not in names:
+                    names.append(name)
+            if not eff.allows_headers(names):
+                return self._preflight_refused(403, MSG_PF_HEADERS, vary_h)
+            if names:
+                acah = ", ".join(names).encode("latin-1")
+        pna = facts.acrpn is not None and facts.acrpn.strip().lower() == "true"
+        if pna and not rules.private_network:
+            return self._preflight_refused(403, MSG_PF_PNA, vary_h)
+        headers: Headers = [
+            (b"access-control-allow-origin", b"*" if rules.acao_any else origin.encode("latin-1")),
+            *rules.preflight_static,
+        ]
+        if acah is not None:
+            headers.append((b"access-control-allow-headers", acah))
+        if pna:
+            headers.append((b"access-control-allow-private-network", b"true"))
+        headers.append(vary_h)
+        return Respond(204, headers, b"")
+
+    @staticmethod
+    def _preflight_refused(status: int, message: bytes, vary: tuple[bytes, bytes]) -> Respond:
+        # No allow headers at all: the browser then reports the failure on its side too.
+        return Respond(status, [CT_TEXT, NOSNIFF, vary, (b"content-length", b"%d" % len(message))], message)
+
+    # -- errors
+    def error_response(self, fwd: Forward) -> Respond:
+        """A 500 for an app that raised before answering, still carrying the CORS headers."""
+        headers: Headers = [CT_TEXT, NOSNIFF]
+        return self._respond(500, headers, MSG_ERROR, fwd.cors_headers, fwd.facts)
+
+    def close(self) -> None:
+        if self.sink is not None:
+            self.sink.close()
+
+
+# --------------------------------------------------------------------------------------- the query
+
+
+def _unquote_plus(raw: bytes) -> bytes:
+    if b"+" in raw:
+        raw = raw.replace(b"+", b" ")
+    if b"%" in raw:
+        raw = unquote_to_bytes(raw)
+    return raw
+
+
+def find_callback(query: bytes, params: tuple[bytes, ...]) -> tuple[bytes | None, bytes | None] | None:
+    """Find the callback parameter in a raw query string.
+
+    Returns None when there is none, `(param, value)` for exactly one (value percent-decoded once; None when
+    it is not UTF-8... or empty bytes for `?callback=` / `?callback`), and `(None, None)` when there are
+    several (`?callback=a&callback=b`, `?callback=a&jsonp=b`) since frameworks disagree on which one wins.
+    Pairs are split on `&`; a pair that also contains `;` is split on it too (some frameworks, e.g.
+    Bottle, treat `;` as a separator), and each reading counts, so a disagreement is refused as a duplicate.
+    """
+    found: tuple[bytes, bytes] | None = None
+    count = 0
+    for piece in query.split(b"&"):
+        views = [piece]
+        if b";" in piece:
+            views.extend(piece.split(b";"))
+        for view in views:
+            key, _, value = view.partition(b"=")
+            if b"%" in key or b"+" in key:
+                key = _unquote_plus(key)
+            if key in params:
+                count += 1
+                found = (key, value)
+    if found is None:
+        return None
+    if count > 1:
+        return (None, None)
+    key, value = found
+    decoded = _unquote_plus(value)
+    try:
+        decoded.decode("utf-8")
+    except UnicodeDecodeError:
+        return (key, None)
+    return (key, decoded)

@@ -1,0 +1,233 @@
+"""WSGI (PEP 3333) adapter for the shim: Flask, Django, Bottle, Pyramid, any WSGI app.
+
+`flask_app.wsgi_app = WSGIShim(flask_app.wsgi_app, policy=policy)`; Django: wrap `application` in wsgi.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from jsonp2cors.shim.core import (
+    MAX_ACRH,
+    MAX_BODY,
+    PEEK,
+    SEND,
+    Clock,
+    Forward,
+    Headers,
+    RequestFacts,
+    Respond,
+    ResponsePlan,
+    ShimCore,
+)
+
+if TYPE_CHECKING:
+    from jsonp2cors.policy import Policy
+
+log = logging.getLogger("jsonp2cors.shim")
+
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
+StrHeaders = list[tuple[str, str]]
+StartResponse = Callable[..., Callable[[bytes], object]]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+_REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 403: "Forbidden", 410: "Gone",
+            500: "Internal Server Error"}
+
+
+def _status_line(code: int) -> str:
+    return f"{code} {_REASONS.get(code, 'Unknown')}"
+
+
+def _to_str(headers: Headers) -> StrHeaders:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in headers]
+
+
+class WSGIShim:
+    """Hardened JSONP and policy-driven CORS in front of a WSGI app.
+
+    Errors: if the app raises before it has started its response, the exception is logged (logger
+    `jsonp2cors.shim`) and a 500 carrying the CORS headers is returned, so the browser shows the error
+    rather than a CORS failure. Errors after the headers went out propagate to the server as usual.
+    """
+
+    def __init__(self, app: WSGIApp, policy: Policy, *, usage: Any = None, clock: Clock | None = None,
+                 max_body: int = MAX_BODY, max_acrh: int = MAX_ACRH, unwrap_legacy: bool = True) -> None:
+        self.app = app
+        self.core = ShimCore(policy, usage=usage, clock=clock, max_body=max_body, max_acrh=max_acrh,
+                             unwrap_legacy=unwrap_legacy)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
+        if not path.isascii():  # PEP 3333 hands us latin-1-decoded bytes
+            path = path.encode("latin-1").decode("utf-8", "replace")
+        get = environ.get
+        facts = RequestFacts(
+            environ["REQUEST_METHOD"], path or "/", get("QUERY_STRING", "").encode("latin-1"),
+            origin=get("HTTP_ORIGIN"),
+            acrm=get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
+            acrh=get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
+            acrpn=get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
+            referer=get("HTTP_REFERER"),
+            sec_fetch_site=get("HTTP_SEC_FETCH_SITE"),
+            sec_fetch_dest=get("HTTP_SEC_FETCH_DEST"),
+            user_agent=get("HTTP_USER_AGENT"),
+            host=get("HTTP_HOST"),
+        )
+        decision = self.core.decide(facts)
+        if isinstance(decision, Respond):
+            start_response(_status_line(decision.status), _to_str(decision.headers))
+            return [decision.body]
+        return _Exchange(self, decision, environ, start_response).run()
+
+
+class _Exchange:
+    """One forwarded request: intercepts start_response, buffers when the plan says so."""
+
+    __slots__ = ("_environ", "chunks", "core", "drop_body", "exc_info", "fwd", "plan", "real_start", "sent",
+                 "shim", "start_action", "status")
+
+    def __init__(self, shim: WSGIShim, fwd: Forward, environ: dict[str, Any],
+                 start_response: StartResponse) -> None:
+        self.shim = shim
+        self.core = shim.core
+        self.fwd = fwd
+        self.plan: ResponsePlan = fwd.plan()
+        self.real_start = start_response
+        self.status = ""
+        self.exc_info: ExcInfo | None = None
+        self.start_action = -1  # -1: app has not called start_response yet
+        self.chunks: list[bytes] = []
+        self.sent = False
+        self.drop_body = fwd.method != fwd.facts.method
+        if fwd.callback is not None:
+            environ = dict(environ)
+            environ["REQUEST_METHOD"] = fwd.method
+            environ.pop("wsgi.file_wrapper", None)  # we need the bytes
+        self._environ = environ
+
+    def start_response(self, status: str, headers: StrHeaders,
+                       exc_info: ExcInfo | None = None) -> Callable[[bytes], object]:
+        if self.sent:
+            if exc_info is not None:
+                raise exc_info[1].with_traceback(exc_info[2])
+            raise AssertionError("start_response called twice without exc_info")
+        if self.start_action != -1:  # an error handler replaces an unsent response
+            self.plan = self.fwd.plan()
+            self.chunks.clear()
+        self.status = status
+        self.exc_info = exc_info
+        raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+        self.start_action = self.plan.start(int(status[:3]), raw)
+        if self.start_action == SEND:
+            return self._send_head(self.plan.headers)
+        return self._write_buffered
+
+    def _send_head(self, headers: Headers) -> Callable[[bytes], object]:
+        self.sent = True
+        write = self.real_start(self.status, _to_str(headers), self.exc_info)
+        if self.drop_body:
+            return lambda data: None
+        return write
+
+    def _write_buffered(self, data: bytes) -> None:
+        if self.sent:  # overflowed: the head is out, pass writes on
+            return
+        self.chunks.append(data)
+
+    def run(self) -> Iterable[bytes]:
+        try:
+            result = self.shim.app(self._environ, self.start_response)
+        except Exception as exc:
+            return self._error(exc)
+        if self.start_action == SEND and not self.chunks:
+            if self.drop_body:
+                _close(result)
+                return []
+            return result
+        return self._continue(result)
+
+    def _error(self, exc: Exception) -> Iterable[bytes]:
+        if self.sent:
+            raise exc
+        log.error("jsonp2cors: the application raised before responding; answering 500", exc_info=exc)
+        response = self.core.error_response(self.fwd)
+        self.real_start(_status_line(500), _to_str(response.headers), sys.exc_info())
+        self.sent = True
+        return [response.body]
+
+    def _continue(self, result: Iterable[bytes]) -> Iterable[bytes]:
+        iterator = iter(result)
+        max_body = self.core.max_body
+        size = sum(len(c) for c in self.chunks)
+        try:
+            while True:
+                if self.start_action == SEND:
+                    if not self.sent:
+                        self._send_head(self.plan.headers)
+                    return _Chain(self.chunks, iterator, result, self.drop_body)
+                try:
+                    chunk = next(iterator)
+                except StopIteration:
+                    break
+                if self.start_action == -1:
+                    raise RuntimeError("the WSGI application yielded a body before calling start_response")
+                if not chunk:
+                    continue
+                if self.start_action == PEEK and not self.chunks:
+                    self.start_action = self.plan.peek(chunk)
+                    if self.start_action == SEND:
+                        self.chunks.append(chunk)
+                        continue
+                self.chunks.append(chunk)
+                size += len(chunk)
+                if size > max_body:
+                    self.start_action = SEND
+                    self.plan.headers = self.plan.overflow()
+        except Exception as exc:
+            _close(result)
+            return self._error(exc)
+        _close(result)
+        if self.start_action == -1:
+            raise RuntimeError("the WSGI application returned without calling start_response")
+        if self.start_action == SEND or self.sent:
+            if not self.sent:
+                self._send_head(self.plan.headers)
+            return [] if self.drop_body else self.chunks
+        headers, body = self.plan.finish(b"".join(self.chunks))
+        self._send_head(headers)
+        return [] if self.drop_body else [body]
+
+
+class _Chain:
+    """Already-read chunks, then the rest of the app's iterator; closes the app's iterable (PEP 3333)."""
+
+    def __init__(self, head: list[bytes], rest: Iterator[bytes], original: Iterable[bytes],
+                 drop: bool) -> None:
+        self._head = list(head)
+        self._rest = rest
+        self._original = original
+        self._drop = drop
+
+    def __iter__(self) -> Iterator[bytes]:
+        if self._drop:
+            return
+        yield from self._head
+        self._head.clear()
+        yield from self._rest
+
+    def close(self) -> None:
+        _close(self._original)
+
+
+def _close(result: Iterable[bytes]) -> None:
+    close = getattr(result, "close", None)
+    if close is not None:
+        close()
+
+
+__all__ = ["WSGIShim"]
