@@ -164,6 +164,48 @@ def scan_command(
 # (issue 5) usage summary of shim records
 
 
+class UsageFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+@app.command("usage")
+def usage_command(
+    files: Annotated[list[Path], typer.Argument(help="Usage files written by the shim (JSON lines).",
+                                                 show_default=False)],
+    output_format: Annotated[
+        UsageFormat, typer.Option("--format", "-f", help="table (for people) or json (for machines).")
+    ] = UsageFormat.table,
+    exit_zero: Annotated[
+        bool, typer.Option("--exit-zero", help="Exit 0 even when JSONP traffic is found.")
+    ] = False,
+) -> None:
+    """Summarise the shim's JSONP usage records: per endpoint and caller origin, first/last seen, daily trend.
+
+    Exit status: 0 no JSONP traffic recorded, 1 JSONP traffic recorded, 2 usage or read error.
+    Blank or garbled lines (e.g. cut short by a crash) are skipped and counted.
+    """
+    import json
+    import sys
+
+    from jsonp2cors.shim.usage import read_usage, render_table, summarize
+
+    try:
+        records = read_usage(files)
+    except OSError as exc:
+        typer.echo(f"jsonp2cors usage: error: {exc}", err=True)
+        raise typer.Exit(EXIT_ERROR) from exc
+    summary = summarize(records)
+    if output_format is UsageFormat.json:
+        data = {"files": [str(f) for f in files], **summary.to_dict()}
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+    else:
+        from rich.console import Console
+
+        render_table(summary, Console())
+    raise typer.Exit(EXIT_FINDINGS if summary.total and not exit_zero else EXIT_CLEAN)
+
+
 # -------------------------------------------------------------------------------------------- report
 # (issue 7) HTML migration report
 

@@ -484,3 +484,41 @@ def make_sink(usage: str | Path | Callable[[UsageRecord], None] | UsageSink | No
     if callable(usage):
         return CallableSink(usage)
     raise TypeError("usage must be a path, a callable taking a UsageRecord, or None")
+
+
+# ---------------------------------------------------------------------------------------- rendering
+
+
+def render_table(summary: UsageSummary, console: Any, *, max_days: int = 60) -> None:
+    """Print a summary as rich tables: endpoints, caller origins, and the daily trend (last `max_days`)."""
+    from rich.table import Table
+
+    def when(value: dt.datetime) -> str:
+        return value.strftime("%Y-%m-%d %H:%M")
+
+    if summary.total == 0:
+        console.print(f"No JSONP responses recorded ({summary.skipped} unreadable lines skipped).")
+        return
+    assert summary.first is not None and summary.last is not None
+    console.print(f"{summary.total:,} JSONP responses from {when(summary.first)} to {when(summary.last)} UTC"
+                  + (f" ({summary.skipped:,} unreadable lines skipped)" if summary.skipped else ""))
+    for title, column, counts in (("Endpoints", "path", summary.endpoints),
+                                  ("Caller origins (from Referer)", "origin", summary.origins)):
+        table = Table(title=title, title_justify="left")
+        table.add_column(column)
+        table.add_column("calls", justify="right")
+        table.add_column("first seen")
+        table.add_column("last seen")
+        for c in counts:
+            table.add_row(c.key if c.key is not None else "(no Referer)", f"{c.count:,}", when(c.first),
+                          when(c.last))
+        console.print(table)
+    days = summary.daily[-max_days:]
+    peak = max((n for _, n in days), default=0) or 1
+    table = Table(title="Daily JSONP responses (UTC)", title_justify="left")
+    table.add_column("day")
+    table.add_column("calls", justify="right")
+    table.add_column("")
+    for day, n in days:
+        table.add_row(day.isoformat(), f"{n:,}", "#" * max(1 if n else 0, round(30 * n / peak)))
+    console.print(table)
