@@ -22,11 +22,10 @@ from jsonp2cors.scan.link import callback_in_query, jquery_placeholder, parse_ur
 from jsonp2cors.scan.loaders import find_loader, loader_for_global
 
 JS_SUFFIXES: tuple[str, ...] = (".js", ".mjs", ".cjs", ".jsx")
-JS_NEEDLES: tuple[bytes, ...] = (
-    b"callback", b"jsonp", b"createelement", b"=?", b"json_callback", b"<script", b"onload=",
-    # call sites of project-local JSONP wrappers defined elsewhere: any file holding a URL-ish literal
-    b"\"/", b"'/", b"`/", b"http",
-)
+# Call sites of project-local wrappers in files without these needles come in through the scan's
+# follow-up round: every analysed file names the wrappers it defines under FOLLOWUP_KEY.
+JS_NEEDLES: tuple[bytes, ...] = (b"callback", b"jsonp", b"createelement", b"=?", b"<script", b"onload=", b"cb=")
+FOLLOWUP_KEY = "followup_needles"  # the key jsonp2cors.scan reads for a second prefilter round
 MINIFIED_LINE = 5000  # a line this long in a file whose lines average > 300 characters: a minified bundle
 
 _FUNCTIONS = frozenset({
@@ -69,6 +68,7 @@ class _Val:
 
     parts: tuple[tuple[str, bool], ...] = ()  # (text, is_hole)
     params: frozenset[tuple[_Key, int]] = frozenset()  # (function, parameter index) of unresolved params
+    lead: tuple[_Key, int] | None = None  # the parameter the string starts with (a wrapper's URL argument)
 
     @property
     def text(self) -> str:
@@ -83,13 +83,13 @@ class _Val:
         return any(t and not h for t, h in self.parts)
 
     def __add__(self, other: _Val) -> _Val:
-        return _Val(self.parts + other.parts, self.params | other.params)
+        return _Val(self.parts + other.parts, self.params | other.params, self.lead if self.parts else other.lead)
 
 
 @dataclass
 class _Found:
     consumer: Consumer
-    url_params: frozenset[tuple[_Key, int]]  # parameters of enclosing functions the URL depends on
+    url_lead: tuple[_Key, int] | None  # the enclosing function's parameter the URL starts with
     cb_params: frozenset[tuple[_Key, int]] = frozenset()
 
 
@@ -328,9 +328,10 @@ class _JsFile:
                 return self.eval(first, depth + 1)
         return self._hole(node)
 
-    def _hole(self, node: Node, params: frozenset[tuple[_Key, int]] = frozenset()) -> _Val:
+    def _hole(self, node: Node, param: tuple[_Key, int] | None = None) -> _Val:
         text = self.compact(node)
-        return _Val(((text if _HOLE_TEXT.fullmatch(text) else "…", True),), params)
+        shown = text if _HOLE_TEXT.fullmatch(text) else "…"
+        return _Val(((shown, True),), frozenset({param}) if param else frozenset(), param)
 
     def _eval_identifier(self, node: Node, depth: int) -> _Val:
         found = self.lookup(node, self.text(node))
@@ -338,7 +339,7 @@ class _JsFile:
             return self._hole(node)
         scope, value = found
         if isinstance(value, int):
-            return self._hole(node, frozenset({(scope, value)}) if value >= 0 else frozenset())
+            return self._hole(node, (scope, value) if value >= 0 else None)
         if value is None or value.type in _FUNCTIONS or value.type == "object":
             return self._hole(node)
         return self.eval(value, depth + 1)
@@ -430,7 +431,7 @@ class _JsFile:
             file=self.rel, line=line, column=col, kind=kind, url=url_text, callback=callback, target=target,
             migratable=migratable, callback_param=callback_param, detail=detail,
         )
-        self.found.append(_Found(consumer, url.params if url is not None else frozenset(),
+        self.found.append(_Found(consumer, url.lead if url is not None else None,
                                  cb_val.params if cb_val is not None else frozenset()))
         return consumer
 
@@ -784,7 +785,7 @@ def _global_callback(js: _JsFile, scope: Node) -> tuple[str, _Val | None] | None
         if first.type == "subscript_expression" and len(chain) == 1:
             index = first.child_by_field_name("index")
             val = js.eval(index)
-            name_text = val.exact or js.compact(index)
+            name_text = val.text if val.has_literal else js.compact(index)
         if not name_text:
             continue
         return name_text, val
@@ -832,7 +833,9 @@ def _find_wrappers(js: _JsFile) -> list[Wrapper]:
     by_fn: dict[_Key, Node] = {_key(fn): fn for fn in js._nodes(*_FUNCTIONS)}
     seen: set[_Key] = set()
     for found in js.found:
-        for fn_key, index in sorted(found.url_params):
+        if found.url_lead is None:
+            continue
+        for fn_key, index in (found.url_lead,):
             if fn_key in seen or fn_key not in by_fn:
                 continue
             fn = by_fn[fn_key]
@@ -879,7 +882,7 @@ def _wrapper_call_sites(js: _JsFile, wrappers: list[Wrapper]) -> list[Wrapper]:
         if wrapper.url_index >= len(args):
             continue
         url = js.eval(args[wrapper.url_index])
-        if not url.has_literal and not url.params:
+        if not url.has_literal and url.lead is None:
             continue  # the URL is not visible at this call site
         cb: str | None = None
         cb_val: _Val | None = None
@@ -964,9 +967,12 @@ def analyze_js_text(
         all_wrappers += new
     consumers = [f.consumer for f in js.found]
     findings = FileFindings(consumers=_dedupe(consumers), errors=js.errors, parsed=True)
+    local = [w for w in all_wrappers if w.file == rel]
     findings.facts = {
-        "wrappers": [w.__dict__ for w in all_wrappers if w.file == rel],
+        "wrappers": [w.__dict__ for w in local],
         "calls": _call_facts(js),
+        FOLLOWUP_KEY: sorted({(w.member or w.name.rpartition(".")[2]).lower().encode() for w in local}
+                             | {n.rpartition(".")[2].lower().encode() for n in config.helper_names}),
     }
     return findings
 
@@ -996,7 +1002,7 @@ def _markup_in_strings(js: _JsFile) -> None:
             continue
         line, col = js.position(node)
         for consumer in script_tags_in_text(raw[1:-1], js.rel, js.config, line_base=line - 1, col_base=col):
-            js.found.append(_Found(consumer, frozenset()))
+            js.found.append(_Found(consumer, None))
 
 
 def looks_minified(data: bytes) -> int | None:

@@ -18,6 +18,7 @@ from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
 from jsonp2cors.findings import Consumer, ScanError
 from jsonp2cors.scan.base import Analyzer, FileFindings, ScanConfig
 from jsonp2cors.scan.javascript import (
+    FOLLOWUP_KEY,
     JS_NEEDLES,
     JS_SUFFIXES,
     analyze_js_file,
@@ -170,6 +171,7 @@ def analyze_markup_text(
     page = _Page(text, rel, config, line_base, col_base)
     calls: list[dict[str, Any]] = []
     wrappers: list[dict[str, Any]] = []
+    followups: list[bytes] = []
     for tag in page.scripts():
         consumer = page.script_src_consumer(tag)
         if consumer is not None:
@@ -203,7 +205,8 @@ def analyze_markup_text(
         out.errors.extend(js.errors)
         calls.extend(js.facts.get("calls", ()))
         wrappers.extend(js.facts.get("wrappers", ()))
-    out.facts = {"calls": calls, "wrappers": wrappers}
+        followups.extend(js.facts.get(FOLLOWUP_KEY, ()))
+    out.facts = {"calls": calls, "wrappers": wrappers, FOLLOWUP_KEY: sorted(set(followups))}
     return out
 
 
@@ -263,39 +266,51 @@ def analyze_python_strings(rel: str, data: bytes, config: ScanConfig) -> FileFin
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return out
-    lines = text.splitlines(keepends=True)
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line))
-    fstring_start: tuple[int, int] | None = None
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]  # the lines tokenize counts
     try:
-        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
-            name = tokenize.tok_name.get(tok.type, "")
-            if name == "FSTRING_START":
-                fstring_start = tok.start
-                continue
-            if name == "FSTRING_END" and fstring_start is not None:
-                start, fstring_start = fstring_start, None
-            elif tok.type == tokenize.STRING:
-                start = tok.start
-            else:
-                continue
-            begin = starts[start[0] - 1] + start[1]
-            end = starts[tok.end[0] - 1] + tok.end[1]
-            literal = text[begin:end]
-            if "<script" not in literal.lower():
-                continue
-            m = re.match(r"[rRbBuUfF]*('''|\"\"\"|'|\")", literal)
-            if not m:
-                continue
-            quote = m.group(1)
-            inner = literal[m.end() : len(literal) - len(quote)]
-            first_line = start[0] - 1
-            col = start[1] + m.end()
-            out.consumers.extend(script_tags_in_text(inner, rel, config, line_base=first_line, col_base=col))
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, SyntaxError, IndentationError):
-        pass  # the Python analyzer reports broken Python files; strings seen so far still count
+        return out  # the Python analyzer reports broken Python files
+    for start, end, bare in _string_spans(tokens):
+        begin = starts[start[0] - 1] + start[1]
+        literal = text[begin : starts[end[0] - 1] + end[1]]
+        if bare or "<script" not in literal.lower():
+            continue  # docstrings and bare string statements document, they do not emit markup
+        m = _QUOTE.match(literal)
+        if not m:
+            continue
+        inner = literal[m.end() : len(literal) - len(m.group(1))]
+        out.consumers.extend(
+            script_tags_in_text(inner, rel, config, line_base=start[0] - 1, col_base=start[1] + m.end())
+        )
     return out
+
+
+_QUOTE = re.compile(r"[rRbBuUfF]*('''|\"\"\"|'|\")")
+
+
+def _string_spans(tokens: list[tokenize.TokenInfo]) -> list[tuple[tuple[int, int], tuple[int, int], bool]]:
+    """(start, end, is a bare string statement) of every string literal, f-strings of 3.12+ included."""
+    significant = [t for t in tokens if t.type not in (tokenize.NL, tokenize.COMMENT)]
+    statement_start = {tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING}
+    spans: list[tuple[tuple[int, int], tuple[int, int], bool]] = []
+    i = 0
+    while i < len(significant):
+        tok = significant[i]
+        name = tokenize.tok_name.get(tok.type, "")
+        if tok.type != tokenize.STRING and name != "FSTRING_START":
+            i += 1
+            continue
+        j = i
+        if name == "FSTRING_START":
+            while j + 1 < len(significant) and tokenize.tok_name.get(significant[j].type) != "FSTRING_END":
+                j += 1
+        prev = significant[i - 1].type if i else tokenize.NEWLINE
+        nxt = significant[j + 1].type if j + 1 < len(significant) else tokenize.NEWLINE
+        bare = prev in statement_start and nxt in (tokenize.NEWLINE, tokenize.ENDMARKER)
+        spans.append((tok.start, significant[j].end, bare))
+        i = j + 1
+    return spans
 
 
 _WEB_NEEDLES: tuple[bytes, ...] = tuple(dict.fromkeys((b"<script", *JS_NEEDLES)))
