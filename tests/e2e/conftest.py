@@ -78,7 +78,7 @@ class Api:
         return self.server.origin
 
     def requests(self) -> list[dict[str, Any]]:
-        """Every request that reached the server (the recorder sits outside the shim)."""
+        """Every response the server sent, with its request's facts (the recorder sits outside the shim)."""
         if not self.requests_path.exists():
             return []
         lines = self.requests_path.read_text(encoding="utf-8").splitlines()
@@ -194,7 +194,7 @@ def browse(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable[..
 
     yield open_page
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    test_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    test_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name).strip("_")
     for index, (label, visit) in enumerate(visits, 1):
         with contextlib.suppress(Exception):
             screenshot(visit.page, f"{test_name}-{index}-{label}")

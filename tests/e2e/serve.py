@@ -8,8 +8,9 @@ stdout once it accepts connections. Kinds:
 - `pages`: a static file server for the rendered test pages (no caching).
 
 The API kinds take `--policy FILE` (TOML), optional `--usage FILE` (the shim's usage records) and optional
-`--requests FILE`: an outermost recorder appends one JSON line per request that reaches the server
-(method, path, Origin, Access-Control-Request-Method), so tests can see preflights the shim answers itself.
+`--requests FILE`: an outermost recorder appends one JSON line per response the server sends (method, path,
+query, Origin, Referer, Access-Control-Request-Method, status), so tests can see preflights the shim answers
+itself and statuses the browser hides from cross-site pages.
 `--bare` serves the app without the shim (for debugging the pages only).
 """
 
@@ -51,30 +52,45 @@ class _RequestLog:
         self.path = path
         self.lock = threading.Lock()
 
-    def write(self, method: str, path: str, origin: str | None, acrm: str | None) -> None:
+    def write(self, method: str, path: str, headers: dict[str, str], status: int) -> None:
         if self.path is None:
             return
-        line = json.dumps({"method": method, "path": path, "origin": origin, "acrm": acrm}) + "\n"
+        line = json.dumps({"method": method, "path": path, "query": headers.get(":query", ""),
+                           "origin": headers.get("origin"), "referer": headers.get("referer"),
+                           "acrm": headers.get("access-control-request-method"), "status": status}) + "\n"
         with self.lock, open(self.path, "a", encoding="utf-8") as handle:
             handle.write(line)
 
 
 def _wsgi_recorder(app: WSGIApp, log: _RequestLog) -> WSGIApp:
     def recorder(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        log.write(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), environ.get("HTTP_ORIGIN"),
-                  environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"))
-        return app(environ, start_response)
+        headers = {key[5:].replace("_", "-").lower(): value for key, value in environ.items()
+                   if key.startswith("HTTP_")}
+        headers[":query"] = environ.get("QUERY_STRING", "")
+
+        def recording_start_response(status: str, response_headers: Any, exc_info: Any = None) -> Any:
+            log.write(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), headers, int(status[:3]))
+            return start_response(status, response_headers, exc_info)
+
+        return app(environ, recording_start_response)
 
     return recorder
 
 
 def _asgi_recorder(app: Any, log: _RequestLog) -> Any:
     async def recorder(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-            log.write(scope["method"], scope["path"], headers.get("origin"),
-                      headers.get("access-control-request-method"))
-        await app(scope, receive, send)
+        if scope["type"] != "http":
+            await app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers[":query"] = scope.get("query_string", b"").decode("latin-1")
+
+        async def recording_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                log.write(scope["method"], scope["path"], headers, int(message["status"]))
+            await send(message)
+
+        await app(scope, receive, recording_send)
 
     return recorder
 
