@@ -7,6 +7,8 @@ Kept apart from conftest.py so it can be used from a REPL when a scenario needs 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import json
 import os
 import re
 import selectors
@@ -114,11 +116,11 @@ def start_server(name: str, kind: str, *, bind: str = "127.0.0.1", public_host: 
     return ServerProcess(name, proc, int(match.group(1)), public_host, log_path)
 
 
-def render_site(dest: Path, api_origin: str) -> None:
-    """Copy the page templates into `dest`, pointing `__API__` at the API server's origin."""
+def render_site(dest: Path, api_origin: str, pages: str = "*.html") -> None:
+    """Copy the page templates matching `pages` into `dest`, pointing `__API__` at the API origin."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copytree(SITE / "js", dest / "js", dirs_exist_ok=True)
-    for source in SITE.glob("*.html"):
+    for source in SITE.glob(pages):
         text = source.read_text(encoding="utf-8")
         (dest / source.name).write_text(text.replace(API_PLACEHOLDER, api_origin), encoding="utf-8")
 
@@ -173,3 +175,131 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{safe}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+POLICY_TEMPLATE = """\
+version = 1
+
+[cors]
+allow_origins = ["{allowed}"]
+allow_methods = ["GET", "HEAD"]
+allow_headers = []
+expose_headers = []
+allow_credentials = false
+max_age = 0
+
+[jsonp]
+callback_params = ["callback"]
+sunset = "{sunset}"
+docs_url = "https://docs.example.com/jsonp-retirement"
+
+[[route]]
+path = "/api/account"
+allow_credentials = true
+allow_methods = ["GET", "HEAD", "POST"]
+
+[[route]]
+path = "/api/items"
+allow_methods = ["GET", "HEAD", "DELETE"]
+allow_headers = ["X-Requested-With"]
+"""
+
+
+@dataclass
+class Api:
+    """One API server (legacy app + shim) and the files it writes."""
+
+    name: str
+    server: ServerProcess
+    policy_path: Path
+    usage_path: Path
+    requests_path: Path
+
+    @property
+    def origin(self) -> str:
+        return self.server.origin
+
+    def requests(self) -> list[dict[str, Any]]:
+        """Every response the server sent, with its request's facts (the recorder sits outside the shim)."""
+        if not self.requests_path.exists():
+            return []
+        lines = self.requests_path.read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+@dataclass
+class Stack:
+    tmp: Path
+    pages: ServerProcess
+    foreign: ServerProcess
+    apis: dict[str, Api] = field(default_factory=dict)
+    servers: list[ServerProcess] = field(default_factory=list)
+
+    def api(self, kind: str, *, sunset: bool = False) -> Api:
+        name = f"{kind}-sunset" if sunset else kind
+        if name in self.apis:
+            return self.apis[name]
+        today = dt.date.today()
+        sunset_day = today - dt.timedelta(days=1) if sunset else today + dt.timedelta(days=365)
+        work = self.tmp / name
+        work.mkdir(parents=True, exist_ok=True)
+        policy_path = work / "cors-policy.toml"
+        policy_text = POLICY_TEMPLATE.format(allowed=self.pages.origin, sunset=sunset_day.isoformat())
+        policy_path.write_text(policy_text, encoding="utf-8")
+        usage_path = work / "usage.jsonl"
+        requests_path = work / "requests.jsonl"
+        server = start_server(name, kind, extra=["--policy", str(policy_path), "--usage", str(usage_path),
+                                                 "--requests", str(requests_path)])
+        self.servers.append(server)
+        render_site(self.tmp / "site" / name, server.origin)
+        api = Api(name, server, policy_path, usage_path, requests_path)
+        self.apis[name] = api
+        return api
+
+    def url(self, api: Api, page: str, *, foreign: bool = False, folder: str | None = None) -> str:
+        host = self.foreign if foreign else self.pages
+        return f"{host.origin}/{folder or api.name}/{page}"
+
+    def rewritten(self, api: Api) -> str:
+        """The legacy page as `jsonp2cors` rewrites it (scan, rewrite plan, apply); returns its folder name.
+
+        Only the rendered legacy page (and the vendored jQuery, which the scan skips) is in that folder,
+        so the plan cannot touch the other test pages. The result is copied to the artifacts for review.
+        """
+        from jsonp2cors.policy import Policy
+        from jsonp2cors.rewrite import apply, plan
+        from jsonp2cors.scan import scan
+
+        name = f"{api.name}-rewritten"
+        dest = self.tmp / "site" / name
+        if not dest.exists():
+            render_site(dest, api.origin, pages="legacy.html")
+            result = scan([dest])
+            edits = plan(result, dest, Policy.from_file(api.policy_path))
+            apply(edits.edits)
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(dest / "legacy.html", ARTIFACTS / f"{name}-legacy.html")
+        return name
+
+    def close(self) -> None:
+        errors: list[str] = []
+        for server in reversed(self.servers):
+            try:
+                server.stop()
+            except Exception as exc:  # keep stopping the others
+                errors.append(f"{server.name}: {exc}")
+        assert not errors, errors
+
+
+@dataclass
+class Visit:
+    page: Any
+    probe: PageProbe
+
+    def text(self, element_id: str) -> str:
+        return str(self.page.locator(f"#{element_id}").inner_text()).strip()
+
+
+# A page has settled when it says so (`data-done`) or when no result slot still reads "loading"/"pending".
+SETTLED_JS = """() => document.body !== null && (document.body.dataset.done === "yes" ||
+  ![...document.querySelectorAll("dd, span")].some(e => ["loading", "pending"].includes(e.textContent)))"""

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Api, Stack, Visit
+from tests.e2e.harness import Api, Stack, Visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -103,6 +103,29 @@ def test_migrated_page_fetches_with_cors_from_the_allowed_origin(stack: Stack, b
     visit.page.wait_for_function("() => document.body.dataset.done === 'yes'", timeout=15_000)
     assert visit.text("delete") == "deleted 42"
     assert len(preflights()) == 2
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_legacy_page_rewritten_by_the_tool_works_with_cors(stack: Stack, browse: Callable[..., Visit],
+                                                          kind: str) -> None:
+    """The legacy page after `jsonp2cors` rewrote it: same values on screen, now over CORS, not JSONP."""
+    rewrite = pytest.importorskip("jsonp2cors.rewrite")
+    if not hasattr(rewrite, "plan"):
+        pytest.skip("jsonp2cors.rewrite.plan is not available in this tree")
+    api = stack.api(kind)
+    folder = stack.rewritten(api)
+    seen_before = len(api.requests())
+    visit = browse(stack.url(api, "legacy.html", folder=folder), label="rewritten-legacy")
+
+    assert visit.text("weather") == WEATHER
+    assert visit.text("account") == "user: none"
+    assert visit.text("news") == NEWS
+    assert visit.text("weather-getjson") == WEATHER
+    assert visit.probe.errors() == []
+    calls = api.requests()[seen_before:]
+    assert calls, "the rewritten page made no request to the API"
+    assert all(r["origin"] == stack.pages.origin for r in calls), calls  # CORS requests carry Origin
+    assert not any("callback=" in r["query"] for r in calls), calls  # and no JSONP is left
 
 
 # -------------------------------------------------------------------------------------------- scenario 3
