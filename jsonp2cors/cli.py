@@ -156,6 +156,189 @@ def scan_command(
 # (issue 4) policy generate / lint / export
 
 
+class PolicyLintFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class PolicyTarget(str, Enum):
+    starlette = "starlette"
+    flask_cors = "flask-cors"
+    django = "django"
+    nginx = "nginx"
+    s3 = "s3"
+    apigateway = "apigateway"
+
+
+def _policy_fail(command: str, message: str) -> typer.Exit:
+    typer.echo(f"jsonp2cors policy {command}: error: {message}", err=True)
+    return typer.Exit(EXIT_ERROR)
+
+
+@policy_app.command("generate")
+def policy_generate_command(
+    path: Annotated[Path, typer.Argument(help="Code base to scan.")] = Path("."),
+    origin: Annotated[
+        list[str] | None,
+        typer.Option("--origin", help="An allowed caller origin (https://app.example.com or "
+                     "https://*.example.com); repeatable."),
+    ] = None,
+    from_usage: Annotated[
+        list[Path] | None,
+        typer.Option("--from-usage", help="Shim usage records (JSON lines): their caller origins are added, "
+                     "with counts; repeatable."),
+    ] = None,
+    from_scan: Annotated[
+        Path | None,
+        typer.Option("--from-scan", help="Use a saved `jsonp2cors scan --format json` result instead of "
+                     "scanning PATH."),
+    ] = None,
+    sunset: Annotated[
+        str | None, typer.Option("--sunset", help="Date (YYYY-MM-DD) from which JSONP requests get 410.")
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the policy here instead of stdout.")
+    ] = None,
+) -> None:
+    """Write a cors-policy.toml from a scan, declared origins and shim usage records.
+
+    Every entry carries a comment saying where it came from. Exit status: 0 written, 2 usage error.
+    """
+    import datetime
+    import sys
+
+    from jsonp2cors.findings import ScanResult
+    from jsonp2cors.policy.generate import generate
+    from jsonp2cors.policy.lint import lint_text
+    from jsonp2cors.policy.origin import OriginError
+
+    day = None
+    if sunset is not None:
+        try:
+            day = datetime.date.fromisoformat(sunset)
+        except ValueError:
+            raise _policy_fail("generate", f"--sunset: expected a date YYYY-MM-DD, got {sunset!r}") from None
+    records: list[object] = []
+    if from_usage:
+        from jsonp2cors.shim.usage import read_usage
+
+        try:
+            records = list(read_usage(from_usage))
+        except OSError as exc:
+            raise _policy_fail("generate", f"--from-usage: {exc}") from exc
+    try:
+        if from_scan is not None:
+            result = ScanResult.from_json(from_scan.read_text(encoding="utf-8"))
+        else:
+            from jsonp2cors.scan import scan
+
+            result = scan([path])
+    except (OSError, ValueError) as exc:
+        raise _policy_fail("generate", str(exc)) from exc
+    try:
+        generated = generate(result, origins=origin or (), usage=records, sunset=day,
+                             source=str(from_scan or path))
+    except OriginError as exc:
+        raise _policy_fail("generate", f"--origin {exc}") from exc
+    text = generated.to_toml()
+    problems = [f for f in lint_text(text) if f.severity == "error"]
+    if problems:  # a generated policy must pass its own lint
+        raise _policy_fail("generate", "; ".join(f"{f.code} {f.message}" for f in problems))
+    for note in generated.notes:
+        typer.echo(f"note: {note}", err=True)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {output}", err=True)
+    raise typer.Exit(EXIT_CLEAN)
+
+
+@policy_app.command("lint")
+def policy_lint_command(
+    file: Annotated[Path, typer.Argument(help="The policy file (cors-policy.toml).")],
+    output_format: Annotated[
+        PolicyLintFormat, typer.Option("--format", "-f", help="text (path:line:col: CODE ...) or json.")
+    ] = PolicyLintFormat.text,
+    exit_zero: Annotated[
+        bool, typer.Option("--exit-zero", help="Exit 0 even when errors are found.")
+    ] = False,
+) -> None:
+    """Check a policy: errors (CP0xx) make it unsafe or unusable, warnings (CP1xx) are likely mistakes.
+
+    Exit status: 0 no errors (warnings allowed), 1 errors found, 2 usage error.
+    `# noqa` or `# noqa: CP101` at the end of a line silences findings on that line.
+    """
+    import sys
+
+    from jsonp2cors.policy.lint import lint_file, render_json, render_text
+
+    if not file.is_file():
+        raise _policy_fail("lint", f"{file}: no such file")
+    findings = lint_file(file)
+    if output_format is PolicyLintFormat.json:
+        sys.stdout.write(render_json(str(file), findings) + "\n")
+    else:
+        for line in render_text(str(file), findings):
+            typer.echo(line)
+    errors = any(f.severity == "error" for f in findings)
+    raise typer.Exit(EXIT_FINDINGS if errors and not exit_zero else EXIT_CLEAN)
+
+
+@policy_app.command("export")
+def policy_export_command(
+    file: Annotated[Path, typer.Argument(help="The policy file (cors-policy.toml).")],
+    to: Annotated[PolicyTarget, typer.Option("--to", help="Target system.", case_sensitive=False)],
+    rest: Annotated[
+        bool, typer.Option("--rest", help="apigateway: an OpenAPI 3 document for a REST API instead of the "
+                           "HTTP API CorsConfiguration.")
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write here instead of stdout (nginx also writes "
+                                     "<name>.server.conf next to it).")
+    ] = None,
+    lossy: Annotated[
+        bool, typer.Option("--lossy", help="Export even when the target cannot express part of the policy.")
+    ] = False,
+) -> None:
+    """Export the policy to what a server or cloud service accepts as-is.
+
+    What the target cannot express is listed on stderr, naming the entry; then the export stops with exit
+    status 2 unless --lossy is given. Exit status: 0 exported, 2 usage error or unexpressible policy.
+    """
+    import sys
+
+    from jsonp2cors.policy import Policy, PolicyError
+    from jsonp2cors.policy.export import export
+
+    try:
+        policy = Policy.from_file(file)
+    except PolicyError as exc:
+        raise _policy_fail("export", str(exc)) from exc
+    name = output.stem if output is not None else "cors"
+    result = export(policy, to.value, rest=rest, name=name)
+    for loss in result.losses:
+        typer.echo(f"jsonp2cors policy export: {to.value} cannot express {loss}", err=True)
+    if result.losses and not lossy:
+        typer.echo(f"jsonp2cors policy export: {len(result.losses)} part(s) of the policy cannot be "
+                   f"expressed for {to.value}; nothing written (use --lossy to export anyway)", err=True)
+        raise typer.Exit(EXIT_ERROR)
+    for note in result.notes:
+        typer.echo(f"note: {note}", err=True)
+    if output is None:
+        sys.stdout.write(result.text)
+    else:
+        names = list(result.files)
+        output.write_text(result.files[names[0]], encoding="utf-8")
+        written = [output]
+        for extra in names[1:]:
+            target = output.with_name(extra)
+            target.write_text(result.files[extra], encoding="utf-8")
+            written.append(target)
+        typer.echo("wrote " + ", ".join(str(p) for p in written), err=True)
+    raise typer.Exit(EXIT_CLEAN)
+
+
 # ------------------------------------------------------------------------------------------- rewrite
 # (issue 6) rewrite / migrate / demo
 
