@@ -24,7 +24,9 @@ from jsonp2cors.scan.loaders import find_loader, loader_for_global
 JS_SUFFIXES: tuple[str, ...] = (".js", ".mjs", ".cjs", ".jsx")
 # Call sites of project-local wrappers in files without these needles come in through the scan's
 # follow-up round: every analysed file names the wrappers it defines under FOLLOWUP_KEY.
-JS_NEEDLES: tuple[bytes, ...] = (b"callback", b"jsonp", b"createelement", b"=?", b"<script", b"onload=", b"cb=")
+JS_NEEDLES: tuple[bytes, ...] = (
+    b"callback", b"jsonp", b"createelement", b"=?", b"<script", b"onload=", b"cb=",
+)
 FOLLOWUP_KEY = "followup_needles"  # the key jsonp2cors.scan reads for a second prefilter round
 MINIFIED_LINE = 5000  # a line this long in a file whose lines average > 300 characters: a minified bundle
 
@@ -39,6 +41,7 @@ _GENERIC_METHODS = frozenset({
     "open", "then", "apply", "bind", "push", "init", "create", "update", "render",
 })
 _MAX_DEPTH = 12
+_URL_PARAM = re.compile(r"url|uri|path|endpoint|src|href|resource|route|api", re.IGNORECASE)
 _URLISH_NODES = frozenset(
     {"string", "template_string", "binary_expression", "identifier", "member_expression"}
 )
@@ -68,7 +71,10 @@ class _Val:
 
     parts: tuple[tuple[str, bool], ...] = ()  # (text, is_hole)
     params: frozenset[tuple[_Key, int]] = frozenset()  # (function, parameter index) of unresolved params
-    lead: tuple[_Key, int] | None = None  # the parameter the string starts with (a wrapper's URL argument)
+    # The function parameter the URL is built from (a wrapper's URL argument): the string starts with it,
+    # or only literal text (a base such as "https://api.example.com") precedes a parameter named like a URL.
+    lead: tuple[_Key, int] | None = None
+    lead_name: str = ""
 
     @property
     def text(self) -> str:
@@ -83,7 +89,13 @@ class _Val:
         return any(t and not h for t, h in self.parts)
 
     def __add__(self, other: _Val) -> _Val:
-        return _Val(self.parts + other.parts, self.params | other.params, self.lead if self.parts else other.lead)
+        lead, name = self.lead, self.lead_name
+        literal_prefix = not any(h for _, h in self.parts)
+        if lead is None and other.lead is not None and literal_prefix and (
+            not self.parts or _URL_PARAM.search(other.lead_name)
+        ):
+            lead, name = other.lead, other.lead_name
+        return _Val(self.parts + other.parts, self.params | other.params, lead, name)
 
 
 @dataclass
@@ -331,7 +343,9 @@ class _JsFile:
     def _hole(self, node: Node, param: tuple[_Key, int] | None = None) -> _Val:
         text = self.compact(node)
         shown = text if _HOLE_TEXT.fullmatch(text) else "…"
-        return _Val(((shown, True),), frozenset({param}) if param else frozenset(), param)
+        if param is None:
+            return _Val(((shown, True),))
+        return _Val(((shown, True),), frozenset({param}), param, text)
 
     def _eval_identifier(self, node: Node, depth: int) -> _Val:
         found = self.lookup(node, self.text(node))

@@ -20,6 +20,7 @@ _HOLE_RE = re.compile(
 _SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(//)?")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _MASK = "\x00"
+_PATH_PARAM = re.compile(r":[A-Za-z_]\w*")  # `/things/:id` in $resource / Express-style client URLs
 
 
 @dataclass(frozen=True)
@@ -187,7 +188,7 @@ def _consumer_segments(path: str) -> list[str | None]:
         pos += len(piece) + 1
         if not piece:
             continue
-        out.append(None if _MASK in piece else raw)
+        out.append(None if _MASK in piece or _PATH_PARAM.fullmatch(raw) else raw)
     return out
 
 
@@ -226,19 +227,22 @@ def _match_score(route: list[_Seg], path: list[str | None], templated_prefix: bo
     return score if literal_hits else None
 
 
-_URL_NAME_RES = (
-    re.compile(r"url_for\(\s*['\"]([\w.:-]+)['\"]"),
-    re.compile(r"\{%\s*url\s+['\"]([\w.:-]+)['\"]"),
-    re.compile(r"route_(?:path|url)\(\s*['\"]([\w.:-]+)['\"]"),  # pyramid
-    re.compile(r"reverse_url\(\s*['\"]([\w.:-]+)['\"]"),  # tornado
+# Reversed URL names in templates, and the framework whose endpoints they can name.
+_URL_NAME_RES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"url_for\(\s*['\"]([\w.:-]+)['\"]"), "flask"),
+    (re.compile(r"\{%\s*url\s+['\"]([\w.:-]+)['\"]"), "django"),
+    (re.compile(r"route_(?:path|url)\(\s*['\"]([\w.:-]+)['\"]"), "pyramid"),
+    (re.compile(r"reverse_url\(\s*['\"]([\w.:-]+)['\"]"), "tornado"),
+    (re.compile(r"get_url\(\s*['\"]([\w.:-]+)['\"]"), "bottle"),
 )
 
 
-def _named_route(url: str) -> str | None:
-    for rx in _URL_NAME_RES:
+def _named_route(url: str) -> tuple[str, str] | None:
+    """(function name, framework) of a reversed URL such as `{{ url_for('api.weather') }}`."""
+    for rx, framework in _URL_NAME_RES:
         m = rx.search(url)
         if m:
-            return re.split(r"[.:]", m.group(1))[-1]
+            return re.split(r"[.:]", m.group(1))[-1], framework
     return None
 
 
@@ -256,25 +260,26 @@ def find_endpoint(consumer: Consumer, endpoints: Sequence[Endpoint]) -> Endpoint
     if not consumer.url or not consumer.migratable:
         return None
     parts = parse_url(consumer.url)
-    best: tuple[int, int, int] | None = None
-    chosen: Endpoint | None = None
+    ranked: list[tuple[tuple[int, int], Endpoint]] = []
     path = _consumer_segments(parts.path)
-    for i, ep in enumerate(endpoints):
+    for ep in endpoints:
         if not ep.route:
             continue
         score = _match_score(_route_segments(ep.route), path, parts.templated_prefix)
-        if score is None:
-            continue
-        key = (score, _common_dir(ep.file, consumer.file), -i)
-        if best is None or key > best:
-            best, chosen = key, ep
-    if chosen is None:
-        name = _named_route(consumer.url)
-        if name:
-            named = [ep for ep in endpoints if ep.function == name]
-            if named:
-                chosen = max(named, key=lambda ep: _common_dir(ep.file, consumer.file))
-    return chosen
+        if score is not None:
+            ranked.append(((score, _common_dir(ep.file, consumer.file)), ep))
+    if not ranked:
+        named = _named_route(consumer.url)
+        if named is None:
+            return None
+        ranked = [((0, _common_dir(ep.file, consumer.file)), ep) for ep in endpoints
+                  if ep.function == named[0] and ep.framework == named[1]]
+        if not ranked:
+            return None
+    best = max(key for key, _ in ranked)
+    winners = {(ep.file, ep.line): ep for key, ep in ranked if key == best}
+    # Equally good matches in different places (two apps serving /api/weather): do not guess.
+    return next(iter(winners.values())) if len(winners) == 1 else None
 
 
 def link_consumers(endpoints: Sequence[Endpoint], consumers: Sequence[Consumer]) -> tuple[Consumer, ...]:
