@@ -95,6 +95,7 @@ class PolicyView:
     sunset: dt.date | None = None
     lint: tuple[LintItem, ...] = ()
     note: str | None = None
+    proposal: bool = False  # generated for this report, not read from a file
     # Does the policy allow this caller origin? (None: unknown). Not part of equality.
     allows: Callable[[str], bool] | None = field(default=None, compare=False, repr=False)
 
@@ -227,9 +228,14 @@ def rewrite_view(plan: Any) -> RewriteView:
     return RewriteView(tuple(sorted(changes, key=lambda c: c.rel)), declined)
 
 
-def policy_view(policy: Any, *, source: str, lint: Iterable[Any] = (), note: str | None = None) -> PolicyView:
-    """A `jsonp2cors.policy.Policy` and its lint findings, as the report shows them."""
-    text = policy.to_toml() if hasattr(policy, "to_toml") else str(policy)
+def policy_view(policy: Any, *, source: str, text: str | None = None, lint: Iterable[Any] = (),
+                note: str | None = None, proposal: bool = False) -> PolicyView:
+    """A `jsonp2cors.policy.Policy` and its lint findings, as the report shows them.
+
+    `text` is the TOML the lint positions refer to (the file as written); by default the policy's own TOML.
+    """
+    if text is None:
+        text = policy.to_toml() if hasattr(policy, "to_toml") else str(policy)
     cors = getattr(policy, "cors", None)
     jsonp = getattr(policy, "jsonp", None)
     origins = tuple(getattr(cors, "allow_origins", ()) or ())
@@ -248,14 +254,19 @@ def policy_view(policy: Any, *, source: str, lint: Iterable[Any] = (), note: str
     except Exception:  # an older or partial policy module: the column just shows "?"
         allows = None
     return PolicyView(source, text, origins, sunset if isinstance(sunset, dt.date) else None,
-                      tuple(_lint_item(f) for f in lint), note, allows)
+                      tuple(_lint_item(f) for f in lint), note, proposal, allows)
 
 
 def _lint_item(finding: Any) -> LintItem:
-    severity = getattr(finding, "severity", None) or getattr(finding, "level", None) or "warning"
-    where = getattr(finding, "key", None) or getattr(finding, "where", None) or getattr(finding, "path", None)
+    """A `jsonp2cors.policy.lint.LintFinding` (line, column, code, message, key, severity) for display."""
+    severity = getattr(finding, "severity", None) or "warning"
+    line, column = getattr(finding, "line", None), getattr(finding, "column", None)
+    key = getattr(finding, "key", None)
+    where = f"line {line}:{column}" if isinstance(line, int) and isinstance(column, int) else ""
+    if key:
+        where = f"{where} ({key})" if where else str(key)
     return LintItem(str(getattr(finding, "code", "") or ""), str(severity).lower(),
-                    str(getattr(finding, "message", finding)), None if where is None else str(where))
+                    str(getattr(finding, "message", finding)), where or None)
 
 
 def _text(value: Any) -> str:
@@ -292,47 +303,67 @@ def build_report(
     result = scan([root], config)
     notes: list[str] = []
 
-    policy_obj: Any = None
-    policy = None
-    if policy_file is not None:
-        from jsonp2cors.policy import Policy
-
-        policy_obj = Policy.from_file(policy_file)
-        policy = policy_view(policy_obj, source=str(policy_file), lint=_lint(policy_obj, result, notes))
-
-    rewrite: RewriteView | None = None
-    if with_rewrite:
-        rewrite = _plan(result, scan_root([root]), policy_obj)
-
+    records: list[Any] = []
     usage: UsageView | None = None
     if usage_files:
         from jsonp2cors.shim.usage import read_usage
 
         log = read_usage(usage_files)
+        records = list(log)
         usage = usage_view(log, files=[str(f) for f in usage_files], skipped=log.skipped)
+
+    policy_obj: Any = None
+    policy: PolicyView | None = None
+    if policy_file is not None:
+        from jsonp2cors.policy import Policy
+
+        policy_obj = Policy.from_file(policy_file)
+        text = Path(policy_file).read_text(encoding="utf-8")
+        findings = _lint(text, generated.date(), notes)
+        policy = policy_view(policy_obj, source=str(policy_file), text=text, lint=findings)
+    else:
+        policy_obj, policy = _generated_policy(result, records, generated.date(), notes)
+
+    rewrite: RewriteView | None = None
+    if with_rewrite:
+        rewrite = _plan(result, scan_root([root]), policy_obj)
 
     return ReportData(result=result, generated=generated, root=str(root), rewrite=rewrite, policy=policy,
                       usage=usage, title=title, notes=tuple(notes))
 
 
-def _lint(policy: Any, result: ScanResult, notes: list[str]) -> list[Any]:
+def _lint(text: str, today: dt.date, notes: list[str]) -> list[Any]:
+    """Findings of `jsonp2cors.policy.lint` on the policy's TOML (positions refer to that text)."""
     try:
-        lint_module = importlib.import_module("jsonp2cors.policy.lint")
-    except ImportError:
+        lint_text = importlib.import_module("jsonp2cors.policy.lint").lint_text
+    except (ImportError, AttributeError):
         notes.append("The policy linter (jsonp2cors.policy.lint) is not available: no lint findings shown.")
         return []
-    func = getattr(lint_module, "lint", None) or getattr(lint_module, "lint_policy", None)
-    if func is None:
-        notes.append("The policy linter has no lint() function: lint findings are not shown.")
-        return []
     try:
-        try:
-            return list(func(policy, result=result))
-        except TypeError:
-            return list(func(policy))
+        return list(lint_text(text, today=today))
     except Exception as exc:
         notes.append(f"The policy linter failed: {type(exc).__name__}: {exc}")
         return []
+
+
+def _generated_policy(result: ScanResult, records: Sequence[Any], today: dt.date,
+                      notes: list[str]) -> tuple[Any, PolicyView | None]:
+    """Without --policy: what `jsonp2cors policy generate` would propose from the scan and the usage."""
+    try:
+        generate = importlib.import_module("jsonp2cors.policy.generate").generate
+    except (ImportError, AttributeError):
+        return None, None
+    try:
+        proposal = generate(result, usage=records)
+        text = proposal.to_toml()
+    except Exception as exc:
+        notes.append(f"Generating a policy proposal failed: {type(exc).__name__}: {exc}")
+        return None, None
+    source = "a proposal from the scan and the usage records (jsonp2cors policy generate); not saved"
+    note = ("No --policy was given, so this is the policy jsonp2cors would generate. Review it, save it as "
+            "cors-policy.toml and pass it with --policy.")
+    return proposal.policy, policy_view(proposal.policy, source=source, text=text,
+                                        lint=_lint(text, today, notes), note=note, proposal=True)
 
 
 def _plan(result: ScanResult, root: Path, policy: Any) -> RewriteView:
@@ -386,7 +417,8 @@ th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: lef
 th { background: var(--panel); font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 code, pre { font: 12.5px/1.4 ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
-td code { word-break: break-all; }
+td code { overflow-wrap: anywhere; }
+td.where { white-space: nowrap; }
 pre { background: var(--panel); border: 1px solid var(--line); border-radius: 4px; padding: 8px;
       overflow-x: auto; white-space: pre; }
 pre.diff span { display: block; }
@@ -497,7 +529,12 @@ def _overview(data: ReportData) -> str:
     if data.usage is not None and data.usage.total:
         still = sum(1 for o in data.usage.origins if o.recent)
         cards.append(_card(data.usage.total, "JSONP calls in the usage log"))
-        cards.append(_card(still, f"caller origins in the last {RECENT_DAYS} days"))
+        cards.append(_card(still, f"caller origins in the last {RECENT_DAYS} days of the log"))
+        allows = data.policy.allows if data.policy is not None else None
+        if allows is not None:
+            outside = sum(1 for o in data.usage.origins
+                          if o.origin is not None and not _safe_allows(allows, o.origin))
+            cards.append(_card(outside, "caller origins the policy does not allow"))
     notes = "".join(f'<p class="note">{esc(n)}</p>' for n in data.notes)
     return (f'<section id="overview"><h2>Overview</h2><div class="cards">{"".join(cards)}</div>{notes}'
             "</section>")
@@ -669,13 +706,19 @@ def _num(value: int) -> str:
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], *, numeric: set[int] | None = None,
-           empty: str = "none") -> str:
-    """Cells are HTML already (escaped by the caller); headers are plain text."""
+           empty: str = "none", where: int | None = None) -> str:
+    """Cells are HTML already (escaped by the caller); headers are plain text.
+
+    Columns in `numeric` are right-aligned; column `where` (a file:line) is kept on one line.
+    """
     if not rows:
         return f'<p class="note">{esc(empty)}</p>'
     numeric = numeric or set()
+
     def cls(index: int) -> str:
-        return ' class="num"' if index in numeric else ""
+        if index in numeric:
+            return ' class="num"'
+        return ' class="where"' if index == where else ""
 
     head = "".join(f"<th{cls(i)}>{esc(h)}</th>" for i, h in enumerate(headers))
     body = "".join("<tr>" + "".join(f"<td{cls(i)}>{cell}</td>" for i, cell in enumerate(row)) + "</tr>"
@@ -720,10 +763,11 @@ def _scan_section(result: ScanResult) -> str:
              f"<h3>JSONP endpoints ({len(result.endpoints)})</h3>",
              _table(["Where", "Function", "Framework", "Route", "Methods", "Callback params", "Credentials",
                      "Role", "Confidence"], [_endpoint_row(e) for e in result.endpoints],
-                    empty="No JSONP endpoint found."),
+                    empty="No JSONP endpoint found.", where=0),
              f"<h3>JSONP consumers ({len(result.consumers)})</h3>",
              _table(["Where", "Kind", "URL", "Callback", "Calls origin", "Migratable", "Endpoint"],
-                    [_consumer_row(c) for c in result.consumers], empty="No JSONP consumer found.")]
+                    [_consumer_row(c) for c in result.consumers], empty="No JSONP consumer found.",
+                    where=0)]
     if result.errors:
         parts.append(f"<h3>Files not fully read ({len(result.errors)})</h3>")
         rows = [[_where(e.file, e.line), esc(e.message)] for e in result.errors]
@@ -783,7 +827,8 @@ def _policy_section(policy: PolicyView | None) -> str:
         return (head + '<p class="note">No policy given. Write one with '
                 "<code>jsonp2cors policy generate</code> and pass it with "
                 "<code>--policy cors-policy.toml</code>.</p></section>")
-    parts = [head, f"<p>From <code>{esc(policy.source)}</code>. "
+    origin_of = esc(policy.source) if policy.proposal else f"<code>{esc(policy.source)}</code>"
+    parts = [head, f"<p>From {origin_of}. "
                    f"{len(policy.allow_origins)} allowed origins at the top level; "
                    + (f"JSONP sunset on {esc(policy.sunset)}." if policy.sunset else "no sunset date.")
                    + "</p>"]

@@ -238,6 +238,29 @@ def test_policy_view_marks_caller_origins_the_policy_allows() -> None:
                           "http://old.example.org": "no"}
 
 
+def test_policy_file_lint_findings_point_into_the_file(tmp_path: Path) -> None:
+    pytest.importorskip("jsonp2cors.policy.lint")
+    policy = tmp_path / "cors-policy.toml"
+    policy.write_text('version = 1\n[cors]\nallow_origins = ["https://a.example", "http://b.example"]\n'
+                      'max_age = 86400\n[jsonp]\nsunset = "2026-10-01"\n', encoding="utf-8")
+    data = build_report(tmp_path, policy_file=policy, with_rewrite=False, now=NOW)
+    assert data.policy is not None and not data.policy.proposal
+    where = {item.code: item.where for item in data.policy.lint}
+    assert {"CP101", "CP102", "CP105"} <= set(where)  # http next to https, max_age too high, sunset passed
+    assert str(where["CP102"]).startswith("line 4:")
+    text = render(data)
+    assert "allow_origins = [&quot;https://a.example&quot;" in text  # the file as written
+    assert "Lint findings (" in text and "CP105" in text
+
+
+def test_without_a_policy_the_report_proposes_one_from_scan_and_usage() -> None:
+    pytest.importorskip("jsonp2cors.policy.generate")
+    data = build_report(ROOT / "fixtures" / "flask", usage_files=[USAGE], with_rewrite=False, now=NOW)
+    assert data.policy is not None and data.policy.proposal
+    assert data.policy.allows is not None and data.policy.allows("https://news.example.com")
+    assert "this is the policy jsonp2cors would generate" in render(data)
+
+
 # ---------------------------------------------------------------------------------------- escaping
 def _hostile_result(value: str) -> ScanResult:
     return ScanResult(
