@@ -50,6 +50,10 @@ class ASGIShim:
         self.core = ShimCore(policy, usage=usage, clock=clock, max_body=max_body, max_acrh=max_acrh,
                              unwrap_legacy=unwrap_legacy)
 
+    def close(self) -> None:
+        """Write the usage records still queued and stop the writer (also done at interpreter exit)."""
+        self.core.close()
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)

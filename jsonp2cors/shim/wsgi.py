@@ -61,6 +61,10 @@ class WSGIShim:
         self.core = ShimCore(policy, usage=usage, clock=clock, max_body=max_body, max_acrh=max_acrh,
                              unwrap_legacy=unwrap_legacy)
 
+    def close(self) -> None:
+        """Write the usage records still queued and stop the writer (also done at interpreter exit)."""
+        self.core.close()
+
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
         if not path.isascii():  # PEP 3333 hands us latin-1-decoded bytes
