@@ -144,7 +144,13 @@ class _Seg:
 
 
 def _is_regex_route(route: str) -> bool:
-    return route.startswith("^") or route.endswith("$") or "(?P<" in route or "\\" in route or "(" in route
+    outside = _BRACES.sub("", route)  # `{id:\d+}` is a placeholder with a pattern, not a regex route
+    return route.startswith("^") or route.endswith("$") or "(" in outside or "\\" in outside
+
+
+_BRACES = re.compile(r"\{[^{}]*\}")
+_PLACEHOLDER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?\w+>|\{\w+(?::([^{}]+))?\}|^:\w+")
+_CONVERTERS = {"int": r"\d+", "float": r"\d+(?:\.\d+)?"}  # Flask/Werkzeug and Django path converters
 
 
 def _route_segments(route: str) -> list[_Seg]:
@@ -158,23 +164,41 @@ def _route_segments(route: str) -> list[_Seg]:
         if _is_rest_segment(raw):
             segs.append(_Seg(None, _REST, rest=True))
         elif regex and re.search(r"[()\[\]\\*+?|{}]", raw):
-            try:
-                segs.append(_Seg(None, re.compile(raw)))
-            except re.error:
-                segs.append(_Seg(None, _ANY))
-        elif not regex and re.search(r"[<{*]|^:", raw):
-            pattern = re.sub(r"<[^<>]*>|\{[^{}]*\}|^:\w+", "\0", raw)
-            pattern = re.escape(pattern).replace("\\\0", "\0").replace("\0", "[^/]+")
-            segs.append(_Seg(None, re.compile(pattern)))
+            segs.append(_Seg(None, _compile(raw.removeprefix("^"))))
+        elif not regex and _PLACEHOLDER.search(raw):
+            segs.append(_Seg(None, _compile(_placeholder_pattern(raw))))
         else:
-            segs.append(_Seg(raw, None))
+            segs.append(_Seg(raw.removeprefix("^") if regex else raw, None))
     return segs
+
+
+def _placeholder_pattern(raw: str) -> str:
+    out, pos = [], 0
+    for m in _PLACEHOLDER.finditer(raw):
+        out.append(re.escape(raw[pos : m.start()]))
+        if m.group(1):
+            out.append(_CONVERTERS.get(m.group(1), "[^/]+"))
+        elif m.group(2):
+            out.append(f"(?:{m.group(2)})")
+        else:
+            out.append("[^/]+")
+        pos = m.end()
+    out.append(re.escape(raw[pos:]))
+    return "".join(out)
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error:
+        return _ANY
 
 
 def _is_rest_segment(raw: str) -> bool:
     return (
-        raw.startswith(("*", "<path:", "(.*", "(.+", ".*", ".+", "(?P<path>"))
-        or (raw.startswith("{") and raw.endswith((":path}", ":.*}", ":.+}", "*}", "+}")))
+        raw in ("*", "**", ".*", ".+", "(.*)", "(.+)")
+        or raw.startswith(("<path:", "*", "(?P<path>"))
+        or re.fullmatch(r"\{\w+(?::(?:path|\.\*|\.\+)|[*+])\}|\(\?P<\w+>\.[*+]\)", raw) is not None
     )
 
 

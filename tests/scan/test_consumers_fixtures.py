@@ -1,4 +1,4 @@
-"""The consumer scan on the bundled fixture apps: every `expect:` marker found, nothing else, right details."""
+"""Consumer scan of the fixture apps: every `expect:` marker found, nothing else, right details."""
 
 from __future__ import annotations
 
@@ -51,7 +51,14 @@ def test_every_marker_found_and_nothing_else(result: ScanResult) -> None:
 
 def test_every_kind_is_exercised() -> None:
     kinds = Counter(kind for _, _, kind in _markers().values())
-    assert set(kinds) == {"script-tag", "jquery-ajax", "jquery-getjson", "angular-jsonp", "dynamic-script", "other"}
+    assert set(kinds) == {
+        "script-tag",
+        "jquery-ajax",
+        "jquery-getjson",
+        "angular-jsonp",
+        "dynamic-script",
+        "other",
+    }
 
 
 def test_expected_details(by_marker: dict[str, Consumer]) -> None:
@@ -67,10 +74,7 @@ def test_expected_details(by_marker: dict[str, Consumer]) -> None:
             if key == "endpoint":
                 continue
             got = getattr(consumer, key)
-            if key == "detail":
-                ok = value in (got or "")
-            else:
-                ok = got == value
+            ok = value in (got or "") if key == "detail" else got == value
             if not ok:
                 wrong.append(f"{mid}.{key}: want {value!r}, got {got!r}")
     assert wrong == []
@@ -95,7 +99,8 @@ def test_links_to_endpoints(result: ScanResult, by_marker: dict[str, Consumer]) 
             continue  # the endpoint scan does not (yet) report this route: nothing to link to
         checked += 1
         if consumer.endpoint is None or (consumer.endpoint.file, consumer.endpoint.line) != (
-            endpoint.file, endpoint.line
+            endpoint.file,
+            endpoint.line,
         ):
             wrong.append(f"{mid}: want {target} ({endpoint.file}:{endpoint.line}), got {consumer.endpoint}")
         elif consumer.credentials != endpoint.credentials:

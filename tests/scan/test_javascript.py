@@ -25,8 +25,10 @@ def one(source: str) -> Consumer:
 
 
 def test_ajax_datatype_jsonp_multiline_reports_the_call_line() -> None:
-    c = one('\n\n$.ajax({\n  url: "https://api.example.com/news",\n  dataType: "jsonp",\n'
-            '  jsonp: "cb",\n  jsonpCallback: "gotNews"\n});\n')
+    c = one(
+        '\n\n$.ajax({\n  url: "https://api.example.com/news",\n  dataType: "jsonp",\n'
+        '  jsonp: "cb",\n  jsonpCallback: "gotNews"\n});\n'
+    )
     assert (c.line, c.column, c.kind) == (3, 1, "jquery-ajax")
     assert (c.url, c.callback_param, c.callback) == ("https://api.example.com/news", "cb", "gotNews")
     assert c.target == "https://api.example.com"
@@ -61,17 +63,20 @@ def test_placeholder_in_data_string() -> None:
     assert one('$.ajax({url: "/api/top", dataType: "json", data: "callback=?"});').kind == "jquery-getjson"
 
 
-@pytest.mark.parametrize("source", [
-    '$.getJSON("/api/status", function (callback) {});',
-    '$.ajax({url: "/api/x?callback=?"});',  # no dataType: jQuery does not run its JSONP prefilter
-    '$.ajax({url: "/api/json", dataType: "json", success: callback});',
-    'fetch("/api/weather?format=json").then(callback);',
-    'var x = new XMLHttpRequest(); x.open("GET", "/api/x?cb=1");',
-    'document.addEventListener("DOMContentLoaded", callback);',
-    'var callback = "show"; fetch("/api/y");',
-    'obj.jsonp = true; var s = "callback=?";',
-    '$.getScript("/static/plugin.js");',
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        '$.getJSON("/api/status", function (callback) {});',
+        '$.ajax({url: "/api/x?callback=?"});',  # no dataType: jQuery does not run its JSONP prefilter
+        '$.ajax({url: "/api/json", dataType: "json", success: callback});',
+        'fetch("/api/weather?format=json").then(callback);',
+        'var x = new XMLHttpRequest(); x.open("GET", "/api/x?cb=1");',
+        'document.addEventListener("DOMContentLoaded", callback);',
+        'var callback = "show"; fetch("/api/y");',
+        'obj.jsonp = true; var s = "callback=?";',
+        '$.getScript("/static/plugin.js");',
+    ],
+)
 def test_near_misses(source: str) -> None:
     assert found(source) == []
 
@@ -80,10 +85,16 @@ def test_near_misses(source: str) -> None:
 
 
 def test_http_jsonp_with_sce_and_callback_param() -> None:
-    c = one('var API = "https://api.example.com";\n'
-            '$http.jsonp($sce.trustAsResourceUrl(API + "/feed"), {jsonpCallbackParam: "cb"});')
+    c = one(
+        'var API = "https://api.example.com";\n'
+        '$http.jsonp($sce.trustAsResourceUrl(API + "/feed"), {jsonpCallbackParam: "cb"});'
+    )
     assert (c.kind, c.url, c.callback_param, c.target) == (
-        "angular-jsonp", "https://api.example.com/feed", "cb", "https://api.example.com")
+        "angular-jsonp",
+        "https://api.example.com/feed",
+        "cb",
+        "https://api.example.com",
+    )
 
 
 def test_http_jsonp_with_json_callback_placeholder() -> None:
@@ -101,20 +112,26 @@ def test_http_config_method_jsonp() -> None:
 
 
 def test_resource_actions_with_method_jsonp_report_each_action() -> None:
-    result = found('var R = $resource("/api/things/:id", {}, {\n'
-                   '  query: {method: "JSONP", params: {cb: "JSON_CALLBACK"}},\n'
-                   '  save: {method: "POST"},\n'
-                   '  get: {method: "JSONP", url: "/api/thing"}\n});')
+    result = found(
+        'var R = $resource("/api/things/:id", {}, {\n'
+        '  query: {method: "JSONP", params: {cb: "JSON_CALLBACK"}},\n'
+        '  save: {method: "POST"},\n'
+        '  get: {method: "JSONP", url: "/api/thing"}\n});'
+    )
     assert [(c.line, c.url, c.callback_param) for c in result] == [
-        (2, "/api/things/:id", "cb"), (4, "/api/thing", "callback")]
+        (2, "/api/things/:id", "cb"),
+        (4, "/api/thing", "callback"),
+    ]
 
 
 # ------------------------------------------------------------------------------------ dynamic script
 
 
 def test_create_element_with_callback_in_src() -> None:
-    c = one('function go() {\n  var s = document.createElement("script");\n'
-            '  s.src = "https://x.example.com/api?callback=" + "show";\n  document.body.appendChild(s);\n}')
+    c = one(
+        'function go() {\n  var s = document.createElement("script");\n'
+        '  s.src = "https://x.example.com/api?callback=" + "show";\n  document.body.appendChild(s);\n}'
+    )
     assert (c.kind, c.line, c.column, c.callback) == ("dynamic-script", 2, 11, "show")
 
 
@@ -124,55 +141,84 @@ def test_set_attribute_src() -> None:
 
 
 def test_paired_window_global_with_bracket_name() -> None:
-    c = one('function load(id) {\n  window.__cb__[id] = function (d) {};\n'
-            '  var el = document.createElement("script");\n  el.src = "/api/item/" + id;\n}')
+    c = one(
+        "function load(id) {\n  window.__cb__[id] = function (d) {};\n"
+        '  var el = document.createElement("script");\n  el.src = "/api/item/" + id;\n}'
+    )
     assert (c.line, c.callback, c.url) == (3, "__cb__[id]", "/api/item/{id}")
 
 
 def test_angular_document_and_window_services() -> None:
-    c = one('var name = "cb_" + n; $window[name] = fn;\n'
-            'var tag = $document[0].createElement("script"); tag.src = "/api/legacy";')
+    c = one(
+        'var name = "cb_" + n; $window[name] = fn;\n'
+        'var tag = $document[0].createElement("script"); tag.src = "/api/legacy";'
+    )
     assert (c.kind, c.line, c.callback) == ("dynamic-script", 2, "cb_{n}")
 
 
-@pytest.mark.parametrize("source", [
-    'window.onload = function () { var a = document.createElement("script"); a.src = "/static/ga.js"; };',
-    'var s = document.createElement("script"); s.src = "/static/app.js"; s.onload = callback;',
-    'var d = document.createElement("div"); d.src = "/api/x?callback=y";',
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        'window.onload = function () { var a = document.createElement("script"); a.src = "/static/ga.js"; };',
+        'var s = document.createElement("script"); s.src = "/static/app.js"; s.onload = callback;',
+        'var d = document.createElement("div"); d.src = "/api/x?callback=y";',
+    ],
+)
 def test_dynamic_script_near_misses(source: str) -> None:
     assert found(source) == []
 
 
 def test_known_sdk_loader_is_not_migratable() -> None:
-    c = one('var m = document.createElement("script");\n'
-            'm.src = "https://maps.googleapis.com/maps/api/js?key=K&callback=initMap";')
+    c = one(
+        'var m = document.createElement("script");\n'
+        'm.src = "https://maps.googleapis.com/maps/api/js?key=K&callback=initMap";'
+    )
     assert c.migratable is False and c.callback == "initMap" and "Google Maps" in (c.detail or "")
 
 
 def test_facebook_sdk_global_is_not_migratable() -> None:
-    c = one('function fb() { window.fbAsyncInit = function () {};\n'
-            '  var js = document.createElement("script"); js.src = "https://connect.facebook.net/en_US/sdk.js"; }')
+    c = one(
+        "function fb() { window.fbAsyncInit = function () {};\n"
+        '  var js = document.createElement("script"); js.src = "https://connect.facebook.net/en_US/sdk.js"; }'
+    )
     assert c.migratable is False
 
 
 # -------------------------------------------------------------------------------------- libraries
 
 
-@pytest.mark.parametrize(("source", "detail", "param"), [
-    ('import fetchJsonp from "fetch-jsonp";\nfetchJsonp("/api/x", {jsonpCallback: "cb"});', "fetch-jsonp", "cb"),
-    ('fetchJsonp("/api/x");', "fetch-jsonp", "callback"),
-    ('const jsonp = require("jsonp");\njsonp("/api/x", {param: "c"}, fn);', "npm jsonp", "c"),
-    ('import get from "jsonp";\nget("/api/x", fn);', "npm jsonp", "callback"),
-    ('dojo.io.script.get({url: "/api/x", callbackParamName: "cb"});', "dojo.io.script", "cb"),
-    ('define(["dojo/request/script"], function (s) { s.get("/api/x", {jsonp: "callback"}); });',
-     "dojo/request/script", "callback"),
-    ('Y.jsonp("/api/x?cb={callback}", fn);', "YUI", "cb"),
-    ('new Request.JSONP({url: "/api/x", callbackKey: "jsoncallback"}).send();', "MooTools", "jsoncallback"),
-    ('Ext.data.JsonP.request({url: "/api/x"});', "Ext.data.JsonP", "callback"),
-    ('Ext.create("Ext.data.Store", {proxy: {type: "jsonp", url: "/api/x"}});', "Ext JS jsonp proxy", "callback"),
-    ('Vue.http.jsonp("/api/x", {jsonp: "cb"});', "vue-resource", "cb"),
-])
+@pytest.mark.parametrize(
+    ("source", "detail", "param"),
+    [
+        (
+            'import fetchJsonp from "fetch-jsonp";\nfetchJsonp("/api/x", {jsonpCallback: "cb"});',
+            "fetch-jsonp",
+            "cb",
+        ),
+        ('fetchJsonp("/api/x");', "fetch-jsonp", "callback"),
+        ('const jsonp = require("jsonp");\njsonp("/api/x", {param: "c"}, fn);', "npm jsonp", "c"),
+        ('import get from "jsonp";\nget("/api/x", fn);', "npm jsonp", "callback"),
+        ('dojo.io.script.get({url: "/api/x", callbackParamName: "cb"});', "dojo.io.script", "cb"),
+        (
+            'define(["dojo/request/script"], function (s) { s.get("/api/x", {jsonp: "callback"}); });',
+            "dojo/request/script",
+            "callback",
+        ),
+        ('Y.jsonp("/api/x?cb={callback}", fn);', "YUI", "cb"),
+        (
+            'new Request.JSONP({url: "/api/x", callbackKey: "jsoncallback"}).send();',
+            "MooTools",
+            "jsoncallback",
+        ),
+        ('Ext.data.JsonP.request({url: "/api/x"});', "Ext.data.JsonP", "callback"),
+        (
+            'Ext.create("Ext.data.Store", {proxy: {type: "jsonp", url: "/api/x"}});',
+            "Ext JS jsonp proxy",
+            "callback",
+        ),
+        ('Vue.http.jsonp("/api/x", {jsonp: "cb"});', "vue-resource", "cb"),
+    ],
+)
 def test_libraries(source: str, detail: str, param: str) -> None:
     c = one(source)
     assert c.kind == "other" and detail in (c.detail or "") and c.callback_param == param
@@ -180,8 +226,13 @@ def test_libraries(source: str, detail: str, param: str) -> None:
 
 
 def test_library_near_misses() -> None:
-    assert found('define(["dojo/request/script"], function (s) { s.get("/static/banner.js"); });\n'
-                 'dojo.io.script.get({url: "/static/x.js"});\njsonp("/api/x");') == []
+    assert (
+        found(
+            'define(["dojo/request/script"], function (s) { s.get("/static/banner.js"); });\n'
+            'dojo.io.script.get({url: "/static/x.js"});\njsonp("/api/x");'
+        )
+        == []
+    )
 
 
 # --------------------------------------------------------------------------------------- wrappers
@@ -198,17 +249,24 @@ WRAPPER = """function getRemote(url, done) {
 
 
 def test_wrapper_and_its_call_sites() -> None:
-    result = found(WRAPPER + 'getRemote("/api/news", show);\ngetRemote(someUrl, show);\n'
-                   'function weather(city) { getRemote("/api/weather/" + city, show); }\n')
+    result = found(
+        WRAPPER + 'getRemote("/api/news", show);\ngetRemote(someUrl, show);\n'
+        'function weather(city) { getRemote("/api/weather/" + city, show); }\n'
+    )
     assert [(c.line, c.url) for c in result] == [
-        (4, "{url}?callback=cb{…}"), (8, "/api/news"), (10, "/api/weather/{city}")]
+        (4, "{url}?callback=cb{…}"),
+        (8, "/api/news"),
+        (10, "/api/weather/{city}"),
+    ]
     assert "inside JSONP wrapper getRemote" in (result[0].detail or "")
     assert all(c.kind == "dynamic-script" and c.callback_param == "callback" for c in result)
 
 
 def test_wrapper_of_a_wrapper() -> None:
-    result = found(WRAPPER + "function api(path, cb) { getRemote(BASE + path, cb); }\n"
-                   'var BASE = "https://api.example.com";\napi("/v1/stocks", show);\n')
+    result = found(
+        WRAPPER + "function api(path, cb) { getRemote(BASE + path, cb); }\n"
+        'var BASE = "https://api.example.com";\napi("/v1/stocks", show);\n'
+    )
     assert [(c.line, c.url) for c in result][-1] == (10, "/v1/stocks")
 
 
@@ -218,13 +276,17 @@ def test_function_using_a_parameter_inside_the_path_is_not_a_wrapper() -> None:
 
 
 def test_wrappers_across_files_via_finish() -> None:
-    lib = analyze_js_text("var Api = {\n  jsonpLoad: function (url, cb) {\n" + WRAPPER.split("\n", 1)[1],
-                          "lib.js", CONFIG)
-    page = analyze_js_text('Api.jsonpLoad("/api/news?limit=3", render);\nApi.other("/api/x");', "page.js", CONFIG)
+    lib = analyze_js_text(
+        "var Api = {\n  jsonpLoad: function (url, cb) {\n" + WRAPPER.split("\n", 1)[1], "lib.js", CONFIG
+    )
+    page = analyze_js_text(
+        'Api.jsonpLoad("/api/news?limit=3", render);\nApi.other("/api/x");', "page.js", CONFIG
+    )
     assert lib.facts["wrappers"] and lib.facts["followup_needles"] == [b"jsonpload"]
     extra = finish_wrappers([("lib.js", lib.facts), ("page.js", page.facts)], CONFIG)
     assert [(c.file, c.line, c.url, c.kind) for c in extra.consumers] == [
-        ("page.js", 1, "/api/news?limit=3", "dynamic-script")]
+        ("page.js", 1, "/api/news?limit=3", "dynamic-script")
+    ]
 
 
 def test_configured_helper_names() -> None:
@@ -237,14 +299,18 @@ def test_configured_helper_names() -> None:
 
 
 def test_template_literal_and_constant_objects() -> None:
-    c = one('const CFG = {api: "https://API.example.com:443/v2"};\nconst path = `/news/${id}`;\n'
-            '$.ajax({url: `${CFG.api}${path}?x=1`, dataType: "jsonp"});')
+    c = one(
+        'const CFG = {api: "https://API.example.com:443/v2"};\nconst path = `/news/${id}`;\n'
+        '$.ajax({url: `${CFG.api}${path}?x=1`, dataType: "jsonp"});'
+    )
     assert c.url == "https://API.example.com:443/v2/news/{id}?x=1" and c.target == "https://api.example.com"
 
 
 def test_scoped_variables_do_not_leak() -> None:
-    result = found('function a() { var u = "/api/a"; $.ajax({url: u, dataType: "jsonp"}); }\n'
-                   'function b() { var u = "/api/b"; $.ajax({url: u, dataType: "jsonp"}); }')
+    result = found(
+        'function a() { var u = "/api/a"; $.ajax({url: u, dataType: "jsonp"}); }\n'
+        'function b() { var u = "/api/b"; $.ajax({url: u, dataType: "jsonp"}); }'
+    )
     assert [c.url for c in result] == ["/api/a", "/api/b"]
 
 
@@ -254,7 +320,9 @@ def test_unresolved_prefix_has_no_target() -> None:
 
 
 def test_script_tag_inside_a_template_string() -> None:
-    c = one('const html = `<div>\n  <script src="https://w.example.com/api?callback=${cb}"></script>\n</div>`;')
+    c = one(
+        'const html = `<div>\n  <script src="https://w.example.com/api?callback=${cb}"></script>\n</div>`;'
+    )
     assert (c.kind, c.line, c.column, c.callback) == ("script-tag", 2, 3, "${cb}")
 
 
