@@ -56,6 +56,8 @@ def render_table(
             console.print(table)
     else:
         _render_lines(result, console, base)
+    if result.has_findings and result.errors:
+        console.print()
     _render_errors(result.errors, console, base)
     if result.has_findings or result.errors:
         console.print()
@@ -159,12 +161,12 @@ def _consumer_table(consumers: Iterable[Consumer], base: Path) -> Table:
     table = _new_table("JSONP consumers")
     table.add_column("Location", no_wrap=True)
     table.add_column("Code", no_wrap=True)
-    table.add_column("Kind", no_wrap=True)
-    table.add_column("Target", overflow="fold")
+    table.add_column("Kind", overflow="fold", max_width=16)
+    table.add_column("Target", overflow="fold", max_width=28)
     table.add_column("URL (after target)", overflow="fold")
-    table.add_column("Callback", overflow="fold")
-    table.add_column("Migratable")
-    table.add_column("Endpoint", overflow="fold")
+    table.add_column("Callback", overflow="fold", max_width=24)
+    table.add_column("Migratable", no_wrap=True)
+    table.add_column("Endpoint", overflow="fold", max_width=30)
     for index, group in enumerate(_by_file(consumers)):
         if index:
             table.add_section()
@@ -173,9 +175,10 @@ def _consumer_table(consumers: Iterable[Consumer], base: Path) -> Table:
             callback = consumer.callback or "-"
             if consumer.callback_param:
                 callback = f"{consumer.callback_param}={consumer.callback or '?'}"
-            migratable = "yes" if consumer.migratable else "no"
-            if consumer.detail:
-                migratable += f"\n{consumer.detail}"
+            kind = Text(consumer.kind + (" (test code)" if consumer.test_code else ""))
+            url = Text(_url_after_target(consumer))
+            if consumer.detail:  # under the URL: that column gets the width the others leave
+                url.append("\n" + consumer.detail, style="dim")
             if consumer.endpoint is not None:
                 ref = f"{consumer.endpoint.file}:{consumer.endpoint.line}"
                 endpoint_cell = _location(base, consumer.endpoint.file, ref)
@@ -184,11 +187,11 @@ def _consumer_table(consumers: Iterable[Consumer], base: Path) -> Table:
             table.add_row(
                 _location(base, consumer.file, str(consumer.location)),
                 Text(rule.code, style="bold red"),
-                Text(consumer.kind + (" (test code)" if consumer.test_code else "")),
+                kind,
                 Text(consumer.target or "-"),
-                Text(_url_after_target(consumer)),
+                url,
                 Text(callback),
-                Text(migratable, style="" if consumer.migratable else "dim"),
+                Text("yes" if consumer.migratable else "no", style="" if consumer.migratable else "dim"),
                 endpoint_cell,
             )
     return table
@@ -220,7 +223,6 @@ def _render_errors(errors: Iterable[ScanError], console: Console, base: Path) ->
     errors = list(errors)
     if not errors:
         return
-    console.print()
     console.print(Text(f"Errors ({len(errors)})", style="bold"))
     for error in errors:
         location = error.file if error.line is None else f"{error.file}:{error.line}"
