@@ -59,7 +59,8 @@ class ScanFormat(str, Enum):
 def scan_command(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Files or folders to scan (default: the current folder).", show_default=False),
+        typer.Argument(help="Files or folders to scan (default: the current folder).", show_default=False,
+                       metavar="PATH"),
     ] = None,
     output_format: Annotated[
         ScanFormat,
@@ -98,8 +99,7 @@ def scan_command(
 ) -> None:
     """Find JSONP endpoints (Python) and JSONP consumers (HTML, templates, JavaScript).
 
-    Exit status: 0 nothing found (scan errors alone are listed but do not fail), 1 JSONP found,
-    2 usage or internal error.
+    Exit status: 0 nothing found (scan errors alone are listed, not failed on), 1 JSONP found, 2 error.
     """
     import sys
 
