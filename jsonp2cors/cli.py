@@ -68,7 +68,7 @@ def scan_command(
     ] = ScanFormat.table,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write the report to FILE instead of standard output.",
+        typer.Option("--output", "-o", help="Write the report to FILE ('-': standard output).",
                      dir_okay=False, show_default=False),
     ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes (0: every core).")] = 0,
@@ -138,7 +138,7 @@ def scan_command(
                               progress=lambda done, total: bar.update(task, completed=done, total=total))
         else:
             result = scan(targets, config)
-        if output is None:
+        if output is None or str(output) == "-":
             write_report(result, output_format.value, sys.stdout)
         else:
             with output.open("w", encoding="utf-8", newline="\n") as stream:
@@ -146,6 +146,9 @@ def scan_command(
             typer.echo(f"jsonp2cors scan: wrote {output_format.value} report to {output} "
                        f"({len(result.endpoints)} endpoints, {len(result.consumers)} consumers, "
                        f"{len(result.errors)} errors)", err=True)
+    except KeyboardInterrupt:
+        typer.echo("jsonp2cors scan: interrupted", err=True)
+        raise typer.Exit(130) from None
     except Exception as exc:  # internal error: one readable line, exit 2 (also under CliRunner)
         typer.echo(f"jsonp2cors scan: internal error: {type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(EXIT_ERROR) from exc

@@ -150,6 +150,13 @@ def test_output_writes_the_report_to_a_file(jsonp_tree: Path, tmp_path_factory: 
         jsonschema.Draft7Validator(SARIF_SCHEMA).validate(json.loads(text))
 
 
+def test_output_dash_is_standard_output(jsonp_tree: Path) -> None:
+    result = invoke(str(jsonp_tree), "--format", "json", "--output", "-")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["endpoints"][0]["function"] == "weather"
+    assert not (Path.cwd() / "-").exists()
+
+
 def test_output_into_a_missing_folder_is_an_error(jsonp_tree: Path, tmp_path_factory: pytest.TempPathFactory
                                                   ) -> None:
     target = tmp_path_factory.mktemp("out") / "no" / "such" / "report.json"
