@@ -346,6 +346,152 @@ def policy_export_command(
 # (issue 6) rewrite / migrate / demo
 
 
+class OnlyPart(str, Enum):
+    python = "python"
+    markup = "markup"
+    js = "js"
+
+
+def _echo_diff(text: str) -> None:
+    import sys
+
+    if text:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+
+def _isatty() -> bool:
+    import sys
+
+    return sys.stdout.isatty()
+
+
+def _echo_lines(lines: list[str], err: bool = True) -> None:
+    for line in lines:
+        typer.echo(line, err=err)
+
+
+@app.command("rewrite")
+def rewrite_command(
+    paths: Annotated[Optional[list[Path]], typer.Argument(metavar="[PATH]...", help="Files or folders (default .).")] = None,
+    write: Annotated[bool, typer.Option("--write", help="Apply the changes (atomic writes).")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 when something would change.")] = False,
+    policy: Annotated[Optional[Path], typer.Option("--policy", help="cors-policy.toml (callback names, shim).")] = None,
+    only: Annotated[Optional[list[OnlyPart]], typer.Option("--only", help="Only python, markup or js edits.")] = None,
+    allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Write even over uncommitted changes.")] = False,
+    mount_shim: Annotated[bool, typer.Option("--mount-shim", help="Also mount the shim where the app is built.")] = False,
+) -> None:
+    """Rewrite JSONP endpoints to plain JSON and JSONP consumers to fetch()/JSON requests.
+
+    Prints a unified diff (nothing written) unless --write. Exit status: 0 done or nothing to do,
+    1 with --check when something would change, 2 usage or internal error (or a refused --write).
+    """
+    from jsonp2cors.rewrite import StaleFileError, apply, plan
+    from jsonp2cors.rewrite.migrate import summary_counts
+    from jsonp2cors.rewrite.render import diff_text
+    from jsonp2cors.rewrite.vcs import dirty_files
+    from jsonp2cors.scan import scan, scan_root
+
+    targets = paths or [Path(".")]
+    missing = [str(p) for p in targets if not p.exists()]
+    if missing:
+        typer.echo(f"jsonp2cors rewrite: error: no such file or folder: {', '.join(missing)}", err=True)
+        raise typer.Exit(EXIT_ERROR)
+    if write and check:
+        typer.echo("jsonp2cors rewrite: error: --write and --check exclude each other", err=True)
+        raise typer.Exit(EXIT_ERROR)
+    policy_obj = None
+    if policy is not None:
+        from jsonp2cors.policy import Policy
+
+        try:
+            policy_obj = Policy.from_file(policy)
+        except Exception as exc:
+            typer.echo(f"jsonp2cors rewrite: error: --policy {policy}: {exc}", err=True)
+            raise typer.Exit(EXIT_ERROR) from exc
+    root = scan_root(targets)
+    result = scan(targets)
+    rewrite = plan(result, root, policy_obj, only={o.value for o in only} if only else None,
+                   mount_shim=mount_shim, policy_file=policy)
+    if not write:
+        _echo_diff(diff_text(rewrite.edits, color=_isatty()))
+    _echo_lines(summary_counts(rewrite, written=False))
+    if check:
+        raise typer.Exit(EXIT_FINDINGS if rewrite.edits else EXIT_CLEAN)
+    if write and rewrite.edits:
+        dirty = [] if allow_dirty else dirty_files([e.path for e in rewrite.edits])
+        if dirty:
+            typer.echo("jsonp2cors rewrite: refusing to write over uncommitted changes in:", err=True)
+            _echo_lines([f"  {p}" for p in dirty])
+            typer.echo("commit or stash them first, or pass --allow-dirty", err=True)
+            raise typer.Exit(EXIT_ERROR)
+        try:
+            apply(rewrite.edits)
+        except (StaleFileError, OSError) as exc:
+            typer.echo(f"jsonp2cors rewrite: error: {exc}", err=True)
+            raise typer.Exit(EXIT_ERROR) from exc
+        typer.echo(f"wrote {len(rewrite.edits)} file(s)", err=True)
+    raise typer.Exit(EXIT_CLEAN)
+
+
+@app.command("migrate")
+def migrate_command(
+    path: Annotated[Path, typer.Argument(help="The code base to migrate (default .).")] = Path("."),
+    origin: Annotated[Optional[list[str]], typer.Option("--origin", help="An origin allowed to call the API "
+                                                        "(repeat); goes into cors-policy.toml.")] = None,
+    write: Annotated[bool, typer.Option("--write", help="Write the rewrite and cors-policy.toml.")] = False,
+    allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Write even over uncommitted changes.")] = False,
+    mount_shim: Annotated[bool, typer.Option("--mount-shim", help="Also mount the shim where the app is built.")] = False,
+) -> None:
+    """Scan, generate cors-policy.toml, rewrite (diff, or --write), then summarise and list the next steps.
+
+    Exit status: 0 done, 2 usage or internal error (or a refused --write).
+    """
+    from jsonp2cors.rewrite import StaleFileError
+    from jsonp2cors.rewrite.migrate import MigrationRefused, migrate, next_steps, summary_lines
+    from jsonp2cors.rewrite.render import diff_text
+
+    if not path.exists():
+        typer.echo(f"jsonp2cors migrate: error: no such file or folder: {path}", err=True)
+        raise typer.Exit(EXIT_ERROR)
+    try:
+        migration = migrate(path, origin or (), write=write, allow_dirty=allow_dirty, mount_shim=mount_shim)
+    except MigrationRefused as exc:
+        typer.echo("jsonp2cors migrate: refusing to write over uncommitted changes in:", err=True)
+        _echo_lines([f"  {p}" for p in exc.files])
+        typer.echo("commit or stash them first, or pass --allow-dirty", err=True)
+        raise typer.Exit(EXIT_ERROR) from exc
+    except (StaleFileError, OSError, ValueError) as exc:
+        typer.echo(f"jsonp2cors migrate: error: {exc}", err=True)
+        raise typer.Exit(EXIT_ERROR) from exc
+    if not write:
+        _echo_diff(diff_text(migration.plan.edits, color=_isatty()))
+    _echo_lines(summary_lines(migration), err=False)
+    typer.echo("\nNext steps:")
+    _echo_lines([f"  {i}. {step}" for i, step in enumerate(next_steps(migration), 1)], err=False)
+    raise typer.Exit(EXIT_CLEAN)
+
+
+@app.command("demo")
+def demo_command(
+    serve: Annotated[bool, typer.Option("--serve", help="Then serve the migrated app (behind the shim) and the "
+                                        "legacy and migrated pages on two loopback origins.")] = False,
+    port: Annotated[int, typer.Option("--port", help="API port on 127.0.0.1 (pages use the next one).")] = 8000,
+    keep: Annotated[bool, typer.Option("--keep", help="Keep the temporary folder.")] = False,
+) -> None:
+    """Migrate the bundled legacy Flask app in a temporary folder and show the diff and summary.
+
+    Needs no arguments. With --serve (Flask required) it stays up until Ctrl-C.
+    """
+    from jsonp2cors.rewrite.demo import DemoError, run_demo
+
+    try:
+        raise typer.Exit(run_demo(serve=serve, port=port, keep=keep, color=_isatty()))
+    except DemoError as exc:
+        typer.echo(f"jsonp2cors demo: error: {exc}", err=True)
+        raise typer.Exit(EXIT_ERROR) from exc
+
+
 # --------------------------------------------------------------------------------------------- usage
 # (issue 5) usage summary of shim records
 

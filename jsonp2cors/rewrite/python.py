@@ -1,0 +1,1386 @@
+"""Python JSONP endpoints -> plain JSON endpoints, each framework's own way (libcst).
+
+Every endpoint of the scan is located by its `def` line and rewritten as if the request carried no
+callback parameter: callback tests are decided statically, padding expressions give way to the JSON
+they wrapped, callback reads go away. Framework idioms (small classes in `IDIOMS`) then turn the result
+into the framework's native JSON response. Anything the analysis cannot decide declines the endpoint.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal, Union
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider, ScopeProvider
+
+from jsonp2cors.findings import Endpoint
+from jsonp2cors.scan.base import DEFAULT_CALLBACK_PARAMS
+
+JS_MIMES = (
+    "application/javascript", "text/javascript", "application/x-javascript", "text/x-javascript",
+    "application/ecmascript", "text/ecmascript",
+)
+JSON_MIME = "application/json"
+_JSON_DUMPS = frozenset({
+    "json.dumps", "simplejson.dumps", "ujson.dumps", "rapidjson.dumps", "flask.json.dumps",
+    "bson.json_util.dumps", "tornado.escape.json_encode", "anyjson.serialize",
+})
+_READ_METHODS = frozenset({
+    "get", "get_argument", "get_query_argument", "get_body_argument", "getfirst", "getvalue", "getone",
+    "getunicode", "get_param", "get_query_param", "getlist_first",
+})
+_REQUIRED_READS = frozenset({"get_argument", "get_query_argument", "get_body_argument"})
+_REQUEST_ATTRS = ("query", "params", "args", "get", "values", "form", "arguments", "query_params", "rel_url")
+_WRAPPER_HINTS = ("escape", "sanit", "clean", "valid", "safe", "str", "quote", "unicode", "check")
+_ERROR_CALLS = frozenset({
+    "abort", "send_error", "HTTPBadRequest", "HttpResponseBadRequest", "HTTPError", "HTTPException",
+    "BadRequest", "HTTPNotFound", "HttpResponseForbidden", "HTTPForbidden", "HTTPUnprocessableEntity",
+})
+_PAD_PREFIX = re.compile(r"\s*(?:/\*\*/)?\s*;?\s*")
+_PAD_OPEN = re.compile(r"\s*\(")
+_PAD_CLOSE = re.compile(r"\)\s*;?\s*")
+_PERCENT = re.compile(r"%(?:\((?P<name>\w+)\))?[-#0 +]*\d*(?:\.\d+)?(?P<conv>[sdrifaxXeEgGoc%])")
+
+Absent = Union[None, str, bool, Literal["REQUIRED", "TRUTHY", "UNKNOWN"]]
+Truth = Union[bool, None]
+Conv = Literal["s", "r", "plain"]
+
+
+class Decline(Exception):
+    """The endpoint is too dynamic to rewrite safely; the message says why."""
+
+    def __init__(self, reason: str, line: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+
+
+class NothingToDo(Exception):
+    """The function itself holds no callback handling or padding."""
+
+
+@dataclass(frozen=True)
+class PyChange:
+    line: int
+    function: str
+    note: str
+
+
+@dataclass(frozen=True)
+class PyDeclined:
+    line: int
+    function: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PyResult:
+    text: str
+    changed: tuple[PyChange, ...] = ()
+    declined: tuple[PyDeclined, ...] = ()
+    covered: tuple[PyChange, ...] = ()  # handlers whose JSONP came from a helper rewritten elsewhere
+
+
+@dataclass(frozen=True)
+class ProjectFacts:
+    """What one file's rewrite needs to know about the rest of the scan."""
+
+    helper_names: frozenset[str] = frozenset()  # last components of helper functions/classes
+    jsonp_renderers: frozenset[str] = frozenset()  # Pyramid renderer names bound to pyramid.renderers.JSONP
+
+
+@dataclass
+class _Padding:
+    data: cst.BaseExpression  # what replaces the padded text
+    obj: cst.BaseExpression | None  # the object json.dumps serialised, when known
+    note: str | None = None
+
+
+# ------------------------------------------------------------------------------------------ helpers
+def _dotted(node: cst.CSTNode | None) -> str:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr.value}" if base else ""
+    if isinstance(node, cst.Call):
+        return _dotted(node.func)
+    return ""
+
+
+def _string_value(node: cst.CSTNode | None) -> str | bytes | None:
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        value = node.evaluated_value
+        return value if isinstance(value, (str, bytes)) else None
+    return None
+
+
+def _literal(node: cst.CSTNode | None) -> tuple[bool, object]:
+    """(known, value) for literals that matter to a truth test."""
+    if node is None:
+        return True, None
+    if isinstance(node, cst.Name) and node.value in ("None", "True", "False"):
+        return True, {"None": None, "True": True, "False": False}[node.value]
+    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+        return True, _string_value(node)
+    if isinstance(node, cst.Integer):
+        return True, int(node.value, 0) if node.value.isdigit() else 1
+    return False, None
+
+
+def _is_terminator(stmt: cst.CSTNode) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and bool(stmt.body) and isinstance(
+        stmt.body[-1], (cst.Return, cst.Raise)
+    )
+
+
+def _statements(suite: cst.BaseSuite) -> list[cst.BaseStatement]:
+    if isinstance(suite, cst.IndentedBlock):
+        return list(suite.body)
+    assert isinstance(suite, cst.SimpleStatementSuite)
+    return [cst.SimpleStatementLine(body=suite.body)]
+
+
+def _sub_suites(stmt: cst.BaseStatement) -> Iterator[cst.BaseSuite]:
+    for attr in ("body", "orelse", "finalbody"):
+        part = getattr(stmt, attr, None)
+        if isinstance(part, cst.BaseSuite):
+            yield part
+        elif isinstance(part, (cst.Else, cst.Finally)):
+            yield part.body
+    for handler in getattr(stmt, "handlers", ()) or ():
+        yield handler.body
+
+
+def _is_mime_js(value: object) -> bool:
+    return isinstance(value, str) and value.split(";")[0].strip().lower() in JS_MIMES
+
+
+def _requote(original: cst.SimpleString, value: str) -> cst.SimpleString:
+    prefix = original.prefix
+    quote = original.quote
+    return cst.SimpleString(f"{prefix}{quote}{value}{quote}")
+
+
+class ModuleContext:
+    """Metadata of one parsed module, shared by the function rewrites in it."""
+
+    def __init__(self, wrapper: MetadataWrapper, params: Iterable[str], framework: str) -> None:
+        self.wrapper = wrapper
+        self.module = wrapper.module
+        self._qn = wrapper.resolve(QualifiedNameProvider)
+        self.positions = wrapper.resolve(PositionProvider)
+        self.params = frozenset(p.lower() for p in params) | frozenset(DEFAULT_CALLBACK_PARAMS)
+        self.framework = framework
+        self.imports: list[tuple[str, str | None]] = []
+        self.consts: dict[str, str] = {}
+        for node in m.findall(self.module, m.Assign(targets=[m.AssignTarget(target=m.Name())])):
+            value = _string_value(node.value)
+            target = node.targets[0].target
+            if isinstance(value, str) and isinstance(target, cst.Name):
+                self.consts.setdefault(target.value, value)
+
+    def qnames(self, node: cst.CSTNode) -> set[str]:
+        value = self._qn.get(node)
+        if value is None:
+            return set()
+        names = value() if callable(value) else value
+        return {q.name for q in names}
+
+    def qname_or_dotted(self, node: cst.CSTNode) -> set[str]:
+        names = self.qnames(node)
+        return names or ({_dotted(node)} if _dotted(node) else set())
+
+    def line(self, node: cst.CSTNode) -> int:
+        try:
+            return int(self.positions[node].start.line)
+        except KeyError:
+            return 0
+
+    def code(self, node: cst.CSTNode) -> str:
+        text = self.module.code_for_node(node).strip()
+        return text if len(text) < 70 else text[:67] + "..."
+
+    def str_const(self, node: cst.CSTNode | None) -> str | None:
+        value = _string_value(node)
+        if isinstance(value, str):
+            return value
+        if isinstance(node, cst.Name):
+            return self.consts.get(node.value)
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+            return self.consts.get(node.attr.value)  # self.callback_param = "callback" on a class
+        return None
+
+    def need_import(self, module: str, obj: str | None = None) -> None:
+        self.imports.append((module, obj))
+
+
+# ------------------------------------------------------------------------------ the function rewrite
+class FunctionRewrite:
+    """Specialises one function to 'no callback' and swaps padding for JSON; raises Decline or NothingToDo."""
+
+    def __init__(self, ctx: ModuleContext, func: cst.FunctionDef, endpoint: Endpoint,
+                 class_bases: Sequence[str] = ()) -> None:
+        self.ctx = ctx
+        self.func = func
+        self.endpoint = endpoint
+        self.params = ctx.params | frozenset(p.lower() for p in endpoint.callback_params)
+        self.class_bases = class_bases
+        self.cb: dict[str, Absent] = {}
+        self.cb_assigns: set[cst.CSTNode] = set()
+        self.padding: dict[cst.CSTNode, _Padding] = {}
+        self.replace: dict[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel] = {}
+        self.if_plan: dict[cst.If, tuple[list[int], int | None]] = {}
+        self.inline_terminal: set[cst.If] = set()
+        self.notes: list[str] = []
+        self.decorators_to_add: list[cst.Decorator] = []
+        self.mode: Literal["absent", "present"] = "absent"
+        self._error_branch = False
+
+    # -- callback sources --------------------------------------------------------------------------
+    def _read_absent(self, node: cst.CSTNode) -> Absent | Literal[False]:
+        """How a request-parameter read behaves when the parameter is absent, or False if not a read."""
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            method = node.func.attr.value
+            if method in _READ_METHODS and node.args:
+                key = self.ctx.str_const(node.args[0].value)
+                if key is None or key.lower() not in self.params:
+                    return False
+                if method in ("get", "getfirst", "getvalue", "getone", "getunicode", "get_param") and _dotted(
+                    node.func.value
+                ) in ("os.environ", "environ", "self", "cls", "settings", "config", "app.config"):
+                    return False
+                default = next((a.value for a in node.args[1:] if a.keyword is None), None)
+                default = next((a.value for a in node.args if a.keyword and a.keyword.value == "default"),
+                               default)
+                if default is None:
+                    return "REQUIRED" if method in _REQUIRED_READS else None
+                known, value = _literal(default)
+                if not known:
+                    return "UNKNOWN"
+                return "TRUTHY" if value else value  # type: ignore[return-value]
+        if isinstance(node, cst.Call) and _dotted(node.func) == "getattr" and len(node.args) >= 2:
+            key = self.ctx.str_const(node.args[1].value)
+            if key is not None and key.lower() in self.params:
+                known, value = _literal(node.args[2].value if len(node.args) > 2 else None)
+                return ("TRUTHY" if value else value) if known else "UNKNOWN"  # type: ignore[return-value]
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+            index = node.slice[0].slice
+            if isinstance(index, cst.Index):
+                key = self.ctx.str_const(index.value)
+                if key is not None and key.lower() in self.params:
+                    return "REQUIRED"
+        if isinstance(node, cst.Attribute) and node.attr.value.lower() in self.params:
+            base = _dotted(node.value).lower()
+            if base and base.split(".")[0] not in ("self", "cls") and any(
+                base.endswith(attr.lower()) for attr in _REQUEST_ATTRS
+            ):
+                return ""  # Bottle's FormsDict answers "" for a missing key
+        return False
+
+    def cb_absent(self, node: cst.CSTNode) -> Absent | Literal[False]:
+        """If `node` evaluates to the callback name, how it looks when the parameter is absent."""
+        if isinstance(node, cst.Name) and node.value in self.cb:
+            return self.cb[node.value]
+        read = self._read_absent(node)
+        if read is not False:
+            return read
+        if isinstance(node, cst.Call):
+            if isinstance(node.func, cst.Attribute) and node.func.attr.value in (
+                "encode", "decode", "strip", "lower", "upper", "replace", "rstrip", "lstrip"
+            ):
+                inner = self.cb_absent(node.func.value)
+                return inner if inner is False else ("TRUTHY" if inner == "TRUTHY" else inner)
+            if len(node.args) == 1 and any(h in _dotted(node.func).lower() for h in _WRAPPER_HINTS):
+                return self.cb_absent(node.args[0].value)
+        if isinstance(node, cst.BooleanOperation) and isinstance(node.operator, cst.Or):
+            left = self.cb_absent(node.left)
+            if left is False:
+                return False
+            if left in ("REQUIRED", "TRUTHY"):
+                return left
+            known, value = _literal(node.right)
+            if known:
+                return "TRUTHY" if value else value  # type: ignore[return-value]
+            right = self.cb_absent(node.right)
+            return right if right is not False else "UNKNOWN"
+        return False
+
+    def is_cb(self, node: cst.CSTNode) -> bool:
+        return self.cb_absent(node) is not False
+
+    def mentions_cb(self, node: cst.CSTNode) -> bool:
+        if self.is_cb(node):
+            return True
+        for sub in m.findall(node, m.Name() | m.Call() | m.Subscript() | m.Attribute()):
+            if isinstance(sub, cst.Name) and sub.value in self.cb:
+                return True
+            if not isinstance(sub, cst.Name) and self._read_absent(sub) is not False:
+                return True
+        return False
+
+    def _collect_sources(self) -> None:
+        params = self.func.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            name = param.name.value
+            if name.lower() not in self.params or name in ("self", "cls"):
+                continue
+            if param.default is None:
+                self.cb[name] = "REQUIRED"
+                continue
+            default = param.default
+            if isinstance(default, cst.Call) and default.args:  # FastAPI Query(None)
+                default = next((a.value for a in default.args if a.keyword is None
+                                or a.keyword.value == "default"), default)
+            known, value = _literal(default)
+            self.cb[name] = ("TRUTHY" if value else value) if known else "UNKNOWN"  # type: ignore[assignment]
+        changed = True
+        while changed:
+            changed = False
+            for node in m.findall(self.func, m.Assign() | m.AnnAssign()):
+                assert isinstance(node, (cst.Assign, cst.AnnAssign))
+                targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+                if len(targets) != 1 or not isinstance(targets[0], cst.Name) or node.value is None:
+                    continue
+                absent = self.cb_absent(node.value)
+                if absent is False:
+                    continue
+                name = targets[0].value
+                if node not in self.cb_assigns:
+                    self.cb_assigns.add(node)
+                    changed = True
+                if name not in self.cb:
+                    self.cb[name] = absent
+                    changed = True
+        if self.endpoint.role == "helper" and not self.cb:
+            # A helper that receives the callback name as an argument: the parameter padded first.
+            for node in m.findall(self.func, m.BinaryOperation() | m.FormattedString() | m.Call()):
+                tokens = self._tokens(node, assume_params=True)
+                if tokens:
+                    first = next((t for t in tokens if t[0] != "lit"), None)
+                    if first and isinstance(first[1], cst.Name):
+                        self.cb[first[1].value] = None
+                        break
+
+    # -- truth of tests ----------------------------------------------------------------------------
+    def truth(self, node: cst.BaseExpression) -> Truth:
+        absent = self.cb_absent(node)
+        if absent is not False:
+            if self.mode == "present" or absent in ("REQUIRED", "TRUTHY"):
+                return True
+            if absent == "UNKNOWN":
+                return None
+            return bool(absent)
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
+            inner = self.truth(node.expression)
+            return None if inner is None else not inner
+        if isinstance(node, cst.BooleanOperation):
+            left, right = self.truth(node.left), self.truth(node.right)
+            if isinstance(node.operator, cst.And):
+                if left is False or right is False:
+                    return False if left is False or not self.mentions_cb(node.left) else None
+                return True if left and right else None
+            if left is True or right is True:
+                return True if left is True or not self.mentions_cb(node.left) else None
+            return False if left is False and right is False else None
+        if isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
+            comp = node.comparisons[0]
+            op = comp.operator
+            if isinstance(op, (cst.In, cst.NotIn)):
+                key = self.ctx.str_const(node.left)
+                if key is not None and key.lower() in self.params:
+                    present = self.mode == "present"
+                    return present if isinstance(op, cst.In) else not present
+                return None
+            left_cb = self.cb_absent(node.left)
+            known, other = _literal(comp.comparator)
+            if left_cb is False or not known:
+                return None
+            if self.mode == "present" or left_cb in ("REQUIRED", "TRUTHY"):
+                equal = False if other in (None, "", False) else None
+            elif left_cb == "UNKNOWN":
+                return None
+            else:
+                equal = left_cb == other if isinstance(op, (cst.Equal, cst.NotEqual)) else left_cb is other
+            if equal is None:
+                return None
+            return equal if isinstance(op, (cst.Equal, cst.Is)) else not equal
+        if isinstance(node, cst.Call) and _dotted(node.func) in ("bool", "len") and len(node.args) == 1:
+            return self.truth(node.args[0].value)
+        return None
+
+    # -- padding -----------------------------------------------------------------------------------
+    Token = tuple  # ("lit", str|bytes) | ("cb", node) | ("expr", node, conv)
+
+    def _tokens(self, node: cst.CSTNode, *, assume_params: bool = False, top: bool = True
+                ) -> list[tuple[object, ...]] | None:
+        """Flatten a string-building expression into literal / callback / expression tokens."""
+        def is_cb(sub: cst.CSTNode) -> bool:
+            if assume_params and isinstance(sub, cst.Name):
+                return sub.value in {p.name.value for p in self.func.params.params}
+            return self.is_cb(sub)
+
+        def part(sub: cst.BaseExpression, conv: Conv) -> list[tuple[object, ...]]:
+            if is_cb(sub):
+                return [("cb", sub)]
+            inner = self._tokens(sub, assume_params=assume_params, top=False)
+            if inner is not None and conv == "plain":
+                return inner
+            return [("expr", sub, conv)]
+
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+            return part(node.left, "plain") + part(node.right, "plain")
+        value = _string_value(node)
+        if value is not None:
+            return [("lit", value)] if not top else None
+        if isinstance(node, cst.FormattedString):
+            out: list[tuple[object, ...]] = []
+            for piece in node.parts:
+                if isinstance(piece, cst.FormattedStringText):
+                    out.append(("lit", piece.value.replace("{{", "{").replace("}}", "}")))
+                elif isinstance(piece, cst.FormattedStringExpression):
+                    if piece.format_spec:
+                        return None
+                    conv: Conv = "r" if piece.conversion == "r" else "s"
+                    out += [("cb", piece.expression)] if is_cb(piece.expression) else [
+                        ("expr", piece.expression, conv)]
+            return out
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo):
+            fmt = _string_value(node.left) if _string_value(node.left) is not None else self.ctx.str_const(
+                node.left)
+            if fmt is None:
+                return None
+            args = [e.value for e in node.right.elements] if isinstance(node.right, cst.Tuple) else [node.right]
+            text = fmt.decode("latin-1") if isinstance(fmt, bytes) else fmt
+            out = []
+            pos = 0
+            index = 0
+            for found in _PERCENT.finditer(text):
+                lit = text[pos:found.start()]
+                pos = found.end()
+                if lit:
+                    out.append(("lit", lit.encode("latin-1") if isinstance(fmt, bytes) else lit))
+                if found.group("conv") == "%":
+                    out.append(("lit", b"%" if isinstance(fmt, bytes) else "%"))
+                    continue
+                if found.group("name") or index >= len(args):
+                    return None
+                arg = args[index]
+                index += 1
+                out += part(arg, "r" if found.group("conv") == "r" else "s")
+            if index != len(args):
+                return None
+            if text[pos:]:
+                out.append(("lit", text[pos:].encode("latin-1") if isinstance(fmt, bytes) else text[pos:]))
+            return out
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            method = node.func.attr.value
+            base = node.func.value
+            fmt = _string_value(base) if _string_value(base) is not None else self.ctx.str_const(base)
+            if method == "format" and isinstance(fmt, str):
+                positional = [a.value for a in node.args if a.keyword is None and not a.star]
+                named = {a.keyword.value: a.value for a in node.args if a.keyword is not None}
+                out = []
+                auto = 0
+                try:
+                    parsed = list(string.Formatter().parse(fmt))
+                except ValueError:
+                    return None
+                for lit, field_name, spec, conversion in parsed:
+                    if lit:
+                        out.append(("lit", lit))
+                    if field_name is None:
+                        continue
+                    if spec:
+                        return None
+                    if field_name == "":
+                        if auto >= len(positional):
+                            return None
+                        arg, auto = positional[auto], auto + 1
+                    elif field_name.isdigit() and int(field_name) < len(positional):
+                        arg = positional[int(field_name)]
+                    elif field_name in named:
+                        arg = named[field_name]
+                    else:
+                        return None
+                    out += part(arg, "r" if conversion == "r" else "s")
+                return out
+            if method == "join" and fmt in ("", b"") and len(node.args) == 1 and isinstance(
+                node.args[0].value, (cst.List, cst.Tuple)
+            ):
+                out = []
+                for element in node.args[0].value.elements:
+                    if isinstance(element, cst.StarredElement):
+                        return None
+                    lit_value = _string_value(element.value)
+                    out += [("lit", lit_value)] if lit_value is not None else part(element.value, "plain")
+                return out
+        return None
+
+    def _match_padding(self, node: cst.CSTNode) -> tuple[cst.BaseExpression, Conv, bool] | None:
+        tokens = self._tokens(node)
+        if not tokens:
+            return None
+        merged: list[tuple[object, ...]] = []
+        for token in tokens:
+            if token[0] == "lit" and merged and merged[-1][0] == "lit":
+                merged[-1] = ("lit", merged[-1][1] + token[1])  # type: ignore[operator]
+            else:
+                merged.append(token)
+        is_bytes = any(t[0] == "lit" and isinstance(t[1], bytes) for t in merged)
+
+        def text(token: tuple[object, ...]) -> str:
+            value = token[1]
+            return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+
+        cb_at = [i for i, t in enumerate(merged) if t[0] == "cb"]
+        if len(cb_at) != 1:
+            return None
+        i = cb_at[0]
+        if i > 1 or (i == 1 and (merged[0][0] != "lit" or not _PAD_PREFIX.fullmatch(text(merged[0])))):
+            return None
+        rest = merged[i + 1:]
+        if len(rest) != 3 or rest[0][0] != "lit" or rest[1][0] != "expr" or rest[2][0] != "lit":
+            return None
+        if not _PAD_OPEN.fullmatch(text(rest[0])) or not _PAD_CLOSE.fullmatch(text(rest[2])):
+            return None
+        data = rest[1][1]
+        assert isinstance(data, cst.BaseExpression)
+        conv = rest[1][2]
+        return data, conv, is_bytes  # type: ignore[return-value]
+
+    def kind(self, node: cst.CSTNode, depth: int = 0) -> str:
+        """'json' (serialised by a JSON library), 'str', 'dict', 'list' or 'unknown'."""
+        if isinstance(node, cst.Call):
+            names = self.ctx.qname_or_dotted(node.func)
+            if names & _JSON_DUMPS or any(n.endswith((".dumps", "json_encode", "to_json")) for n in names):
+                return "json"
+            dotted = _dotted(node.func)
+            if dotted in ("dict",):
+                return "dict"
+            if dotted in ("list", "sorted"):
+                return "list"
+            if dotted.endswith((".decode", ".get_data", ".format", ".getvalue")) or dotted == "str":
+                return "str"
+            if dotted.endswith(".encode"):
+                return "json" if self.kind(node.func.value, depth + 1) == "json" else "str"  # type: ignore[attr-defined]
+            return "unknown"
+        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+            return "str"
+        if isinstance(node, (cst.Dict, cst.DictComp)):
+            return "dict"
+        if isinstance(node, (cst.List, cst.ListComp, cst.Tuple)):
+            return "list"
+        if isinstance(node, cst.Name) and depth < 4:
+            kinds = set()
+            for assign in m.findall(self.func, m.Assign(targets=[m.AssignTarget(target=m.Name(node.value))])):
+                assert isinstance(assign, cst.Assign)
+                kinds.add(self.kind(assign.value, depth + 1))
+            for ann in m.findall(self.func, m.AnnAssign(target=m.Name(node.value))):
+                assert isinstance(ann, cst.AnnAssign)
+                if ann.value is not None:
+                    kinds.add(self.kind(ann.value, depth + 1))
+            if len(kinds) == 1:
+                return kinds.pop()
+        if isinstance(node, cst.Attribute) and node.attr.value in ("text", "body", "data", "content"):
+            return "str"
+        return "unknown"
+
+    def json_obj(self, node: cst.BaseExpression) -> cst.BaseExpression | None:
+        """The object `node` serialises when it is a plain `json.dumps(obj)` call."""
+        if isinstance(node, cst.Call) and self.kind(node) == "json" and len(node.args) == 1:
+            arg = node.args[0]
+            if arg.keyword is None and not arg.star and not _dotted(node.func).endswith(".encode"):
+                return arg.value
+        return None
+
+    def _dumps(self, obj: cst.BaseExpression) -> cst.Call:
+        self.ctx.need_import("json")
+        return cst.Call(func=cst.parse_expression("json.dumps"), args=[cst.Arg(obj)])
+
+    def _padding_info(self, node: cst.CSTNode) -> _Padding | None:
+        found = self._match_padding(node)
+        if found is None:
+            return None
+        data, conv, is_bytes = found
+        if is_bytes:
+            return _Padding(data, None)
+        kind = self.kind(data)
+        if conv == "plain":
+            if isinstance(data, cst.Call) and _dotted(data.func) in ("str", "repr", "unicode") and data.args:
+                inner = data.args[0].value
+                if self.kind(inner) in ("dict", "list"):
+                    return _Padding(self._dumps(inner), inner, "Python repr replaced by json.dumps")
+            return _Padding(data, self.json_obj(data))
+        if kind in ("dict", "list"):
+            return _Padding(self._dumps(data), data, "Python repr replaced by json.dumps")
+        if conv == "r":
+            if kind in ("json", "str"):
+                raise Decline(f"padding formats JSON text with %r: {self.ctx.code(node)}", self.ctx.line(node))
+            return _Padding(self._dumps(data), data, "Python repr replaced by json.dumps")
+        if kind in ("json", "str"):
+            return _Padding(data, self.json_obj(data))
+        return _Padding(cst.Call(func=cst.Name("str"), args=[cst.Arg(data)]), None,
+                        f"check that {self.ctx.code(data)} is JSON text")
+
+    # -- branches ----------------------------------------------------------------------------------
+    def _is_errorish(self, stmts: Sequence[cst.CSTNode]) -> bool:
+        for stmt in stmts:
+            if m.findall(stmt, m.Raise()):
+                return True
+            for call in m.findall(stmt, m.Call()):
+                assert isinstance(call, cst.Call)
+                if _dotted(call.func).split(".")[-1] in _ERROR_CALLS:
+                    return True
+            if any(isinstance(i, cst.Integer) and i.value == "400" for i in m.findall(stmt, m.Integer())):
+                return True
+        return False
+
+    def _has_padding(self, node: cst.CSTNode) -> bool:
+        return any(sub in self.padding for sub in m.findall(
+            node, m.BinaryOperation() | m.FormattedString() | m.Call()))
+
+    def _walk(self, stmts: Sequence[cst.BaseStatement]) -> None:
+        for stmt in stmts:
+            if isinstance(stmt, cst.If):
+                self._decide_if(stmt)
+            elif isinstance(stmt, cst.BaseCompoundStatement):
+                for suite in _sub_suites(stmt):
+                    self._walk(_statements(suite))
+
+    def _decide_if(self, stmt: cst.If) -> None:
+        clauses: list[cst.If] = [stmt]
+        while isinstance(clauses[-1].orelse, cst.If):
+            clauses.append(clauses[-1].orelse)
+        else_clause = clauses[-1].orelse
+        if not any(self.mentions_cb(c.test) for c in clauses):
+            for clause in clauses:
+                self._walk(_statements(clause.body))
+            if isinstance(else_clause, cst.Else):
+                self._walk(_statements(else_clause.body))
+            return
+        kept: list[int] = []
+        final: int | None = None  # index of the clause that becomes unconditional; len(clauses) == else
+        for index, clause in enumerate(clauses):
+            if not self.mentions_cb(clause.test):
+                kept.append(index)
+                continue
+            value = self.truth(clause.test)
+            if value is None:
+                body = _statements(clause.body)
+                if len(clauses) == 1 and else_clause is None and not self._has_padding(clause) and (
+                    self._is_errorish(body) or _is_terminator(body[-1])
+                ):
+                    self.if_plan[stmt] = ([], None)
+                    self.notes.append("callback validation removed")
+                    return
+                raise Decline(f"callback test too dynamic: `{self.ctx.code(clause.test)}`",
+                              self.ctx.line(clause))
+            if value:
+                final = index
+                break
+        if final is None and isinstance(else_clause, cst.Else):
+            final = len(clauses)
+        self.if_plan[stmt] = (kept, final)
+        for index in kept:
+            self._walk(_statements(clauses[index].body))
+        if final is not None:
+            body = _statements(clauses[final].body if final < len(clauses) else else_clause.body)  # type: ignore[union-attr]
+            if self._is_errorish(body) and self.mode == "absent":
+                self._error_branch = True
+            self._walk(body)
+            if not kept and _is_terminator(body[-1]):
+                self.inline_terminal.add(stmt)
+
+    # -- content types -----------------------------------------------------------------------------
+    def _fix_mimes(self) -> None:
+        for node in m.findall(self.func, m.SimpleString()):
+            assert isinstance(node, cst.SimpleString)
+            value = node.evaluated_value
+            if node not in self.replace and _is_mime_js(value):
+                assert isinstance(value, str)
+                rest = value.split(";", 1)[1] if ";" in value else None
+                new = JSON_MIME + (f";{rest}" if rest is not None else "")
+                self.replace[node] = _requote(node, new)
+
+    def remove_statement_if(self, predicate: Callable[[cst.BaseSmallStatement], bool]) -> None:
+        """Remove single-statement lines of the function matching `predicate` (e.g. a JS content type)."""
+        for line in m.findall(self.func, m.SimpleStatementLine()):
+            assert isinstance(line, cst.SimpleStatementLine)
+            if len(line.body) == 1 and predicate(line.body[0]):
+                self.replace[line] = cst.RemoveFromParent()
+
+    # -- run ---------------------------------------------------------------------------------------
+    def run(self) -> cst.FunctionDef:
+        self._collect_sources()
+        for node in m.findall(self.func, m.BinaryOperation() | m.FormattedString() | m.Call()):
+            info = self._padding_info(node)
+            if info is not None:
+                self.padding[node] = info
+        if not self.cb and not self.padding:
+            raise NothingToDo
+        self.mode = "present" if any(v in ("REQUIRED", "TRUTHY") for v in self.cb.values()) else "absent"
+        self._walk(_statements(self.func.body))
+        if self._error_branch:  # the function refused requests without a callback: keep the JSONP path
+            self.mode = "present"
+            self.if_plan.clear()
+            self.inline_terminal.clear()
+            self.notes.clear()
+            self._walk(_statements(self.func.body))
+        for node in m.findall(self.func, m.IfExp()):
+            assert isinstance(node, cst.IfExp)
+            if self.mentions_cb(node.test):
+                value = self.truth(node.test)
+                if value is None:
+                    raise Decline(f"callback test too dynamic: `{self.ctx.code(node.test)}`", self.ctx.line(node))
+                self.replace[node] = node.body if value else node.orelse
+        for node, info in self.padding.items():
+            self.replace[node] = info.data
+            if info.note:
+                self.notes.append(info.note)
+        for idiom in IDIOMS:
+            if idiom.applies(self):
+                idiom.apply(self)
+        self._fix_mimes()
+        for assign in self.cb_assigns:
+            self.replace.setdefault(assign, cst.RemoveFromParent())
+        new = self._apply()
+        leftover = self._leftover(new)
+        if leftover:
+            keepable = self.mode == "absent" and all(
+                v not in ("REQUIRED",) for v in self.cb.values()) and not any(
+                self.is_cb(n) and not isinstance(n, cst.Name) for n in leftover)
+            if not keepable:
+                raise Decline(f"callback value still used: `{self.ctx.code(leftover[0])}`",
+                              self.ctx.line(leftover[0]))
+            for assign in self.cb_assigns:
+                if self.replace.get(assign) is not None and isinstance(self.replace[assign], cst.RemovalSentinel):
+                    del self.replace[assign]
+            new = self._apply()
+            self.notes.append("callback still read and passed on")
+        if self.decorators_to_add:
+            new = new.with_changes(decorators=[*new.decorators, *self.decorators_to_add])
+        return new
+
+    def _apply(self) -> cst.FunctionDef:
+        result = self.func.visit(_Apply(self))
+        assert isinstance(result, cst.FunctionDef)
+        return result
+
+    def _leftover(self, new: cst.FunctionDef) -> list[cst.CSTNode]:
+        param_names = {id(p.name) for p in m.findall(new.params, m.Param())}  # type: ignore[attr-defined]
+        out: list[cst.CSTNode] = []
+        for node in m.findall(new.body, m.Name() | m.Call() | m.Subscript() | m.Attribute()):
+            if id(node) in param_names:
+                continue
+            if isinstance(node, cst.Name) and node.value in self.cb:
+                out.append(node)
+            elif not isinstance(node, cst.Name) and self._read_absent(node) is not False:
+                out.append(node)
+        return out
+
+
+class _Apply(cst.CSTTransformer):
+    def __init__(self, rewrite: FunctionRewrite) -> None:
+        super().__init__()
+        self.rw = rewrite
+        self.terminals: set[int] = set()
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+                 ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
+        if isinstance(original_node, cst.If) and original_node in self.rw.if_plan:
+            assert isinstance(updated_node, cst.If)
+            return self._if(original_node, updated_node)
+        if original_node in self.rw.replace:
+            return self.rw.replace[original_node]
+        if isinstance(updated_node, cst.IndentedBlock):
+            return self._block(updated_node)
+        return updated_node
+
+    def _if(self, original: cst.If, updated: cst.If
+            ) -> cst.BaseStatement | cst.RemovalSentinel | cst.FlattenSentinel[cst.BaseStatement]:
+        kept, final = self.rw.if_plan[original]
+        clauses = [updated]
+        while isinstance(clauses[-1].orelse, cst.If):
+            clauses.append(clauses[-1].orelse)
+        else_clause = clauses[-1].orelse
+        final_body: list[cst.BaseStatement] | None = None
+        if final is not None:
+            suite = clauses[final].body if final < len(clauses) else else_clause.body  # type: ignore[union-attr]
+            final_body = _statements(suite)
+        if not kept:
+            if not final_body:
+                return cst.RemoveFromParent()
+            first = final_body[0]
+            if isinstance(first, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                final_body[0] = first.with_changes(leading_lines=[*updated.leading_lines, *first.leading_lines])
+            if original in self.rw.inline_terminal:
+                self.terminals.add(id(final_body[-1]))
+            return cst.FlattenSentinel(final_body)
+        chain: cst.If | cst.Else | None = None
+        if final_body is not None:
+            chain = cst.Else(body=cst.IndentedBlock(body=final_body))
+        for index in reversed(kept):
+            clause = clauses[index]
+            chain = clause.with_changes(orelse=chain)
+        assert isinstance(chain, cst.If)
+        return chain.with_changes(leading_lines=updated.leading_lines)
+
+    def _block(self, block: cst.IndentedBlock) -> cst.IndentedBlock:
+        body = list(block.body)
+        for index, stmt in enumerate(body):
+            if id(stmt) in self.terminals:
+                body = body[:index + 1]
+                break
+        if not body:
+            body = [cst.SimpleStatementLine(body=[cst.Pass()])]
+        return block.with_changes(body=body)
+
+
+# ---------------------------------------------------------------------------------------- idioms
+class Idiom:
+    """One framework's native JSON response; matched on the original nodes of the function."""
+
+    DESCRIPTION: ClassVar[str] = ""
+    FRAMEWORKS: ClassVar[frozenset[str]] = frozenset()
+
+    def applies(self, rw: FunctionRewrite) -> bool:
+        return rw.endpoint.framework in self.FRAMEWORKS
+
+    def apply(self, rw: FunctionRewrite) -> None:
+        raise NotImplementedError
+
+
+def _padded_arg(rw: FunctionRewrite, call: cst.Call, keywords: Sequence[str]) -> tuple[cst.Arg, _Padding] | None:
+    for index, arg in enumerate(call.args):
+        if (index == 0 and arg.keyword is None) or (arg.keyword and arg.keyword.value in keywords):
+            info = rw.padding.get(arg.value)
+            if info is not None:
+                return arg, info
+    return None
+
+
+def _other_args(call: cst.Call, skip: cst.Arg, drop: Sequence[str]) -> list[cst.Arg] | None:
+    """The call's remaining arguments minus JS content-type keywords; None if a positional one remains."""
+    out = []
+    for arg in call.args:
+        if arg is skip:
+            continue
+        if arg.keyword is None:
+            return None
+        if arg.keyword.value in drop:
+            if not _is_mime_js(_string_value(arg.value)):
+                return None
+            continue
+        out.append(arg)
+    if out:
+        out[-1] = out[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+    return out
+
+
+def _is_ct_setting(small: cst.BaseSmallStatement) -> bool:
+    """`x.content_type = JS`, `x.headers["Content-Type"] = JS`, `x.set_header("Content-Type", JS)`."""
+    if isinstance(small, cst.Assign):
+        target = small.targets[0].target
+        value = _string_value(small.value)
+        if not _is_mime_js(value):
+            return False
+        if isinstance(target, cst.Attribute) and target.attr.value in ("content_type", "mimetype", "media_type"):
+            return True
+        if isinstance(target, cst.Subscript):
+            key = _string_value(getattr(target.slice[0].slice, "value", None))
+            return isinstance(key, str) and key.lower() == "content-type"
+        return False
+    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+        call = small.value
+        if _dotted(call.func).split(".")[-1] in ("set_header", "add_header", "set_header_value", "header") and (
+            len(call.args) == 2
+        ):
+            key = _string_value(call.args[0].value)
+            return isinstance(key, str) and key.lower() == "content-type" and _is_mime_js(
+                _string_value(call.args[1].value))
+    return False
+
+
+class FlaskJsonify(Idiom):
+    DESCRIPTION = "Flask: Response(padded, mimetype=JS) -> jsonify(obj)"
+    FRAMEWORKS = frozenset({"flask"})
+    RESPONSES = frozenset({"flask.Response", "flask.make_response", "flask.wrappers.Response",
+                           "werkzeug.wrappers.Response", "werkzeug.Response", "werkzeug.wrappers.response.Response"})
+
+    def apply(self, rw: FunctionRewrite) -> None:
+        for call in m.findall(rw.func, m.Call()):
+            assert isinstance(call, cst.Call)
+            names = rw.ctx.qname_or_dotted(call.func)
+            if not (names & self.RESPONSES or any(n.endswith("response_class") for n in names)):
+                continue
+            found = _padded_arg(rw, call, ("response",))
+            if found is None or found[1].obj is None:
+                continue
+            rest = _other_args(call, found[0], ("mimetype", "content_type"))
+            if rest != []:
+                continue
+            rw.ctx.need_import("flask", "jsonify")
+            rw.replace[call] = cst.Call(func=cst.Name("jsonify"), args=[cst.Arg(found[1].obj)])
+        if rw.endpoint.role == "handler":
+            for ret in m.findall(rw.func, m.Return()):
+                assert isinstance(ret, cst.Return)
+                info = rw.padding.get(ret.value) if ret.value is not None else None
+                if info is not None and info.obj is not None:
+                    rw.ctx.need_import("flask", "jsonify")
+                    rw.replace[ret.value] = cst.Call(func=cst.Name("jsonify"), args=[cst.Arg(info.obj)])  # type: ignore[index]
+
+
+class DjangoJsonResponse(Idiom):
+    DESCRIPTION = "Django: HttpResponse(padded, content_type=JS) -> JsonResponse(obj[, safe=False])"
+    FRAMEWORKS = frozenset({"django"})
+
+    def apply(self, rw: FunctionRewrite) -> None:
+        for call in m.findall(rw.func, m.Call()):
+            assert isinstance(call, cst.Call)
+            names = rw.ctx.qname_or_dotted(call.func)
+            if not any(n.endswith("HttpResponse") for n in names):
+                continue
+            found = _padded_arg(rw, call, ("content",))
+            if found is None or found[1].obj is None:
+                continue
+            rest = _other_args(call, found[0], ("content_type", "mimetype"))
+            if rest is None or any(a.keyword and a.keyword.value not in ("status", "headers") for a in rest):
+                continue
+            obj = found[1].obj
+            args = [cst.Arg(obj)]
+            if rw.kind(obj) != "dict":
+                args.append(cst.Arg(keyword=cst.Name("safe"), value=cst.Name("False"),
+                                    equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
+            if rest:
+                args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            rw.ctx.need_import("django.http", "JsonResponse")
+            rw.replace[call] = cst.Call(func=cst.Name("JsonResponse"), args=[*args, *rest])
+
+
+class BottleReturnDict(Idiom):
+    DESCRIPTION = "Bottle: return padded dict -> return dict (Bottle serialises it)"
+    FRAMEWORKS = frozenset({"bottle"})
+
+    def apply(self, rw: FunctionRewrite) -> None:
+        done = False
+        for ret in m.findall(rw.func, m.Return()):
+            assert isinstance(ret, cst.Return)
+            info = rw.padding.get(ret.value) if ret.value is not None else None
+            if info is not None and info.obj is not None and rw.kind(info.obj) == "dict":
+                rw.replace[ret.value] = info.obj  # type: ignore[index]
+                done = True
+        if done:
+            rw.remove_statement_if(_is_ct_setting)
+
+
+class TornadoWriteDict(Idiom):
+    DESCRIPTION = "Tornado: self.write(padded dict) -> self.write(dict)"
+    FRAMEWORKS = frozenset({"tornado"})
+
+    def apply(self, rw: FunctionRewrite) -> None:
+        done = False
+        for call in m.findall(rw.func, m.Call(func=m.Attribute(attr=m.Name("write") | m.Name("finish")))):
+            assert isinstance(call, cst.Call)
+            if len(call.args) != 1:
+                continue
+            info = rw.padding.get(call.args[0].value)
+            if info is not None and info.obj is not None and rw.kind(info.obj) == "dict":
+                rw.replace[call.args[0].value] = info.obj
+                done = True
+        if done:
+            rw.remove_statement_if(_is_ct_setting)
+
+
+class AiohttpJsonResponse(Idiom):
+    DESCRIPTION = "aiohttp: web.Response(text=padded, content_type=JS) -> web.json_response(obj)"
+    FRAMEWORKS = frozenset({"aiohttp"})
+
+    def apply(self, rw: FunctionRewrite) -> None:
+        for call in m.findall(rw.func, m.Call()):
+            assert isinstance(call, cst.Call)
+            names = rw.ctx.qname_or_dotted(call.func)
+            if not (names & {"aiohttp.web.Response", "aiohttp.web_response.Response"} or "web.Response" in names):
+                continue
+            found = _padded_arg(rw, call, ("text", "body"))
+            if found is None or found[1].obj is None:
+                continue
+            rest = _other_args(call, found[0], ("content_type",))
+            if rest is None or any(a.keyword and a.keyword.value not in ("status", "headers", "reason") for a in rest):
+                continue
+            func: cst.BaseExpression
+            if isinstance(call.func, cst.Attribute):
+                func = call.func.with_changes(attr=cst.Name("json_response"))
+            else:
+                rw.ctx.need_import("aiohttp.web", "json_response")
+                func = cst.Name("json_response")
+            args = [cst.Arg(found[1].obj)]
+            if rest:
+                args[0] = args[0].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            rw.replace[call] = cst.Call(func=func, args=[*args, *rest])
+
+
+class StarletteJSONResponse(Idiom):
+    DESCRIPTION = "Starlette/FastAPI: Response(padded, media_type=JS) -> JSONResponse(obj)"
+    FRAMEWORKS = frozenset({"starlette", "fastapi"})
+
+    def apply(self, rw: FunctionRewrite) -> None:
+        for call in m.findall(rw.func, m.Call()):
+            assert isinstance(call, cst.Call)
+            names = rw.ctx.qname_or_dotted(call.func)
+            family = next((n.rsplit(".", 1)[0] for n in names if n.endswith(("Response", "PlainTextResponse"))
+                           and n.startswith(("starlette.", "fastapi"))), None)
+            if family is None:
+                continue
+            found = _padded_arg(rw, call, ("content",))
+            if found is None or found[1].obj is None:
+                continue
+            rest = _other_args(call, found[0], ("media_type",))
+            if rest is None or any(a.keyword and a.keyword.value not in ("status_code", "headers") for a in rest):
+                continue
+            module = "fastapi.responses" if family.startswith("fastapi") else "starlette.responses"
+            rw.ctx.need_import(module, "JSONResponse")
+            args = [cst.Arg(found[1].obj)]
+            if rest:
+                args[0] = args[0].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+            rw.replace[call] = cst.Call(func=cst.Name("JSONResponse"), args=[*args, *rest])
+
+
+class FalconMedia(Idiom):
+    DESCRIPTION = "Falcon: resp.text = padded -> resp.media = obj"
+    FRAMEWORKS = frozenset({"falcon"})
+
+    def apply(self, rw: FunctionRewrite) -> None:
+        done = False
+        for assign in m.findall(rw.func, m.Assign(targets=[m.AssignTarget(
+                target=m.Attribute(attr=m.Name("text") | m.Name("body")))])):
+            assert isinstance(assign, cst.Assign)
+            info = rw.padding.get(assign.value)
+            if info is None or info.obj is None:
+                continue
+            target = assign.targets[0].target
+            assert isinstance(target, cst.Attribute)
+            rw.replace[assign] = assign.with_changes(
+                targets=[assign.targets[0].with_changes(target=target.with_changes(attr=cst.Name("media")))],
+                value=info.obj,
+            )
+            done = True
+        if done:
+            rw.remove_statement_if(_is_ct_setting)
+
+
+class CherryPyJsonOut(Idiom):
+    DESCRIPTION = "CherryPy: return padded -> @cherrypy.tools.json_out() + return obj"
+    FRAMEWORKS = frozenset({"cherrypy"})
+
+    def apply(self, rw: FunctionRewrite) -> None:
+        if rw.endpoint.role != "handler":
+            return
+        found = []
+        for ret in m.findall(rw.func, m.Return()):
+            assert isinstance(ret, cst.Return)
+            info = rw.padding.get(ret.value) if ret.value is not None else None
+            if info is not None and info.obj is not None:
+                found.append((ret, info))
+        returns = m.findall(rw.func, m.Return())
+        if not found or len(found) != len(returns):
+            return  # every return must become an object for json_out to be right
+        alias = next((n for n in ("cherrypy",) if any(
+            rw.ctx.qnames(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
+            for d in rw.func.decorators)), "cherrypy")
+        for ret, info in found:
+            rw.replace[ret.value] = info.obj  # type: ignore[index]
+        rw.remove_statement_if(_is_ct_setting)
+        if not any("json_out" in _dotted(d.decorator) for d in rw.func.decorators):
+            rw.decorators_to_add.append(cst.Decorator(decorator=cst.parse_expression(f"{alias}.tools.json_out()")))
+
+
+IDIOMS: list[Idiom] = [
+    FlaskJsonify(), DjangoJsonResponse(), BottleReturnDict(), TornadoWriteDict(), AiohttpJsonResponse(),
+    StarletteJSONResponse(), FalconMedia(), CherryPyJsonOut(),
+]
+
+
+# ------------------------------------------------------------------------ module-level rewrites
+class _ModuleEdits(cst.CSTTransformer):
+    """Puts rewritten functions in place and applies the module idioms (flask_jsonpify, Pyramid renderers)."""
+
+    def __init__(self, ctx: ModuleContext, functions: dict[cst.FunctionDef, cst.FunctionDef],
+                 renderers: frozenset[str], jsonpify: bool) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.functions = functions
+        self.renderers = renderers
+        self.jsonpify = jsonpify
+        self.renamed = 0
+        self.renderer_edits = 0
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        return self.functions.get(original_node, updated_node)
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
+        if self.jsonpify and self.ctx.qnames(original_node) & {
+            "flask_jsonpify.jsonify", "flask_jsonpify.jsonpify", "flask.ext.jsonpify.jsonify",
+            "flask.ext.jsonpify.jsonpify",
+        } and updated_node.value != "jsonify":
+            self.renamed += 1
+            return updated_node.with_changes(value="jsonify")
+        return updated_node
+
+    def leave_Attribute(self, original_node: cst.Attribute, updated_node: cst.Attribute) -> cst.BaseExpression:
+        if self.jsonpify and self.ctx.qnames(original_node) & {"flask_jsonpify.jsonify", "flask_jsonpify.jsonpify"}:
+            self.renamed += 1
+            return cst.Name("jsonify")
+        return updated_node
+
+    def leave_Arg(self, original_node: cst.Arg, updated_node: cst.Arg) -> cst.Arg:
+        if updated_node.keyword and updated_node.keyword.value == "renderer" and isinstance(
+            updated_node.value, cst.SimpleString
+        ) and updated_node.value.evaluated_value in self.renderers:
+            self.renderer_edits += 1
+            return updated_node.with_changes(value=_requote(updated_node.value, "json"))
+        return updated_node
+
+
+def _import_bindings(module: cst.Module) -> dict[str, tuple[str, str | None, str | None]]:
+    """Top-level import bindings: bound name -> (module, obj, asname)."""
+    out: dict[str, tuple[str, str | None, str | None]] = {}
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            continue
+        for small in stmt.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    dotted = _dotted(alias.name)
+                    asname = _dotted(alias.asname.name) if alias.asname else None
+                    out[asname or dotted.split(".")[0]] = (dotted, None, asname)
+            elif isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                if small.relative or small.module is None:
+                    continue
+                for alias in small.names:
+                    obj = _dotted(alias.name)
+                    asname = _dotted(alias.asname.name) if alias.asname else None
+                    out[asname or obj] = (_dotted(small.module), obj, asname)
+    return out
+
+
+def _used_names(module: cst.Module) -> set[str]:
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    scopes = wrapper.resolve(ScopeProvider)
+    used: set[str] = set()
+    for scope in set(scopes.values()):
+        if scope is None:
+            continue
+        for access in scope.accesses:
+            used.add(access.node.value if isinstance(access.node, cst.Name) else "")
+    for node in m.findall(module, m.Attribute()):
+        used.add(_dotted(node).split(".")[0])
+    return used
+
+
+def _finish_imports(before: cst.Module, after: cst.Module, needed: Sequence[tuple[str, str | None]]) -> cst.Module:
+    context = CodemodContext()
+    bindings = _import_bindings(before)
+    used_before = _used_names(before)
+    for module, obj in dict.fromkeys(needed):
+        AddImportsVisitor.add_needed_import(context, module, obj)
+    if needed:
+        after = AddImportsVisitor(context).transform_module(after)
+    used_after = _used_names(after)
+    removable = [name for name in bindings if name in used_before and name not in used_after]
+    if removable:
+        context = CodemodContext()
+        for name in removable:
+            module, obj, asname = bindings[name]
+            RemoveImportsVisitor.remove_unused_import(context, module, obj, asname)
+        after = RemoveImportsVisitor(context).transform_module(after)
+    return after
+
+
+def _enclosing(module: cst.Module, ctx: ModuleContext) -> dict[cst.FunctionDef, tuple[str, list[str]]]:
+    """Every function with its qualified name and the bases of its class."""
+    out: dict[cst.FunctionDef, tuple[str, list[str]]] = {}
+
+    def walk(body: Sequence[cst.CSTNode], prefix: str, bases: list[str]) -> None:
+        for stmt in body:
+            if isinstance(stmt, cst.FunctionDef):
+                out[stmt] = (prefix + stmt.name.value, bases)
+                inner = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else ()
+                walk(inner, prefix + stmt.name.value + ".", [])
+            elif isinstance(stmt, cst.ClassDef):
+                inner = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else ()
+                walk(inner, prefix + stmt.name.value + ".", [_dotted(a.value) for a in stmt.bases])
+            elif isinstance(stmt, cst.BaseCompoundStatement):
+                for suite in _sub_suites(stmt):  # type: ignore[arg-type]
+                    walk(_statements(suite), prefix, bases)
+
+    walk(module.body, "", [])
+    return out
+
+
+def _covered_by(func: cst.FunctionDef, bases: Sequence[str], facts: ProjectFacts, ctx: ModuleContext
+                ) -> str | None:
+    """Why a handler needs no edit of its own: the helper, import or renderer that padded it is rewritten."""
+    for deco in func.decorators:
+        value = deco.decorator
+        for arg in value.args if isinstance(value, cst.Call) else ():
+            if arg.keyword and arg.keyword.value == "renderer" and _string_value(arg.value) in facts.jsonp_renderers:
+                return f"renderer {_string_value(arg.value)!r} -> 'json'"
+    names: set[str] = set()
+    for node in m.findall(func, m.Name() | m.Attribute()):
+        if isinstance(node, cst.Name):
+            names.add(node.value)
+            if ctx.qnames(node) & {"flask_jsonpify.jsonify", "flask_jsonpify.jsonpify"}:
+                return "flask_jsonpify replaced by flask.jsonify"
+        else:
+            assert isinstance(node, cst.Attribute)
+            names.add(node.attr.value)
+    names.update(b.split(".")[-1] for b in bases)
+    hit = sorted(names & facts.helper_names)
+    return f"through helper {hit[0]}() rewritten once" if hit else None
+
+
+def rewrite_python(text: str, endpoints: Sequence[Endpoint], facts: ProjectFacts = ProjectFacts()) -> PyResult:
+    """Rewrite the endpoints of one Python file; the file text is returned unchanged where nothing applies."""
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        reason = "Python 2 or invalid syntax; rewrite by hand" + (f" ({exc.message})" if exc.message else "")
+        return PyResult(text, declined=tuple(PyDeclined(e.line, e.function, reason) for e in endpoints))
+    frameworks = [e.framework for e in endpoints]
+    params = {p for e in endpoints for p in e.callback_params}
+    wrapper = MetadataWrapper(module)
+    ctx = ModuleContext(wrapper, params, frameworks[0] if frameworks else "generic")
+    functions = _enclosing(ctx.module, ctx)
+    by_line: dict[int, list[cst.FunctionDef]] = {}
+    for func in functions:
+        by_line.setdefault(ctx.line(func), []).append(func)
+        if func.decorators:
+            by_line.setdefault(ctx.line(func.decorators[0]), []).append(func)
+    changed: list[PyChange] = []
+    declined: list[PyDeclined] = []
+    covered: list[PyChange] = []
+    new_functions: dict[cst.FunctionDef, cst.FunctionDef] = {}
+    jsonpify = any(ctx.qnames(n) & {"flask_jsonpify.jsonify", "flask_jsonpify.jsonpify"}
+                   for n in m.findall(ctx.module, m.Name()))
+    targets: list[tuple[Endpoint, cst.FunctionDef]] = []
+    for endpoint in endpoints:
+        candidates = by_line.get(endpoint.line, [])
+        last = endpoint.function.split(".")[-1]
+        func = next((f for f in candidates if f.name.value == last), candidates[0] if candidates else None)
+        if func is None:
+            declined.append(PyDeclined(endpoint.line, endpoint.function, "no function definition at this line"))
+            continue
+        targets.append((endpoint, func))
+    target_funcs = {f for _, f in targets}
+    for endpoint, func in targets:
+        if any(func is not other and any(func is inner for inner in m.findall(other, m.FunctionDef()))
+               for other in target_funcs):
+            covered.append(PyChange(endpoint.line, endpoint.function, "inside another rewritten function"))
+            continue
+        qualname, bases = functions[func]
+        ctx.framework = endpoint.framework
+        try:
+            new = FunctionRewrite(ctx, func, endpoint, bases).run()
+        except NothingToDo:
+            reason = _covered_by(func, bases, facts, ctx)
+            if reason is None:
+                declined.append(PyDeclined(endpoint.line, endpoint.function,
+                                           "no callback handling or padding recognised in this function"))
+            else:
+                covered.append(PyChange(endpoint.line, endpoint.function, reason))
+            continue
+        except Decline as exc:
+            declined.append(PyDeclined(exc.line or endpoint.line, endpoint.function, exc.reason))
+            continue
+        if new.deep_equals(func):
+            covered.append(PyChange(endpoint.line, endpoint.function, "already plain JSON"))
+            continue
+        new_functions[func] = new
+        changed.append(PyChange(endpoint.line, endpoint.function, "plain JSON"))
+    edits = _ModuleEdits(ctx, new_functions, facts.jsonp_renderers, jsonpify)
+    after = ctx.module.visit(edits)
+    if edits.renamed:
+        ctx.need_import("flask", "jsonify")
+    if after.deep_equals(ctx.module) and not ctx.imports:
+        return PyResult(text, tuple(changed), tuple(declined), tuple(covered))
+    after = _finish_imports(ctx.module, after, ctx.imports)
+    new_text = after.code
+    try:
+        compile(new_text, "<rewrite>", "exec")
+    except SyntaxError as exc:  # never hand back code that does not compile
+        reason = f"internal: the rewrite did not compile ({exc.msg}); left alone"
+        return PyResult(text, declined=tuple(PyDeclined(e.line, e.function, reason) for e in endpoints))
+    return PyResult(new_text, tuple(changed), tuple(declined), tuple(covered))
+
+
+# ------------------------------------------------------------- Pyramid JSONP renderer registrations
+_JSONP_RENDERER = frozenset({"pyramid.renderers.JSONP"})
+
+
+def jsonp_renderer_names(text: str) -> set[str]:
+    """Names registered with `config.add_renderer(NAME, JSONP(...))` in one module."""
+    if "JSONP" not in text:
+        return set()
+    try:
+        wrapper = MetadataWrapper(cst.parse_module(text))
+    except cst.ParserSyntaxError:
+        return set()
+    ctx = ModuleContext(wrapper, (), "pyramid")
+    names = set()
+    for call in m.findall(ctx.module, m.Call(func=m.Attribute(attr=m.Name("add_renderer")))):
+        assert isinstance(call, cst.Call)
+        if len(call.args) >= 2 and isinstance(call.args[1].value, cst.Call) and (
+            ctx.qname_or_dotted(call.args[1].value.func) & _JSONP_RENDERER
+            or _dotted(call.args[1].value.func).endswith("JSONP")
+        ):
+            name = ctx.str_const(call.args[0].value)
+            if name:
+                names.add(name)
+    return names
+
+
+def remove_renderer_registrations(text: str, names: set[str]) -> str:
+    """Drop `add_renderer(NAME, JSONP(...))` lines for renderer names nothing uses any more."""
+    module = cst.parse_module(text)
+
+    class Drop(cst.CSTTransformer):
+        def leave_SimpleStatementLine(self, original_node: cst.SimpleStatementLine,
+                                      updated_node: cst.SimpleStatementLine
+                                      ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
+            if len(updated_node.body) == 1 and isinstance(updated_node.body[0], cst.Expr):
+                call = updated_node.body[0].value
+                if isinstance(call, cst.Call) and _dotted(call.func).endswith("add_renderer") and len(
+                    call.args
+                ) >= 2 and _string_value(call.args[0].value) in names and isinstance(
+                    call.args[1].value, cst.Call
+                ) and _dotted(call.args[1].value.func).endswith("JSONP"):
+                    return cst.RemoveFromParent()
+            return updated_node
+
+    after = module.visit(Drop())
+    if after.deep_equals(module):
+        return text
+    return _finish_imports(module, after, ()).code
+
+
+def renderer_uses(text: str, name: str) -> int:
+    """How many `renderer=NAME` arguments a module still has."""
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError:
+        return text.count(f'"{name}"') + text.count(f"'{name}'")
+    return sum(1 for arg in m.findall(module, m.Arg(keyword=m.Name("renderer")))
+               if isinstance(arg, cst.Arg) and _string_value(arg.value) == name)
+
+
+@dataclass(frozen=True)
+class _Unused:
+    names: frozenset[str] = field(default_factory=frozenset)
