@@ -5,6 +5,7 @@ Submodules load on first use, so `import jsonp2cors.report` stays cheap (rich lo
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -58,14 +59,27 @@ def write_report(
 
         from jsonp2cors.report.table import render_table
 
+        if terminal is None:
+            terminal = _isatty(stream)
+        # Off a terminal, render into a buffer first to drop the padding rich puts at the end of table lines.
+        buffer = io.StringIO()
         console = Console(
-            file=stream,
+            file=stream if terminal else buffer,
             force_terminal=terminal,
-            no_color=terminal is False,
+            no_color=None if terminal else True,  # None: rich honours NO_COLOR
             width=width,
             highlight=False,
             soft_wrap=False,
         )
         render_table(result, console, root=root)
+        if not terminal:
+            stream.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
     else:
         raise ValueError(f"unknown report format {fmt!r} (expected one of {', '.join(FORMATS)})")
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False

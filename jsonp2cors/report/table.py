@@ -173,8 +173,8 @@ def _consumer_table(consumers: Iterable[Consumer], base: Path) -> Table:
         for consumer in group:
             rule = consumer_rule(consumer)
             callback = consumer.callback or "-"
-            if consumer.callback_param:
-                callback = f"{consumer.callback_param}={consumer.callback or '?'}"
+            if consumer.callback_param:  # "…": the name is not in the source (generated at run time)
+                callback = f"{consumer.callback_param}={consumer.callback or '…'}"
             kind = Text(consumer.kind + (" (test code)" if consumer.test_code else ""))
             url = Text(_url_after_target(consumer))
             if consumer.detail:  # under the URL: that column gets the width the others leave
