@@ -47,14 +47,22 @@ _URLISH_NODES = frozenset(
 )
 _HOLE_TEXT = re.compile(r"[\w$.\[\]'\"]{1,48}")
 
-_parser: tree_sitter.Parser | None = None
+_COLLECTED = (
+    "call_expression", "new_expression", "variable_declarator", "assignment_expression", "import_statement",
+    "string", "template_string", "object", *sorted(_FUNCTIONS),
+)
+_tools: tuple[tree_sitter.Parser, tree_sitter.Query] | None = None
 
 
-def _get_parser() -> tree_sitter.Parser:
-    global _parser
-    if _parser is None:
-        _parser = tree_sitter.Parser(tree_sitter.Language(tree_sitter_javascript.language()))
-    return _parser
+def _get_tools() -> tuple[tree_sitter.Parser, tree_sitter.Query]:
+    """The parser and the one query that collects every node type the detectors look at (built once)."""
+    global _tools
+    if _tools is None:
+        language = tree_sitter.Language(tree_sitter_javascript.language())
+        kinds = [k for k in _COLLECTED if language.id_for_node_kind(k, True)]
+        query = tree_sitter.Query(language, " ".join(f"({k}) @{k}" for k in kinds))
+        _tools = (tree_sitter.Parser(language), query)
+    return _tools
 
 
 Node = tree_sitter.Node
@@ -160,15 +168,10 @@ class _JsFile:
         return node
 
     # ---------------------------------------------------------------------------------- collection
-    def collect(self, root: Node) -> None:
-        wanted = {
-            "call_expression", "new_expression", "variable_declarator", "assignment_expression",
-            "import_statement", "string", "template_string", "object", *_FUNCTIONS,
-        }
-        for node in _walk(root):
-            t = node.type
-            if t in wanted:
-                self.nodes.setdefault(t, []).append(node)
+    def collect(self, root: Node, query: tree_sitter.Query) -> None:
+        # One tree-sitter query (in C) instead of a Python walk over every node.
+        for kind, nodes in tree_sitter.QueryCursor(query).captures(root).items():
+            self.nodes[kind] = sorted(nodes, key=lambda n: n.start_byte)
         for fn in self._nodes(*_FUNCTIONS):
             self._declare_params(fn)
         for decl in self._nodes("variable_declarator"):
@@ -770,22 +773,47 @@ def _bound_name(js: _JsFile, call: Node) -> str | None:
     return None
 
 
+_NOT_CALLBACKS = frozenset({
+    "string", "template_string", "number", "object", "array", "true", "false", "null", "undefined", "regex",
+})
+
+
+def _scope_chain(js: _JsFile, scope: Node) -> tuple[Node, set[_Key]]:
+    """The function scopes around `scope` (itself included; the program only when it is `scope`)."""
+    keys = {_key(scope)}
+    outer = scope
+    cur = scope
+    while cur.type != "program":
+        parent = js.scope_of(cur)
+        if parent == cur or parent.type == "program":
+            break
+        keys.add(_key(parent))
+        outer = cur = parent
+    return outer, keys
+
+
 def _global_callback(js: _JsFile, scope: Node) -> tuple[str, _Val | None] | None:
-    """`window[name] = fn`, `window.name = fn`, `$window[name] = ...` inside the same function."""
-    for node in _walk(scope):
-        if node.type != "assignment_expression" or js.scope_of(node) != scope:
+    """`window[name] = fn`, `window.name = fn`, `$window[name] = ...` in the function loading the script
+    or in a function enclosing it (a Promise executor inside the function that set the global)."""
+    outer, chain_keys = _scope_chain(js, scope)
+    for node in js._nodes("assignment_expression"):
+        inside = outer.start_byte <= node.start_byte < outer.end_byte
+        if not inside or _key(js.scope_of(node)) not in chain_keys:
             continue
         left = node.child_by_field_name("left")
         right = node.child_by_field_name("right")
         if left is None or right is None or left.type not in ("subscript_expression", "member_expression"):
             continue
+        if right.type in _NOT_CALLBACKS:
+            continue
         root = left
         chain: list[Node] = []
         while root.type in ("subscript_expression", "member_expression"):
             chain.append(root)
-            root = root.child_by_field_name("object") or root
-            if root is chain[-1]:
+            inner = root.child_by_field_name("object")
+            if inner is None:
                 break
+            root = inner
         if js.text(root) not in _GLOBALS and not js.text(root).endswith("$window"):
             continue
         first = chain[-1]  # the access right on the global object
@@ -932,7 +960,9 @@ def _call_facts(js: _JsFile) -> list[dict[str, Any]]:
         rendered: list[str | None] = []
         urlish = False
         for arg in args[:4]:
-            if arg.type in _URLISH_NODES:
+            raw = js.src[arg.start_byte : arg.end_byte]
+            literal = arg.type in ("string", "template_string", "binary_expression")
+            if arg.type in _URLISH_NODES and (not literal or b"/" in raw or b"=" in raw):
                 val = js.eval(arg)
                 text = val.text if val.has_literal else None
                 if text and ("/" in text or "=" in text):
@@ -954,10 +984,11 @@ def analyze_js_text(
 ) -> FileFindings:
     """Consumers in one piece of JavaScript; positions are shifted by `line_base`/`col_base` (0-based)."""
     src = text.encode("utf-8", "surrogatepass")
-    tree = _get_parser().parse(src)
+    parser, query = _get_tools()
+    tree = parser.parse(src)
     js = _JsFile(rel, src, config, line_base=line_base, col_base=col_base)
     js.line_starts = [0] + [m.end() for m in re.finditer(rb"\n", src)]
-    js.collect(tree.root_node)
+    js.collect(tree.root_node, query)
     for call in js._nodes("call_expression"):
         fn = call.child_by_field_name("function")
         if fn is None or fn.type not in ("identifier", "member_expression"):

@@ -346,3 +346,19 @@ def test_deep_nesting_and_broken_code_do_not_crash() -> None:
 def test_non_utf8_javascript() -> None:
     data = '// caf\xe9\n$.getJSON("/api/x?callback=?");'.encode("cp1252")
     assert [c.line for c in analyze_js_file("latin.js", data, CONFIG).consumers] == [2]
+
+
+def test_global_set_outside_a_promise_executor() -> None:
+    c = one(
+        "function jsonp(url) {\n  const cb = `jp_${Date.now()}`;\n  return new Promise((resolve) => {\n"
+        "    window[cb] = resolve;\n    const s = document.createElement('script');\n"
+        "    s.src = url;\n    document.head.appendChild(s);\n  });\n}\n"
+    )
+    assert (c.line, c.callback) == (5, "jp_{…}")
+
+
+def test_globals_that_are_data_do_not_pair() -> None:
+    assert found(
+        'function boot() {\n  window.APP_CONFIG = {api: "/api"};\n  window.VERSION = "1.2";\n'
+        '  var s = document.createElement("script"); s.src = "/static/app.js";\n}\n'
+    ) == []
