@@ -185,7 +185,8 @@ def parse_allow_entry(text: str) -> Origin | OriginPattern:
 class OriginMatcher:
     """Answers "is this request Origin allowed?" for an allowlist; the one matching function.
 
-    `matches` takes the raw `Origin` header value and never raises. Browsers always send the canonical
+    `matches` takes the raw `Origin` header value and never raises. `*` allows every origin, `null` included
+    (a response with `Access-Control-Allow-Origin: *` is readable from an opaque origin too). Browsers always send the canonical
     serialisation (lower case, punycode, no default port), so anything else is refused rather than
     normalised: `HTTPS://EXAMPLE.COM`, `https://example.com:443` or a Unicode host are not what a browser
     sends and never match.
@@ -230,6 +231,8 @@ class OriginMatcher:
             return True
         if not self._slow or not isinstance(origin, str):
             return False
+        if self.allows_any and origin == "null":
+            return True  # '*' is every origin, the opaque one too (as every server that sends '*')
         m = _CANONICAL_RE.fullmatch(origin)
         if m is None:
             return False
