@@ -21,8 +21,6 @@ import pytest
 
 from tests.e2e.harness import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     SETTLED_JS,
     ServerProcess,
     Stack,
@@ -55,15 +53,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+def browser(chromium: Any) -> Any:
+    """The run's shared headless Chromium (tests/conftest.py)."""
+    return chromium
 
 
 @pytest.fixture

@@ -372,10 +372,8 @@ def test_build_report_on_an_empty_folder(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------------------------- browser
 @pytest.mark.browser
-def test_report_opens_in_chromium_without_console_errors(tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
-    from tests.e2e.harness import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+def test_report_opens_in_chromium_without_console_errors(tmp_path: Path, chromium: Any) -> None:
+    from tests.e2e.harness import ARTIFACTS
 
     policy = tmp_path / "cors-policy.toml"
     policy.write_text('version = 1\n[cors]\nallow_origins = ["https://news.example.com"]\n'
@@ -385,30 +383,29 @@ def test_report_opens_in_chromium_without_console_errors(tmp_path: Path) -> None
                                       "--policy", str(policy), "-o", str(out), "--exit-zero"])
     assert result.exit_code == 0, result.output
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            console: list[tuple[str, str]] = []
-            requests: list[str] = []
-            page.on("console", lambda msg: console.append((msg.type, msg.text)))
-            page.on("pageerror", lambda exc: console.append(("pageerror", str(exc))))
-            page.on("request", lambda request: requests.append(request.url))
-            page.goto(out.as_uri(), wait_until="load")
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        console: list[tuple[str, str]] = []
+        requests: list[str] = []
+        page.on("console", lambda msg: console.append((msg.type, msg.text)))
+        page.on("pageerror", lambda exc: console.append(("pageerror", str(exc))))
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(out.as_uri(), wait_until="load")
 
-            chart = page.locator("svg.chart")
-            assert chart.count() == 1
-            box = chart.bounding_box()
-            assert box is not None and box["width"] > 400 and box["height"] > 150
-            assert page.locator("svg.chart g.series").count() == 3
-            assert page.locator("svg.chart circle.point").count() == 3 * 14
-            assert page.locator("svg.chart g.sunset").count() == 1
-            # The style sheet applied (the CSP hash matched): cards are laid out as flex boxes.
-            assert page.locator(".cards").evaluate("e => getComputedStyle(e).display") == "flex"
-            assert page.locator("#usage table").count() >= 2
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
-        finally:
-            browser.close()
+        chart = page.locator("svg.chart")
+        assert chart.count() == 1
+        box = chart.bounding_box()
+        assert box is not None and box["width"] > 400 and box["height"] > 150
+        assert page.locator("svg.chart g.series").count() == 3
+        assert page.locator("svg.chart circle.point").count() == 3 * 14
+        assert page.locator("svg.chart g.sunset").count() == 1
+        # The style sheet applied (the CSP hash matched): cards are laid out as flex boxes.
+        assert page.locator(".cards").evaluate("e => getComputedStyle(e).display") == "flex"
+        assert page.locator("#usage table").count() >= 2
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+    finally:
+        context.close()
     assert [m for m in console if m[0] in ("error", "warning", "pageerror")] == []
     assert requests == [out.as_uri()]  # nothing but the file itself: no network, no CDN
