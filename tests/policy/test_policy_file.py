@@ -96,7 +96,8 @@ ERRORS = [
     ('[[route]]\npath = "api"', "route[0].path", "starting with '/'"),
     ('[[route]]\npath = "/api/*"', "route[0].path", "wildcard"),
     ('[[route]]\npath = "/a"\n[[route]]\npath = "/a/"', "route[1].path", "listed twice"),
-    ('[[route]]\npath = "/a"\nallow_origins = ["https://*.co.uk"]', "route[0].allow_origins[0]", "public suffix"),
+    ('[[route]]\npath = "/a"\nallow_origins = ["https://*.co.uk"]', "route[0].allow_origins[0]",
+     "public suffix"),
     ('[[route]]\npath = "/a"\nmax_age = "x"', "route[0].max_age", "whole number"),
     ('[[route]]\npath = "/a"\nallow_null = true', "route[0].allow_null", "unknown key"),
     ('[cors]\nallow_origins = ["*"]\n[[route]]\npath = "/a"\nallow_credentials = true',
@@ -222,7 +223,8 @@ def policies(draw: st.DrawFn) -> Policy:
               for p in paths]
     sunset = draw(st.one_of(st.none(), st.dates(datetime.date(2020, 1, 1), datetime.date(2035, 1, 1))))
     return Policy(
-        cors=CORSSettings(allow_origins=tuple(origins), allow_methods=tuple(draw(st.lists(method, max_size=4))),
+        cors=CORSSettings(allow_origins=tuple(origins),
+                          allow_methods=tuple(draw(st.lists(method, max_size=4))),
                           allow_headers=tuple(draw(st.lists(header_name, max_size=3))),
                           expose_headers=tuple(draw(st.lists(header_name, max_size=2))),
                           allow_credentials=creds, max_age=draw(st.integers(0, 100000)),
