@@ -35,6 +35,7 @@ _FUNCTIONS = frozenset({
     "generator_function_declaration", "generator_function", "function",
 })
 _JQUERY = frozenset({"$", "jQuery", "jq", "$j", "Zepto", "window.$", "window.jQuery"})
+_JQUERY_METHODS = frozenset({"ajax", "getJSON", "get", "post", "getScript", "jsonp", "ajaxJSONP"})
 _GLOBALS = frozenset({"window", "$window", "self", "globalThis", "top", "parent", "win", "w"})
 _GENERIC_METHODS = frozenset({
     "get", "post", "put", "load", "request", "fetch", "call", "send", "ajax", "query", "find", "run",
@@ -518,7 +519,7 @@ CallDetector = Callable[[_JsFile, Node, str], None]
 
 def _jquery(js: _JsFile, call: Node, callee: str) -> None:
     obj, _, method = callee.rpartition(".")
-    if obj not in _JQUERY or method not in ("ajax", "getJSON", "get", "post", "getScript", "jsonp"):
+    if obj not in _JQUERY or method not in _JQUERY_METHODS:
         return
     args = _args(call)
     if not args:
@@ -527,6 +528,8 @@ def _jquery(js: _JsFile, call: Node, callee: str) -> None:
     url_node: Node | None = None
     data_type: str | None = None
     first = js.resolve(args[0])
+    if method == "ajaxJSONP":
+        data_type = "json"
     if first is not None and first.type == "object":
         settings = js.props(first)
         url_node = settings.get("url")
@@ -567,17 +570,24 @@ def _jquery(js: _JsFile, call: Node, callee: str) -> None:
         cb_name, cb_val = js.callback_name(settings.get("jsonpCallback"))
         js.add(call, "jquery-ajax", url, callback=cb_name, cb_val=cb_val, callback_param=param, detail=detail)
         return
-    if data_type == "json" and (jsonp_opt is None or js.text(jsonp_opt) != "false"):
+    if data_type in ("json", None) and (jsonp_opt is None or js.text(jsonp_opt) != "false"):
         key = jquery_placeholder(parse_url(url.text))
         if key is None and data is not None:
             key = jquery_placeholder(parse_url("?" + data))
-        if key is not None:
-            detail = None
-            if method != "getJSON":
-                detail = "dataType json with `=?` in the URL: jQuery switches to JSONP"
-            cb_name, cb_val = js.callback_name(settings.get("jsonpCallback"))
-            js.add(call, "jquery-getjson", url, callback=cb_name, cb_val=cb_val,
-                   callback_param=js.str_of(jsonp_opt) or key, detail=detail)
+        if key is None or (data_type is None and method not in ("ajax", "ajaxJSONP")):
+            return
+        detail = None
+        if method == "ajaxJSONP":
+            detail = "Zepto $.ajaxJSONP"
+        elif data_type is None:
+            # jQuery sends `=?` literally without a json dataType; Zepto turns it into JSONP. Either way the
+            # page was written for JSONP.
+            detail = "`=?` placeholder without dataType (JSONP under Zepto; jQuery needs dataType json)"
+        elif method != "getJSON":
+            detail = "dataType json with `=?` in the URL: jQuery switches to JSONP"
+        cb_name, cb_val = js.callback_name(settings.get("jsonpCallback"))
+        js.add(call, "jquery-getjson", url, callback=cb_name, cb_val=cb_val,
+               callback_param=js.str_of(jsonp_opt) or key, detail=detail)
 
 
 def _angular(js: _JsFile, call: Node, callee: str) -> None:
@@ -673,6 +683,12 @@ def _libraries(js: _JsFile, call: Node, callee: str) -> None:
         param = js.str_of(opts.get("jsonp"))
         if param is not None:
             js.add(call, "other", js.eval(args[0]), callback_param=param, detail="dojo/request/script")
+        return
+    if callee == "m.jsonp" and args:  # Mithril
+        opts = js.props(args[0])
+        cb, cb_val = js.callback_name(opts.get("callbackName"))
+        js.add(call, "other", js.eval(opts.get("url")), callback=cb, cb_val=cb_val,
+               callback_param=js.str_of(opts.get("callbackKey")) or "callback", detail="Mithril m.jsonp")
         return
     if callee in ("Y.jsonp", "YUI.jsonp") and args:
         url = js.eval(args[0])

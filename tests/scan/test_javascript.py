@@ -59,6 +59,27 @@ def test_datatype_json_with_placeholder_switches_to_jsonp() -> None:
     assert c.detail is not None and "switches to JSONP" in c.detail
 
 
+def test_placeholder_without_datatype_is_reported_with_a_note() -> None:
+    c = one('$.ajax({url: "/api/x?callback=?"});')
+    assert c.kind == "jquery-getjson" and "Zepto" in (c.detail or "")
+
+
+def test_zepto_ajax_jsonp() -> None:
+    c = one("$.ajaxJSONP({url: 'http://example.com/projects?callback=?', success: fn});")
+    assert (c.kind, c.callback_param, c.target) == ("jquery-getjson", "callback", "http://example.com")
+
+
+def test_wrapper_whose_url_is_not_the_first_parameter() -> None:
+    result = found(
+        "function jsonpCallback(callback, t, u, d, f) {\n"
+        '  $.ajax({dataType: "JSONP", jsonp: "callback", jsonpCallback: callback, url: u, data: d});\n'
+        "}\n"
+        'jsonpCallback("showBudget", "GET", "/api/budget", {}, render);\n'
+    )
+    got = [(c.line, c.url, c.callback) for c in result]
+    assert got == [(2, "{u}", "callback"), (4, "/api/budget", "showBudget")]
+
+
 def test_placeholder_in_data_string() -> None:
     assert one('$.ajax({url: "/api/top", dataType: "json", data: "callback=?"});').kind == "jquery-getjson"
 
@@ -67,7 +88,7 @@ def test_placeholder_in_data_string() -> None:
     "source",
     [
         '$.getJSON("/api/status", function (callback) {});',
-        '$.ajax({url: "/api/x?callback=?"});',  # no dataType: jQuery does not run its JSONP prefilter
+        '$.post("/api/x?callback=?", {});',  # no dataType on a shorthand: sent literally
         '$.ajax({url: "/api/json", dataType: "json", success: callback});',
         'fetch("/api/weather?format=json").then(callback);',
         'var x = new XMLHttpRequest(); x.open("GET", "/api/x?cb=1");',
@@ -217,6 +238,7 @@ def test_facebook_sdk_global_is_not_migratable() -> None:
             "callback",
         ),
         ('Vue.http.jsonp("/api/x", {jsonp: "cb"});', "vue-resource", "cb"),
+    ('m.jsonp({url: "/api/x/:id", params: {id: 1}, callbackKey: "cb"});', "Mithril", "cb"),
     ],
 )
 def test_libraries(source: str, detail: str, param: str) -> None:
