@@ -5,7 +5,7 @@ Pure ASGI middleware: `ASGIShim(app, policy=...)` or `starlette_app.add_middlewa
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from jsonp2cors.shim.core import (
@@ -45,10 +45,11 @@ class ASGIShim:
     """
 
     def __init__(self, app: ASGIApp, policy: Policy, *, usage: Any = None, clock: Clock | None = None,
-                 max_body: int = MAX_BODY, max_acrh: int = MAX_ACRH, unwrap_legacy: bool = True) -> None:
+                 max_body: int = MAX_BODY, max_acrh: int = MAX_ACRH, unwrap_legacy: bool = True,
+                 no_jsonp: Iterable[str] = ()) -> None:
         self.app = app
         self.core = ShimCore(policy, usage=usage, clock=clock, max_body=max_body, max_acrh=max_acrh,
-                             unwrap_legacy=unwrap_legacy)
+                             unwrap_legacy=unwrap_legacy, no_jsonp=no_jsonp)
 
     def close(self) -> None:
         """Write the usage records still queued and stop the writer (also done at interpreter exit)."""

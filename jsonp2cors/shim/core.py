@@ -630,8 +630,11 @@ class ShimCore:
     """The shim's decisions for one policy. Thread-safe: per-request state lives in Decision/ResponsePlan."""
 
     def __init__(self, policy: Policy, *, usage: Any = None, clock: Clock | None = None,
-                 max_body: int = MAX_BODY, max_acrh: int = MAX_ACRH, unwrap_legacy: bool = True) -> None:
+                 max_body: int = MAX_BODY, max_acrh: int = MAX_ACRH, unwrap_legacy: bool = True,
+                 no_jsonp: Iterable[str] = ()) -> None:
         self.policy = policy
+        # Path prefixes where a `callback` parameter means something else (a login redirect...).
+        self.no_jsonp = tuple(p.rstrip("/") for p in no_jsonp)
         self.sink: UsageSink | None = make_sink(usage)
         self.clock: Clock = clock or time.time
         self.max_body = max_body
@@ -694,7 +697,8 @@ class ShimCore:
         if method == "OPTIONS" and facts.acrm is not None and facts.origin_lines:
             return self._preflight(rules, facts)
         cors = rules.cors_headers(origin) if facts.origin_lines <= 1 else rules.vary_only
-        if (method == "GET" or method == "HEAD") and self.needs_look(facts.query):
+        if (method == "GET" or method == "HEAD") and self.needs_look(facts.query) and not (
+                self.no_jsonp and _under(facts.path, self.no_jsonp)):
             found = find_callback(facts.query, rules.callback_params)
             if found is not None:
                 return self._jsonp(rules, facts, cors, *found)
@@ -833,6 +837,10 @@ class ShimCore:
 
 
 # --------------------------------------------------------------------------------------- the query
+
+
+def _under(path: str, prefixes: tuple[str, ...]) -> bool:
+    return any(not prefix or path == prefix or path.startswith(prefix + "/") for prefix in prefixes)
 
 
 def _unquote_plus(raw: bytes) -> bytes:

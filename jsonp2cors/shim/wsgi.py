@@ -56,10 +56,11 @@ class WSGIShim:
     """
 
     def __init__(self, app: WSGIApp, policy: Policy, *, usage: Any = None, clock: Clock | None = None,
-                 max_body: int = MAX_BODY, max_acrh: int = MAX_ACRH, unwrap_legacy: bool = True) -> None:
+                 max_body: int = MAX_BODY, max_acrh: int = MAX_ACRH, unwrap_legacy: bool = True,
+                 no_jsonp: Iterable[str] = ()) -> None:
         self.app = app
         self.core = ShimCore(policy, usage=usage, clock=clock, max_body=max_body, max_acrh=max_acrh,
-                             unwrap_legacy=unwrap_legacy)
+                             unwrap_legacy=unwrap_legacy, no_jsonp=no_jsonp)
 
     def close(self) -> None:
         """Write the usage records still queued and stop the writer (also done at interpreter exit)."""

@@ -551,3 +551,12 @@ def test_find_callback_and_validate() -> None:
     assert validate_callback(b"a.b", 3) and not validate_callback(b"a.bc", 3)
     assert escape_for_script("\u2028</".encode()) == b"\\u2028<\\/"
     assert wrap_jsonp(b"f", b"1") == b"/**/ typeof f === 'function' && f(1);"
+
+
+def test_no_jsonp_prefixes_leave_other_callback_parameters_alone() -> None:
+    c = core(no_jsonp=["/accounts/", "/sso"])
+    for path in ("/accounts/login/", "/accounts", "/sso/callback/"):
+        d = c.decide(facts(path=path, query="callback=/next/page"))
+        assert isinstance(d, Forward) and d.callback is None, path
+    d = c.decide(facts(path="/accountsx", query="callback=/next"))
+    assert isinstance(d, Respond) and d.status == 400
