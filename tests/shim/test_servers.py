@@ -1,4 +1,4 @@
-"""The shim under real servers on 127.0.0.1: uvicorn (ASGI), gunicorn and waitress (WSGI), spoken to with httpx.
+"""The shim under real servers on 127.0.0.1: uvicorn (ASGI), gunicorn and waitress (WSGI), via httpx.
 
 Every server is a subprocess on a free port and is stopped (and waited for) when its tests end.
 """
@@ -83,7 +83,8 @@ def serve(server: str, target: str, tmp: Path, **env: str) -> Iterator[Server]:
                     break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise AssertionError(f"{server} did not listen:\n{log.read_text(errors='replace')}") from None
+                    text = log.read_text(errors="replace")
+                    raise AssertionError(f"{server} did not listen:\n{text}") from None
                 time.sleep(0.1)
         yield Server(proc, f"http://127.0.0.1:{port}", log)
     finally:
@@ -204,7 +205,8 @@ def test_flask_fixture_behind_wsgi_shim(fixture_servers: dict[str, Server]) -> N
         assert unwrap(c.get("/api/quote?callback=q").content)[0] == "q"
         cors = c.get("/api/weather", headers={"Origin": "https://w.partner.example"})
         assert cors.headers["access-control-allow-origin"] == "https://w.partner.example"
-        assert cors.headers["content-type"] == "application/json" and json.loads(cors.content)["city"] == "berlin"
+        assert cors.headers["content-type"] == "application/json"
+        assert json.loads(cors.content)["city"] == "berlin"
         assert c.get("/api/profile?callback=f").status_code == 403  # credentialed, no Referer
         prof = c.get("/api/profile?callback=f", headers={"Referer": "https://news.example.com/me"})
         assert prof.status_code == 401 and unwrap(prof.content)[1] == {"error": "not logged in"}
@@ -224,7 +226,8 @@ def test_django_fixture_behind_wsgi_shim(fixture_servers: dict[str, Server]) -> 
         assert cors.headers["access-control-allow-origin"] == NEWS and json.loads(cors.content) == titles
         assert unwrap(c.get("/api/top/?jsonp=t").content)[0] == "t"
         plain = c.get("/legacy/weather.js")  # always padded: unwrapped for a non-script caller
-        assert plain.headers["content-type"] == "application/json" and json.loads(plain.content) == {"temp": 7}
+        assert plain.headers["content-type"] == "application/json"
+        assert json.loads(plain.content) == {"temp": 7}
         script = c.get("/legacy/weather.js", headers={"Sec-Fetch-Dest": "script"})
         assert script.content == b'weatherLoaded({"temp": 7})'
         login = c.get("/accounts/login/?callback=/next/")  # a redirect target, excluded by no_jsonp
