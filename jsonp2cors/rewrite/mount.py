@@ -44,7 +44,7 @@ _MOUNTS: tuple[_Mount, ...] = (
 
 def _policy_expr(module_dir: Path, policy_path: Path) -> str:
     rel = os.path.relpath(policy_path, module_dir).replace(os.sep, "/")
-    return f'Policy.from_file(os.path.join(os.path.dirname(os.path.abspath(__file__)), "{rel}"))'
+    return f'Policy.from_file(\n    os.path.join(os.path.dirname(os.path.abspath(__file__)), "{rel}")\n)'
 
 
 class _Insert(cst.CSTTransformer):
@@ -71,11 +71,12 @@ class _Insert(cst.CSTTransformer):
                 return mount, target.value
         return None
 
-    def _with_mounts(self, body: Sequence[cst.BaseStatement], top: bool) -> list[cst.BaseStatement]:
+    def _with_mounts(self, original: Sequence[cst.BaseStatement], body: Sequence[cst.BaseStatement], top: bool
+                     ) -> list[cst.BaseStatement]:
         out: list[cst.BaseStatement] = []
-        for stmt in body:
+        for before, stmt in zip(original, body, strict=True):
             out.append(stmt)
-            found = self._mount_for(stmt)
+            found = self._mount_for(before)
             if found is not None:
                 mount, name = found
                 out.append(cst.parse_statement(mount.template.format(name=name, policy=self.policy)))
@@ -90,15 +91,16 @@ class _Insert(cst.CSTTransformer):
         return out
 
     def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:
-        return updated_node.with_changes(body=self._with_mounts(updated_node.body, top=True))
+        return updated_node.with_changes(body=self._with_mounts(original_node.body, updated_node.body, top=True))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         if isinstance(updated_node.body, cst.IndentedBlock) and any(
             isinstance(s, cst.SimpleStatementLine) and any(isinstance(x, cst.Return) for x in s.body)
             for s in updated_node.body.body
         ):  # an app factory: mount right after the app is built
+            assert isinstance(original_node.body, cst.IndentedBlock)
             return updated_node.with_changes(body=updated_node.body.with_changes(
-                body=self._with_mounts(updated_node.body.body, top=False)))
+                body=self._with_mounts(original_node.body.body, updated_node.body.body, top=False)))
         return updated_node
 
 
