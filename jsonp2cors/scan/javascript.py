@@ -126,6 +126,7 @@ class Wrapper:
     callback_param: str | None
     file: str
     line: int
+    fixed_callback: str | None = None  # the callback name when the wrapper always uses the same one
 
 
 @dataclass
@@ -873,8 +874,9 @@ def _function_name(js: _JsFile, fn: Node) -> tuple[str, str | None] | None:
         return js.text(parent.child_by_field_name("name")), None
     if parent.type == "assignment_expression":
         left = js.compact(parent.child_by_field_name("left"))
-        for g in ("window.", "self.", "globalThis."):
-            left = left.removeprefix(g)
+        head, dot, rest = left.partition(".")
+        if dot and head in _GLOBALS:
+            left = rest
         return left, (left.rpartition(".")[2] if "." in left else None)
     if parent.type == "pair":
         key = js.text(parent.child_by_field_name("key"))
@@ -902,9 +904,16 @@ def _find_wrappers(js: _JsFile) -> list[Wrapper]:
                 continue
             seen.add(fn_key)
             cb_index = next((i for k, i in sorted(found.cb_params) if k == fn_key), None)
+            if cb_index is None and found.consumer.callback:
+                # `?callback=${cb}`: the callback name is a parameter of the wrapper too
+                param = js.scopes.get(fn_key, {}).get(found.consumer.callback.strip("{}"))
+                cb_index = param if isinstance(param, int) and param >= 0 else None
             line, _ = js.position(fn)
+            fixed = found.consumer.callback
+            if fixed is not None and (cb_index is not None or "{" in fixed or "…" in fixed):
+                fixed = None
             wrappers.append(Wrapper(named[0], named[1], index, cb_index, found.consumer.kind,
-                                    found.consumer.callback_param, js.rel, line))
+                                    found.consumer.callback_param, js.rel, line, fixed))
             found.consumer = _with_detail(found.consumer, f"inside JSONP wrapper {named[0]}")
             break
     return wrappers
@@ -942,7 +951,7 @@ def _wrapper_call_sites(js: _JsFile, wrappers: list[Wrapper]) -> list[Wrapper]:
         url = js.eval(args[wrapper.url_index])
         if not url.has_literal and url.lead is None:
             continue  # the URL is not visible at this call site
-        cb: str | None = None
+        cb: str | None = wrapper.fixed_callback
         cb_val: _Val | None = None
         if wrapper.callback_index is not None and wrapper.callback_index < len(args):
             cb, cb_val = js.callback_name(args[wrapper.callback_index])
@@ -1097,8 +1106,12 @@ def finish_wrappers(items: list[tuple[str, dict[str, Any]]], config: ScanConfig)
     out = FileFindings()
     if not wrappers:
         return out
+    local_names = {rel: {w["name"] for w in facts.get("wrappers", ())} for rel, facts in items}
     for rel, facts in items:
         for call in facts.get("calls", ()):
+            if any(_wrapper_matches(Wrapper(n, None, 0, None, "", None, rel, 0), call["callee"])
+                   for n in local_names.get(rel, ())):
+                continue  # a wrapper of the same name in this file shadows the others (handled per file)
             for w in wrappers:
                 if w.file == rel or not _wrapper_matches(w, call["callee"]):
                     continue
@@ -1108,8 +1121,9 @@ def finish_wrappers(items: list[tuple[str, dict[str, Any]]], config: ScanConfig)
                 url = args[w.url_index]
                 parts = parse_url(url)
                 cb_hit = callback_in_query(parts, config.callback_params)
-                cb = args[w.callback_index] if w.callback_index is not None and w.callback_index < len(args) \
-                    else None
+                cb = w.fixed_callback
+                if w.callback_index is not None and w.callback_index < len(args):
+                    cb = args[w.callback_index]
                 out.consumers.append(Consumer(
                     file=rel, line=call["line"], column=call["column"], kind=w.kind, url=url,
                     callback=cb or (cb_hit[1] if cb_hit else None), target=parts.origin,

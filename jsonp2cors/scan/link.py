@@ -82,6 +82,10 @@ def parse_url(text: str) -> UrlParts:
                 origin = f"{scheme}://{host}" + (f":{port}" if port is not None else "")
         rest_start = end
     qpos = masked.find("?", rest_start)
+    first_hole = masked.find(_MASK)
+    if qpos == -1 and first_hole != -1:
+        # `url + "&callback=" + name`: the hole holds the start of the query
+        qpos = masked.find("&", first_hole)
     hpos = masked.find("#", rest_start)
     path_end = min(x for x in (qpos, hpos, len(masked)) if x != -1)
     path = text[rest_start:path_end]

@@ -384,3 +384,21 @@ def test_globals_that_are_data_do_not_pair() -> None:
         'function boot() {\n  window.APP_CONFIG = {api: "/api"};\n  window.VERSION = "1.2";\n'
         '  var s = document.createElement("script"); s.src = "/static/app.js";\n}\n'
     ) == []
+
+
+def test_wrapper_callback_from_a_parameter_or_fixed() -> None:
+    result = found(
+        "function jsonp(url, cb) {\n  const s = document.createElement('script');\n"
+        "  s.src = `${url}?callback=${cb}`;\n}\n"
+        "jsonp('https://api.x.example/a', 'show');\n"
+        "var w = window; w.load = function (url) { w.fixedCb = function (r) {};\n"
+        "  var t = document.createElement('script'); t.src = url + '&callback=fixedCb'; };\n"
+        "load('/api/b?x=1');\n"
+    )
+    got = [(c.line, c.url, c.callback_param, c.callback) for c in result]
+    assert got == [
+        (2, "{url}?callback={cb}", "callback", "{cb}"),
+        (5, "https://api.x.example/a", "callback", "show"),
+        (7, "{url}&callback=fixedCb", "callback", "fixedCb"),
+        (8, "/api/b?x=1", "callback", "fixedCb"),
+    ]
