@@ -396,6 +396,9 @@ def export_s3(policy: Policy, **_: Any) -> Export:
         rules.append(rule)
     elif origins:
         losses.append(Loss("cors.allow_methods", "no method S3 accepts is allowed; no rule is written"))
+    else:
+        losses.append(Loss("cors.allow_origins", "no origin is allowed, and S3 takes no empty rule list: "
+                           "remove the bucket's CORS with `aws s3api delete-bucket-cors` instead"))
     text = json.dumps({"CORSRules": rules[:S3_MAX_RULES]}, indent=2) + "\n"
     notes = ("apply with: aws s3api put-bucket-cors --bucket BUCKET --cors-configuration file://cors.json",)
     return Export("s3", {"cors.json": text}, tuple(losses), notes)
