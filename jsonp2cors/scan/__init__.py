@@ -65,8 +65,11 @@ def _run_job(job: _Job, config: ScanConfig) -> tuple[_Job, FileFindings]:
     except RecursionError:
         found = FileFindings(errors=[ScanError(job.rel, f"{analyzer.name}: nesting too deep to analyse")])
     except Exception as exc:  # one bad file must never stop the scan
-        found = FileFindings(errors=[ScanError(
-            job.rel, f"{analyzer.name}: internal error: {type(exc).__name__}: {str(exc)[:200]}")])
+        found = FileFindings(
+            errors=[
+                ScanError(job.rel, f"{analyzer.name}: internal error: {type(exc).__name__}: {str(exc)[:200]}")
+            ]
+        )
     return _Job(job.analyzer, job.rel, b""), found
 
 
@@ -84,7 +87,9 @@ def _pool_worker(args: tuple[_Job, ScanConfig]) -> tuple[_Job, FileFindings]:
 
 
 def _execute(
-    jobs: list[_Job], config: ScanConfig, progress: Callable[[int, int], None] | None,
+    jobs: list[_Job],
+    config: ScanConfig,
+    progress: Callable[[int, int], None] | None,
 ) -> Iterator[tuple[_Job, FileFindings]]:
     """Run jobs largest first; in a process pool over all cores unless the work is too small to pay for it."""
     jobs = sorted(jobs, key=lambda j: len(j.data), reverse=True)
@@ -137,9 +142,13 @@ def scan(
 
     def routes(rel: str) -> list[int]:
         low = rel.lower()
-        return [i for i, a in enumerate(analyzers)
-                if low.endswith(a.suffixes) or (a.path_predicate is not None and a.path_predicate(rel))]
+        return [
+            i
+            for i, a in enumerate(analyzers)
+            if low.endswith(a.suffixes) or (a.path_predicate is not None and a.path_predicate(rel))
+        ]
 
+    needles = [_needles(a, config) for a in analyzers]
     walked = fs.walk([Path(p).absolute() for p in paths], root, config, lambda rel: bool(routes(rel)))
     errors: list[ScanError] = list(walked.errors)
     jobs: list[_Job] = []
@@ -157,10 +166,12 @@ def scan(
         low = data.lower()
         wanted = False
         for i in routes(entry.rel):
-            needles = analyzers[i].needles
-            if not needles or any(n in low for n in needles):
-                if (not config.include_vendored and entry.rel.lower().endswith((".js", ".mjs", ".css"))
-                        and fs.looks_minified(data)):
+            if not needles[i] or any(n in low for n in needles[i]):
+                if (
+                    not config.include_vendored
+                    and entry.rel.lower().endswith((".js", ".mjs", ".css"))
+                    and fs.looks_minified(data)
+                ):
                     skipped_vendored += 1
                     wanted = True  # counted once, as vendored
                     break
@@ -207,8 +218,13 @@ def scan(
         try:
             extra = analyzer.finish(facts.get(i, []), config)
         except Exception as exc:
-            errors.append(ScanError(".", f"{analyzer.name}: internal error in the whole-repo pass: "
-                                         f"{type(exc).__name__}: {str(exc)[:200]}"))
+            errors.append(
+                ScanError(
+                    ".",
+                    f"{analyzer.name}: internal error in the whole-repo pass: "
+                    f"{type(exc).__name__}: {str(exc)[:200]}",
+                )
+            )
             continue
         endpoints[:] = _refine(endpoints, extra.endpoints)
         consumers.extend(extra.consumers)
@@ -225,8 +241,18 @@ def scan(
         files_prefiltered_out=prefiltered_out,
         bytes_read=nbytes,
     )
-    return ScanResult(tuple(_dedupe(endpoints)), tuple(linked), tuple(dict.fromkeys(errors)), stats,
-                      str(root)).sorted()
+    return ScanResult(
+        tuple(_dedupe(endpoints)), tuple(linked), tuple(dict.fromkeys(errors)), stats, str(root)
+    ).sorted()
+
+
+def _needles(analyzer: Analyzer, config: ScanConfig) -> tuple[bytes, ...]:
+    """The analyzer's needles; its module may widen them per scan with `needles_for(config)`."""
+    module = sys.modules.get(getattr(analyzer.function, "__module__", ""))
+    hook = getattr(module, "needles_for", None)
+    if callable(hook):
+        return tuple(hook(config))
+    return analyzer.needles
 
 
 def _key(e: Endpoint) -> tuple[str, int, str]:

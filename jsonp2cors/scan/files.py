@@ -20,16 +20,47 @@ from jsonp2cors.findings import ScanError
 from jsonp2cors.scan.base import DEFAULT_CALLBACK_PARAMS, ScanConfig
 
 # Directories that are never the project's own code and are always skipped.
-ALWAYS_SKIP_DIRS = frozenset({
-    ".git", ".hg", ".svn", ".bzr", "_darcs", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache",
-    ".hypothesis", ".idea", ".vscode", ".tox", ".nox", ".eggs",
-})
+ALWAYS_SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".bzr",
+        "_darcs",
+        "__pycache__",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+        ".hypothesis",
+        ".idea",
+        ".vscode",
+        ".tox",
+        ".nox",
+        ".eggs",
+    }
+)
 # Third-party code: skipped unless `include_vendored`.
-VENDORED_DIRS = frozenset({
-    "node_modules", "bower_components", "jspm_packages", "site-packages", "dist-packages", "vendor",
-    "vendored", "_vendor", "third_party", "thirdparty", "third-party", ".venv", "venv", "virtualenv",
-    ".virtualenv", "env.bak", "venv.bak",
-})
+VENDORED_DIRS = frozenset(
+    {
+        "node_modules",
+        "bower_components",
+        "jspm_packages",
+        "site-packages",
+        "dist-packages",
+        "vendor",
+        "vendored",
+        "_vendor",
+        "third_party",
+        "thirdparty",
+        "third-party",
+        ".venv",
+        "venv",
+        "virtualenv",
+        ".virtualenv",
+        "env.bak",
+        "venv.bak",
+    }
+)
 MINIFIED_SUFFIXES = (".min.js", "-min.js", ".min.mjs", ".min.css", ".pack.js")
 BINARY_SNIFF = 8192
 
@@ -325,8 +356,9 @@ class ReadOutcome:
 def read_file(entry: FileEntry, max_bytes: int) -> ReadOutcome:
     """The file's bytes, or a one-line reason it cannot be scanned (huge, binary, unreadable)."""
     if entry.size > max_bytes:
-        return ReadOutcome(None, f"skipped: huge file ({_mb(entry.size)} > {_mb(max_bytes)} limit), "
-                                 "probably generated")
+        return ReadOutcome(
+            None, f"skipped: huge file ({_mb(entry.size)} > {_mb(max_bytes)} limit), probably generated"
+        )
     try:
         with open(entry.path, "rb") as fh:
             data = fh.read(max_bytes + 1)
@@ -397,8 +429,11 @@ def decode_python(data: bytes) -> Decoded:
 
 def decode_text(data: bytes) -> Decoded:
     """Decode markup/JS: BOM (UTF-8/16), else UTF-8, else Latin-1 with a one-line note."""
-    for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-                     (codecs.BOM_UTF16_BE, "utf-16")):
+    for bom, enc in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
         if data.startswith(bom):
             try:
                 return Decoded(data.decode(enc), enc)
@@ -413,8 +448,15 @@ def decode_text(data: bytes) -> Decoded:
 
 
 # --------------------------------------------------------------------------------------------- config
-_CONFIG_KEYS = {"exclude", "callback-params", "helpers", "include-vendored", "respect-gitignore",
-                "max-file-bytes", "jobs"}
+_CONFIG_KEYS = {
+    "exclude",
+    "callback-params",
+    "helpers",
+    "include-vendored",
+    "respect-gitignore",
+    "max-file-bytes",
+    "jobs",
+}
 
 
 def _load_toml(path: Path) -> dict[str, Any]:

@@ -1,0 +1,978 @@
+"""One libcst walk of a module: functions, classes, constants, route tables, and per function the values taken
+from the request (taint), the JavaScript paddings built from them, the calls made and the credentials read.
+
+Names are resolved with libcst's QualifiedNameProvider, so `jsonify` imported from flask_jsonpify and from
+flask are different things; project-local names become absolute dotted references (`pkg.helpers.jsonp`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider, QualifiedNameSource
+
+from jsonp2cors.scan.base import ScanConfig
+from jsonp2cors.scan.pydetect import padding, routes, tables
+from jsonp2cors.scan.pydetect.model import (
+    CallSite,
+    ClassFacts,
+    Decorator,
+    FunctionFacts,
+    Hook,
+    ModuleFacts,
+    PadEvent,
+    RouteInfo,
+    Taint,
+)
+
+NON_DATA_PARAMS = frozenset(
+    {
+        "self",
+        "cls",
+        "request",
+        "req",
+        "environ",
+        "start_response",
+        "response",
+        "resp",
+        "handler",
+        "app",
+        "ctx",
+        "context",
+        "f",
+        "func",
+        "fn",
+        "view",
+        "view_func",
+        "wrapped",
+    }
+)
+_RANK = {"request": 4, "ctor": 3, "param": 2, "call": 1}
+Env = dict[str, Taint]
+Strs = dict[str, tuple[str, ...]]
+
+
+def module_name(rel: str) -> str:
+    stem = rel.rsplit(".", 1)[0] if "." in rel.rsplit("/", 1)[-1] else rel
+    parts = [p for p in stem.split("/") if p]
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def is_test_path(rel: str) -> bool:
+    parts = rel.lower().split("/")
+    name = parts[-1]
+    return (
+        any(p in ("tests", "test", "testing", "spec", "specs") for p in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith(("_test.py", "_tests.py"))
+        or name == "conftest.py"
+    )
+
+
+def merge(old: Taint | None, new: Taint | None) -> Taint | None:
+    if old is None:
+        return new
+    if new is None:
+        return old
+    return new if _RANK[new.kind] > _RANK[old.kind] else old
+
+
+def _string_value(node: cst.CSTNode) -> str | None:
+    if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
+        try:
+            value = node.evaluated_value
+        except Exception:
+            return None
+        if isinstance(value, bytes):
+            return value.decode("latin-1")
+        return value if isinstance(value, str) else None
+    return None
+
+
+class Collector:
+    """Builds the ModuleFacts of one module."""
+
+    def __init__(self, rel: str, text: str, config: ScanConfig, module: cst.Module | None = None) -> None:
+        self.config = config
+        self.module = module if module is not None else cst.parse_module(text)
+        wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+        self.pos = wrapper.resolve(PositionProvider)
+        self.qn: Mapping[cst.CSTNode, Any] = wrapper.resolve(QualifiedNameProvider)
+        self.modname = module_name(rel)
+        self.package = self.modname if rel.endswith("__init__.py") else self.modname.rpartition(".")[0]
+        self.facts = ModuleFacts(rel, self.modname, "generic", is_test_path(rel))
+        self.top_names: set[str] = set()
+        self.fn_nodes: dict[str, cst.FunctionDef] = {}
+        self.envs: dict[str, tuple[Env, Strs]] = {}
+        self.self_taints: dict[tuple[str, str], Taint] = {}
+        self.imports: list[str] = []
+        self._text_cache: dict[int, str] = {}
+        # per-function state while inspecting
+        self._fn: FunctionFacts | None = None
+        self._env: Env = {}
+        self._strs: Strs = {}
+        self._containers: set[str] = set()
+        self._cls: str | None = None
+
+    # ------------------------------------------------------------------------------------ name helpers
+    def text(self, node: cst.CSTNode) -> str:
+        dotted = _dotted(node)
+        if dotted is not None:
+            return dotted
+        cached = self._text_cache.get(id(node))
+        if cached is None:
+            cached = " ".join(self.module.code_for_node(node).split())
+            self._text_cache[id(node)] = cached
+        return cached
+
+    def line(self, node: cst.CSTNode) -> int:
+        try:
+            return int(self.pos[node].start.line)
+        except KeyError:
+            return 0
+
+    def absolute(self, name: str) -> str:
+        if not name.startswith("."):
+            return name
+        dots = len(name) - len(name.lstrip("."))
+        base = self.package.split(".") if self.package else []
+        if dots > 1:
+            base = base[: len(base) - (dots - 1)] if dots - 1 <= len(base) else []
+        rest = name[dots:]
+        return ".".join([*base, rest] if rest else base)
+
+    def ref(self, node: cst.BaseExpression) -> str:
+        """Absolute dotted reference of a name or attribute chain; its spelling when unresolvable."""
+        spelled = self.text(node)
+        if spelled.split(".", 1)[0] in ("self", "cls"):
+            return spelled
+        names = self.qn.get(node)
+        if names is not None and not isinstance(names, set | frozenset):
+            names = names()  # QualifiedNameProvider computes lazily
+        best: str | None = None
+        for q in sorted(names or (), key=lambda q: q.name):
+            if q.source is QualifiedNameSource.IMPORT:
+                return self.absolute(q.name)
+            if q.source is QualifiedNameSource.BUILTIN:
+                best = best or f"builtins.{q.name}"
+            elif q.source is QualifiedNameSource.LOCAL:
+                top = q.name.split(".", 1)[0]
+                if top in self.top_names and "<locals>" not in q.name.split(".", 1)[0]:
+                    best = f"{self.modname}.{q.name}" if self.modname else q.name
+                elif "<locals>" in q.name:
+                    best = best or (f"{self.modname}.{q.name}" if self.modname else q.name)
+                else:
+                    best = best or q.name
+        return best or spelled
+
+    def literal(self, node: cst.BaseExpression) -> str | None:
+        value = _string_value(node)
+        if value is not None:
+            return value
+        if isinstance(node, cst.Name):
+            const = self._strs.get(node.value) or self.facts.constants.get(node.value)
+            if const and len(const) == 1:
+                return const[0]
+        return None
+
+    def str_list(self, node: cst.BaseExpression) -> tuple[str, ...] | None:
+        if isinstance(node, cst.List | cst.Tuple | cst.Set):
+            out = [self.literal(e.value) for e in node.elements if isinstance(e, cst.Element)]
+            return tuple(v for v in out if v is not None)
+        if isinstance(node, cst.Name):
+            return self._strs.get(node.value) or self.facts.constants.get(node.value)
+        one = self.literal(node)
+        return (one,) if one is not None else None
+
+    # ------------------------------------------------------------------------------------------ driver
+    def collect(self) -> ModuleFacts:
+        kids = _Kids()
+        self.module.visit(kids)
+        _KIDS.clear()
+        _KIDS.update(kids.kids)
+        try:
+            return self._collect()
+        finally:
+            _KIDS.clear()
+
+    def _collect(self) -> ModuleFacts:
+        self._module_level()
+        self._framework()
+        self._tables(self.module)
+        self._discover(self.module.body, "", None, None)
+        for qual, node in self.fn_nodes.items():
+            self._analyze(qual, node)
+        self._analyze_module_code()
+        self.facts.imports = tuple(sorted(set(self.imports)))
+        return self.facts
+
+    def _module_level(self) -> None:
+        for stmt in self.module.body:
+            if isinstance(stmt, cst.FunctionDef | cst.ClassDef):
+                self.top_names.add(stmt.name.value)
+            elif isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Assign | cst.AnnAssign):
+                        targets = (
+                            [t.target for t in small.targets]
+                            if isinstance(small, cst.Assign)
+                            else [small.target]
+                        )
+                        for target in targets:
+                            if isinstance(target, cst.Name):
+                                self.top_names.add(target.value)
+                                if small.value is not None:
+                                    values = self.str_list(small.value)
+                                    if values:
+                                        self.facts.constants[target.value] = values
+        for node in _walk(self.module):
+            if isinstance(node, cst.Import):
+                for alias in node.names:
+                    self.imports.append(self.text(alias.name))
+            elif isinstance(node, cst.ImportFrom):
+                base = self.text(node.module) if node.module is not None else ""
+                base = self.absolute("." * len(node.relative) + base)
+                if isinstance(node.names, cst.ImportStar):
+                    self.imports.append(base + ".*")
+                else:
+                    for alias in node.names:
+                        self.imports.append(
+                            f"{base}.{self.text(alias.name)}" if base else self.text(alias.name)
+                        )
+
+    def _framework(self) -> None:
+        tops = {i.split(".", 1)[0] for i in self.imports}
+        for prefix, framework in tables.FRAMEWORK_IMPORTS:
+            if prefix in tops:
+                self.facts.framework = framework
+                return
+
+    def _tables(self, root: cst.CSTNode) -> None:
+        """Route tables and registrations, anywhere in the module (also inside create_app()/main())."""
+        stack: list[cst.CSTNode] = [root]
+        while stack:
+            node = stack.pop()
+            call: cst.Call | None = None
+            targets: list[cst.BaseExpression] = []
+            if isinstance(node, cst.Call):
+                call = node
+            elif isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
+                call = node.value
+                targets = [t.target for t in node.targets]
+            if call is None:
+                stack.extend(reversed(_children(node)))
+                continue
+            consumed = any(rule(call, self.facts.framework, self) for rule in routes.CALL_RULES)
+            pending = self.facts.prefixes.pop("@pending", None)
+            for target in targets:
+                if isinstance(target, cst.Name | cst.Attribute):
+                    var = self.text(target)
+                    if pending is not None:
+                        self.facts.prefixes[var] = pending
+                    if isinstance(call.func, cst.Name | cst.Attribute):
+                        self.facts.registrar_types[var] = self.ref(call.func)
+            if not consumed:
+                stack.extend(reversed(_children(call)))
+
+    def _discover(self, body: Any, prefix: str, cls: str | None, parent: str | None) -> None:
+        for node in _statements(body):
+            if isinstance(node, cst.FunctionDef):
+                qual = prefix + node.name.value
+                self._register_function(qual, node, cls, parent)
+                self._discover(node.body, qual + ".<locals>.", None, qual)
+            elif isinstance(node, cst.ClassDef):
+                qual = prefix + node.name.value
+                self._register_class(qual, node)
+                self._discover(node.body, qual + ".", qual, parent)
+
+    def _register_class(self, qual: str, node: cst.ClassDef) -> None:
+        bases = tuple(self.ref(b.value) for b in node.bases if b.keyword is None)
+        methods: list[str] = []
+        attrs: dict[str, tuple[str, ...]] = {}
+        exposed = False
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+        smalls: list[cst.CSTNode] = []
+        for stmt in body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                smalls.extend(stmt.body)
+        for item in [*_statements(node.body), *smalls]:
+            if isinstance(item, cst.FunctionDef):
+                methods.append(item.name.value)
+            elif isinstance(item, cst.Assign):
+                for t in item.targets:
+                    if isinstance(t.target, cst.Name):
+                        values = self.str_list(item.value)
+                        if values:
+                            attrs[t.target.value] = values
+                        if t.target.value == "exposed" and self.text(item.value) == "True":
+                            exposed = True
+        self.facts.classes[qual] = ClassFacts(
+            qual, self.line(node), bases, tuple(methods), attrs, {}, exposed
+        )
+
+    def _decorator(self, dec: cst.Decorator) -> Decorator:
+        expr = dec.decorator
+        called = isinstance(expr, cst.Call)
+        func = expr.func if isinstance(expr, cst.Call) else expr
+        args: list[str | None] = []
+        kwargs: list[tuple[str, str]] = []
+        list_kwargs: list[tuple[str, tuple[str, ...]]] = []
+        if isinstance(expr, cst.Call):
+            for a in expr.args:
+                if a.keyword is None and not a.star:
+                    if isinstance(a.value, cst.List | cst.Tuple):
+                        args.append(",".join(self.str_list(a.value) or ()))
+                    else:
+                        args.append(self.literal(a.value))
+                elif a.keyword is not None:
+                    value = self.literal(a.value)
+                    if value is not None:
+                        kwargs.append((a.keyword.value, value))
+                    elif isinstance(a.value, cst.List | cst.Tuple | cst.Set):
+                        list_kwargs.append((a.keyword.value, self.str_list(a.value) or ()))
+        return Decorator(
+            self.ref(func), self.text(func), tuple(args), tuple(kwargs), tuple(list_kwargs), called
+        )
+
+    def _register_function(
+        self, qual: str, node: cst.FunctionDef, cls: str | None, parent: str | None
+    ) -> None:
+        params = tuple(p.name.value for p in (*node.params.posonly_params, *node.params.params))
+        decorators = tuple(self._decorator(d) for d in node.decorators)
+        try:
+            pos = self.pos[node]
+            line, end = int(pos.start.line), int(pos.end.line)
+        except KeyError:
+            line = end = 0
+        # The `def` line, not the first decorator's.
+        line = self.line(node.name) or line
+        fn = FunctionFacts(
+            qual,
+            node.name.value,
+            line,
+            end,
+            cls,
+            parent,
+            params,
+            decorators,
+            is_async=node.asynchronous is not None,
+        )
+        for dec in decorators:
+            for rule in routes.DECORATOR_RULES:
+                info = rule(dec, self.facts.framework)
+                if info is not None:
+                    fn.routes.append(info)
+                    break
+            hook = routes.hook_kind(dec)
+            if hook is not None:
+                self.facts.hooks.append(Hook(qual, hook[0], hook[1]))
+            if tables.CREDENTIAL_DECORATORS.search(dec.text) or dec.target in tables.CREDENTIAL_QUALIFIED:
+                reason = tables.CREDENTIAL_QUALIFIED.get(dec.target) or f"requires login (@{dec.text})"
+                fn.credentials.append(reason)
+        if fn.routes:
+            fn.handler_hint = "exposed" if fn.routes[0].path == "@exposed" else "route"
+        elif cls is not None and node.name.value in tables.HANDLER_METHODS:
+            fn.handler_hint = "method"
+        elif params[:2] == ("environ", "start_response"):
+            fn.handler_hint = "wsgi"
+        elif (cls is None and params[:1] in (("request",), ("req",))) or (
+            cls is not None and params[1:2] in (("request",), ("req",))
+        ):
+            fn.handler_hint = "view"
+        if (
+            cls is not None
+            and self.facts.classes.get(cls)
+            and self.facts.classes[cls].exposed
+            and (not node.name.value.startswith("_"))
+        ):
+            fn.handler_hint = fn.handler_hint or "exposed"
+            if not fn.routes:
+                fn.routes.append(RouteInfo("@exposed", ("GET",), "", "cherrypy"))
+        for p in (*node.params.params, *node.params.kwonly_params):
+            default = p.default
+            if isinstance(default, cst.Call):
+                callee = self.ref(default.func)
+                why = tables.CREDENTIAL_QUALIFIED.get(callee)
+                if why:
+                    fn.credentials.append(why)
+                elif callee.endswith("Depends") and default.args:
+                    dep = self.text(default.args[0].value).lower()
+                    if any(w in dep for w in ("user", "auth", "session", "login")):
+                        fn.credentials.append(f"depends on {self.text(default.args[0].value)}")
+        self.facts.functions[qual] = fn
+        self.fn_nodes[qual] = node
+
+    # ---------------------------------------------------------------------------------------- analysis
+    def _analyze(self, qual: str, node: cst.FunctionDef) -> None:
+        fn = self.facts.functions[qual]
+        env: Env = {}
+        strs: Strs = {}
+        if fn.parent and fn.parent in self.envs:
+            penv, pstrs = self.envs[fn.parent]
+            env.update({k: v for k, v in penv.items() if v.kind in ("request", "call")})
+            strs.update(pstrs)
+        params = [*node.params.posonly_params, *node.params.params]
+        for i, p in enumerate(params):
+            self._param(p, i, env, strs)
+        for p in node.params.kwonly_params:
+            self._param(p, -1, env, strs)
+        if isinstance(node.params.star_kwarg, cst.Param):
+            env.pop(node.params.star_kwarg.name.value, None)
+        self._run(fn, node.body, env, strs, self._class_of(qual))
+        self.envs[qual] = (dict(self._env), dict(self._strs))
+
+    def _param(self, p: cst.Param, index: int, env: Env, strs: Strs) -> None:
+        name = p.name.value
+        if p.default is not None:
+            value = self.literal(p.default)
+            if value is not None:
+                strs[name] = (value,)
+        if name not in NON_DATA_PARAMS:
+            env[name] = Taint(
+                "param",
+                (name,),
+                index,
+                name,
+                strong=tables.is_callback_name(name, self.config.callback_params),
+            )
+
+    def _class_of(self, qual: str) -> str | None:
+        fn = self.facts.functions.get(qual)
+        return fn.cls if fn else None
+
+    def _run(self, fn: FunctionFacts, body: cst.CSTNode, env: Env, strs: Strs, cls: str | None) -> None:
+        self._fn, self._env, self._strs, self._containers, self._cls = fn, env, strs, set(), cls
+        nodes = list(_walk(body))
+        for _ in range(2):
+            for node in nodes:
+                self._bind(node)
+        for node in nodes:
+            self._inspect(node)
+        self._fn = None
+
+    def _analyze_module_code(self) -> None:
+        fn = FunctionFacts("<module>", "<module>", 0, 0, None, None, (), handler_hint="module")
+        self.fn_nodes_module = True
+        stmts = [s for s in self.module.body if not isinstance(s, cst.FunctionDef | cst.ClassDef)]
+        if not stmts:
+            return
+        self._fn, self._env, self._strs, self._containers, self._cls = fn, {}, {}, set(), None
+        nodes = [n for stmt in stmts for n in _walk(stmt)]
+        for _ in range(2):
+            for node in nodes:
+                self._bind(node)
+        for node in nodes:
+            self._inspect(node)
+        self._fn = None
+        if fn.pads or fn.calls:
+            lines = [p.line for p in fn.pads] + [c.line for c in fn.calls]
+            fn.line = min(lines)
+            fn.end_line = max(lines)
+            self.facts.functions["<module>"] = fn
+
+    # ------------------------------------------------------------------------------------ binding pass
+    def _assign(
+        self, target: cst.BaseExpression, value: cst.BaseExpression | None, taint: Taint | None
+    ) -> None:
+        if isinstance(target, cst.Name):
+            name = target.value
+            self._env[name] = merge(self._env.get(name), taint) if taint else self._env.get(name)  # type: ignore[assignment]
+            if self._env[name] is None:
+                del self._env[name]
+            if value is not None:
+                values = self.str_list(value) if not isinstance(value, cst.Name) else None
+                if values:
+                    self._strs[name] = values
+                if self.is_container(value):
+                    self._containers.add(name)
+        elif isinstance(target, cst.Tuple | cst.List):
+            values_nodes = value.elements if isinstance(value, cst.Tuple | cst.List) else None
+            for i, el in enumerate(target.elements):
+                if values_nodes is not None and i < len(values_nodes):
+                    v = values_nodes[i].value
+                    self._assign(el.value, v, self.taint(v))
+                else:
+                    self._assign(el.value, None, taint)
+        elif (
+            isinstance(target, cst.Attribute)
+            and isinstance(target.value, cst.Name)
+            and (target.value.value == "self")
+            and self._cls
+            and taint is not None
+        ):
+            key = (self._cls, target.attr.value)
+            fn = self._fn
+            if taint.kind == "param" and fn is not None and fn.name == "__init__":
+                taint = Taint("ctor", taint.keys, taint.param, taint.name, strong=taint.strong)
+                self.facts.classes[self._cls].self_params[target.attr.value] = (taint.param, taint.name)
+            if taint.kind in ("request", "ctor", "call"):
+                self.self_taints[key] = merge(self.self_taints.get(key), taint)  # type: ignore[assignment]
+
+    def _bind(self, node: cst.CSTNode) -> None:
+        if isinstance(node, cst.Assign):
+            taint = self.taint(node.value)
+            for tgt in node.targets:
+                self._assign(tgt.target, node.value, taint)
+        elif isinstance(node, cst.AnnAssign) and node.value is not None:
+            self._assign(node.target, node.value, self.taint(node.value))
+        elif isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name):
+            t = self.taint(node.value)
+            if t is not None:
+                self._env[node.target.value] = merge(self._env.get(node.target.value), t)  # type: ignore[assignment]
+        elif isinstance(node, cst.NamedExpr) and isinstance(node.target, cst.Name):
+            self._assign(node.target, node.value, self.taint(node.value))
+        elif isinstance(node, cst.For | cst.CompFor):
+            target = node.target
+            if isinstance(target, cst.Name):
+                values = self.str_list(node.iter)
+                if values:
+                    self._strs[target.value] = values
+                elif isinstance(node.iter, cst.Attribute | cst.Name):
+                    self._strs[target.value] = ("@" + self.ref(node.iter),)
+                t = self.taint(node.iter)
+                if t is not None:
+                    self._env[target.value] = merge(self._env.get(target.value), t)  # type: ignore[assignment]
+        elif isinstance(node, cst.WithItem) and node.asname is not None:
+            self._assign(node.asname.name, node.item, self.taint(node.item))
+
+    # ------------------------------------------------------------------------------------------- taint
+    def is_container(self, node: cst.BaseExpression) -> bool:
+        """Does this expression hold request parameters (request.args, parse_qs(...), cgi.FieldStorage())?"""
+        if isinstance(node, cst.Name):
+            return node.value in self._containers
+        if isinstance(node, cst.Attribute):
+            ref = self.ref(node)
+            if ref.startswith(
+                ("flask.request.", "bottle.request.", "cherrypy.request.", "pyramid.request.")
+            ) and tables.REQUEST_CONTAINER.search(ref):
+                return True
+            spelled = self.text(node)
+            m = tables.REQUEST_CONTAINER.search(spelled)
+            if m:
+                root = spelled[: m.start()]
+                if tables.REQUEST_ROOT.match(root) or root in self._containers:
+                    return True
+            return False
+        if isinstance(node, cst.Call):
+            ref = self.ref(node.func)
+            last = ref.rsplit(".", 1)[-1]
+            if ref in tables.CONTAINER_FACTORIES or last in ("parse_qs", "parse_qsl", "FieldStorage"):
+                return True
+            if isinstance(node.func, cst.Attribute) and node.func.attr.value in (
+                "copy",
+                "to_dict",
+                "dict",
+                "mixed",
+            ):
+                return self.is_container(node.func.value)
+            if last == "dict" and node.args:
+                return self.is_container(node.args[0].value)
+        return False
+
+    def key_strings(self, node: cst.BaseExpression) -> tuple[str, ...]:
+        value = _string_value(node)
+        if value is not None:
+            return (value,)
+        if isinstance(node, cst.Name):
+            return self._strs.get(node.value) or self.facts.constants.get(node.value) or ()
+        if isinstance(node, cst.Attribute):
+            base = self.text(node.value)
+            attr = node.attr.value
+            cls_qual = (
+                self._cls if base in ("self", "cls") else (base if base in self.facts.classes else None)
+            )
+            seen: set[str] = set()
+            while cls_qual and cls_qual not in seen:
+                seen.add(cls_qual)
+                cls = self.facts.classes.get(cls_qual)
+                if cls is None:
+                    break
+                if attr in cls.attrs:
+                    return cls.attrs[attr]
+                cls_qual = next(
+                    (b.rsplit(".", 1)[-1] for b in cls.bases if b.rsplit(".", 1)[-1] in self.facts.classes),
+                    None,
+                )
+            return ("@" + self.ref(node),)
+        if isinstance(node, cst.Subscript):
+            return ("@" + self.text(node),)
+        return ()
+
+    def _keyed_taint(self, keys: tuple[str, ...], container: bool) -> Taint | None:
+        strong = any(
+            tables.is_callback_name(k, self.config.callback_params)
+            if not k.startswith("@")
+            else any(w in k.lower() for w in ("callback", "jsonp", "cb"))
+            for k in keys
+        )
+        if strong or container:
+            return Taint("request", keys, strong=strong)
+        return None
+
+    def source(self, node: cst.BaseExpression) -> Taint | None:
+        """A request parameter read: request.args.get("callback"), request.GET["cb"], request.query.callback,
+        self.get_argument("jsonp"), form.getfirst("callback"), kwargs.pop("callback") ..."""
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            method = node.func.attr.value
+            if method not in tables.SOURCE_METHODS:
+                return None
+            positional = [a for a in node.args if a.keyword is None and not a.star]
+            if not positional:
+                return None
+            keys = self.key_strings(positional[0].value)
+            container = method in tables.REQUEST_API_METHODS or self.is_container(node.func.value)
+            if not keys and not container:
+                return None
+            return self._keyed_taint(keys, container)
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+            index = node.slice[0].slice
+            if not isinstance(index, cst.Index):
+                return None
+            keys = self.key_strings(index.value)
+            container = self.is_container(node.value)
+            if not keys:
+                return None
+            if not container and all(k.startswith("@") for k in keys):
+                return None
+            return self._keyed_taint(keys, container)
+        if (
+            isinstance(node, cst.Attribute)
+            and tables.is_callback_name(node.attr.value, self.config.callback_params)
+            and self.is_container(node.value)
+        ):
+            return Taint("request", (node.attr.value,), strong=True)
+        return None
+
+    def taint(self, node: cst.BaseExpression | None) -> Taint | None:
+        if node is None:
+            return None
+        if isinstance(node, cst.Name):
+            return self._env.get(node.value)
+        src = self.source(node)
+        if src is not None:
+            return src
+        if isinstance(node, cst.Attribute):
+            base = node.value
+            if isinstance(base, cst.Name) and base.value in ("self", "cls") and self._cls:
+                return self._self_taint(self._cls, node.attr.value)
+            return self.taint(base) if isinstance(base, cst.Name | cst.Call | cst.Subscript) else None
+        if isinstance(node, cst.Call):
+            func = node.func
+            best: Taint | None = None
+            if isinstance(func, cst.Attribute):
+                best = self.taint(func.value)
+            for a in node.args:
+                best = merge(best, self.taint(a.value))
+            if best is not None:
+                return best
+            if isinstance(func, cst.Name | cst.Attribute):
+                target = self.ref(func)
+                root = target.split(".", 1)[0]
+                if root not in tables.LIBRARY_ROOTS and not target.startswith("self."):
+                    return Taint("call", target=target)
+                if target.startswith("self."):
+                    return Taint("call", target=target)
+            return None
+        if isinstance(node, cst.Subscript):
+            return self.taint(node.value)
+        if isinstance(node, cst.BinaryOperation):
+            return merge(self.taint(node.left), self.taint(node.right))
+        if isinstance(node, cst.BooleanOperation):
+            return merge(self.taint(node.left), self.taint(node.right))
+        if isinstance(node, cst.IfExp):
+            return merge(self.taint(node.body), self.taint(node.orelse))
+        if isinstance(node, cst.Await):
+            return self.taint(node.expression)
+        if isinstance(node, cst.NamedExpr):
+            return self.taint(node.value)
+        if isinstance(node, cst.FormattedString):
+            best = None
+            for part in node.parts:
+                if isinstance(part, cst.FormattedStringExpression):
+                    best = merge(best, self.taint(part.expression))
+            return best
+        return None
+
+    def _self_taint(self, cls: str, attr: str) -> Taint | None:
+        seen: set[str] = set()
+        queue = [cls]
+        while queue:
+            c = queue.pop(0)
+            if c in seen:
+                continue
+            seen.add(c)
+            t = self.self_taints.get((c, attr))
+            if t is not None:
+                return t
+            facts = self.facts.classes.get(c)
+            if facts is not None:
+                queue.extend(
+                    b.rsplit(".", 1)[-1] for b in facts.bases if b.rsplit(".", 1)[-1] in self.facts.classes
+                )
+        return None
+
+    # ------------------------------------------------------------------------------------- inspection
+    def template_of(self, node: cst.BaseExpression) -> str | None:
+        value = self.literal(node)
+        if value is not None:
+            return value
+        if isinstance(node, cst.Attribute):
+            keys = self.key_strings(node)
+            if len(keys) == 1 and not keys[0].startswith("@"):
+                return keys[0]
+        return None
+
+    def _pad(self, name_expr: cst.BaseExpression | None, via: str, at: cst.CSTNode) -> None:
+        if name_expr is None or self._fn is None:
+            return
+        t = self.taint(name_expr)
+        if t is not None:
+            self._fn.pads.append(PadEvent(t, self.line(at), via))
+
+    def _inspect(self, node: cst.CSTNode) -> None:
+        fn = self._fn
+        assert fn is not None
+        if isinstance(node, cst.BinaryOperation):
+            if isinstance(node.operator, cst.Modulo):
+                self._percent(node)
+            elif isinstance(node.operator, cst.Add):
+                self._concat(node)
+        elif isinstance(node, cst.AugAssign) and isinstance(node.operator, cst.AddAssign):
+            first = _leftmost(node.value)
+            lit = self.literal(first) if first is not None else None
+            if lit is not None and padding.opens_call(lit) and not padding.looks_like_html(lit):
+                self._pad(node.target, "concat-padding", node)
+        elif isinstance(node, cst.FormattedString):
+            self._fstring(node)
+        elif isinstance(node, cst.Call):
+            self._call(node)
+        elif isinstance(node, cst.Return) and node.value is not None:
+            t = self.taint(node.value)
+            if t is not None:
+                fn.returns.append(t)
+            value = node.value
+            if isinstance(value, cst.Dict) or (
+                isinstance(value, cst.Tuple)
+                and value.elements
+                and isinstance(value.elements[0].value, cst.Dict)
+            ):
+                fn.returns_json = True
+            if (
+                isinstance(value, cst.Name)
+                and f"{fn.qualname}.<locals>.{value.value}" in self.facts.functions
+            ):
+                fn.returns_callable = True
+        if isinstance(node, cst.Attribute | cst.Name):
+            self._credentials(node)
+        elif isinstance(node, cst.SimpleString) and fn is not None:
+            sval = _string_value(node)
+            if sval is not None and sval in tables.CREDENTIAL_STRINGS:
+                fn.credentials.append(
+                    "reads cookies" if "COOKIE" in sval.upper() else "reads the logged-in user"
+                )
+
+    def _credentials(self, node: cst.Attribute | cst.Name) -> None:
+        fn = self._fn
+        assert fn is not None
+        ref = self.ref(node)
+        reason = tables.CREDENTIAL_QUALIFIED.get(ref)
+        if reason:
+            fn.credentials.append(reason)
+            return
+        if isinstance(node, cst.Attribute):
+            attr = node.attr.value
+            base = self.text(node.value)
+            reason = tables.CREDENTIAL_ATTRS.get(attr)
+            request_like = bool(tables.REQUEST_ROOT.match(base)) or base in ("self", "handler")
+            if reason and (
+                request_like or attr in ("current_user", "get_secure_cookie", "get_signed_cookie")
+            ):
+                fn.credentials.append(reason)
+            elif attr == "user" and tables.REQUEST_ROOT.match(base):
+                fn.credentials.append("reads the logged-in user")
+            else:
+                for prefix, why in tables.CREDENTIAL_QUALIFIED.items():
+                    if ref.startswith(prefix + "."):
+                        fn.credentials.append(why)
+                        break
+
+    def _percent(self, node: cst.BinaryOperation) -> None:
+        template = self.template_of(node.left)
+        if template is None or padding.looks_like_html(template):
+            return
+        slot = padding.percent_name_slot(template)
+        if slot is None:
+            return
+        right = node.right
+        target: cst.BaseExpression | None = None
+        if isinstance(right, cst.Tuple):
+            if isinstance(slot, int) and slot < len(right.elements):
+                target = right.elements[slot].value
+        elif isinstance(right, cst.Dict):
+            for el in right.elements:
+                if isinstance(el, cst.DictElement) and self.literal(el.key) == slot:
+                    target = el.value
+        elif slot == 0:
+            target = right
+        self._pad(target, "format-padding", node)
+
+    def _concat(self, node: cst.BinaryOperation) -> None:
+        ops = _flatten_add(node)
+        if ops is None:
+            return  # part of a larger chain, inspected at its top
+        literals = [self.literal(o) for o in ops]
+        if any(lit is not None and padding.looks_like_html(lit) for lit in literals):
+            return
+        for i in range(1, len(ops)):
+            lit = literals[i]
+            opener = lit is not None and padding.opens_call(lit)
+            if not opener and isinstance(ops[i], cst.BinaryOperation):
+                inner = ops[i]
+                assert isinstance(inner, cst.BinaryOperation)
+                if isinstance(inner.operator, cst.Modulo):
+                    tmpl = self.template_of(inner.left)
+                    opener = tmpl is not None and padding.opens_call(tmpl)
+            if opener and literals[i - 1] is None:
+                self._pad(ops[i - 1], "concat-padding", node)
+
+    def _fstring(self, node: cst.FormattedString) -> None:
+        texts = "".join(p.value for p in node.parts if isinstance(p, cst.FormattedStringText))
+        if padding.looks_like_html(texts):
+            return
+        parts = list(node.parts)
+        for i, part in enumerate(parts[:-1]):
+            nxt = parts[i + 1]
+            if (
+                isinstance(part, cst.FormattedStringExpression)
+                and isinstance(nxt, cst.FormattedStringText)
+                and (padding.opens_call(nxt.value))
+            ):
+                self._pad(part.expression, "fstring-padding", node)
+
+    def _call(self, node: cst.Call) -> None:
+        fn = self._fn
+        assert fn is not None
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "format":
+            template = self.template_of(func.value)
+            if template is not None and not padding.looks_like_html(template):
+                slot = padding.brace_name_slot(template)
+                target: cst.BaseExpression | None = None
+                positional = [a.value for a in node.args if a.keyword is None and not a.star]
+                if isinstance(slot, int) and slot < len(positional):
+                    target = positional[slot]
+                elif isinstance(slot, str):
+                    target = next((a.value for a in node.args if a.keyword and a.keyword.value == slot), None)
+                self._pad(target, "format-padding", node)
+            return
+        if isinstance(func, cst.Attribute) and func.attr.value == "join" and node.args:
+            seq = node.args[0].value
+            if isinstance(seq, cst.List | cst.Tuple):
+                items = [e.value for e in seq.elements]
+                literals = [self.literal(i) for i in items]
+                if not any(lit is not None and padding.looks_like_html(lit) for lit in literals):
+                    for i in range(1, len(items)):
+                        lit = literals[i]
+                        if lit is not None and padding.opens_call(lit) and literals[i - 1] is None:
+                            self._pad(items[i - 1], "join-padding", node)
+            return
+        if not isinstance(func, cst.Name | cst.Attribute):
+            return
+        target_ref = self.ref(func)
+        if target_ref.split(".", 1)[0] in tables.LIBRARY_ROOTS and target_ref not in tables.LIBRARY_PADDERS:
+            if tables.JSON_MAKERS.search(target_ref):
+                fn.returns_json = True
+            return
+        if tables.JSON_MAKERS.search(target_ref):
+            fn.returns_json = True
+        args = tuple(self.taint(a.value) for a in node.args if a.keyword is None and not a.star)
+        kwargs = tuple((a.keyword.value, self.taint(a.value)) for a in node.args if a.keyword is not None)
+        fn.calls.append(CallSite(target_ref, self.line(node), args, kwargs))
+
+
+def _dotted(node: cst.CSTNode) -> str | None:
+    """`a.b.c` for a plain name/attribute chain (fast path of Collector.text)."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = _dotted(node.value)
+        return None if base is None else f"{base}.{node.attr.value}"
+    return None
+
+
+def _flatten_add(node: cst.BinaryOperation) -> list[cst.BaseExpression] | None:
+    out: list[cst.BaseExpression] = []
+
+    def visit(n: cst.BaseExpression) -> None:
+        if isinstance(n, cst.BinaryOperation) and isinstance(n.operator, cst.Add) and not n.lpar:
+            visit(n.left)
+            visit(n.right)
+        else:
+            out.append(n)
+
+    visit(node.left)
+    visit(node.right)
+    return out
+
+
+def _leftmost(node: cst.BaseExpression) -> cst.BaseExpression | None:
+    while isinstance(node, cst.BinaryOperation):
+        node = node.left
+    return node
+
+
+class _Kids(cst.CSTVisitor):
+    """One traversal recording every node's children (libcst computes `.children` anew on each access)."""
+
+    def __init__(self) -> None:
+        self.kids: dict[int, list[cst.CSTNode]] = {}
+        self.stack: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.stack:
+            self.kids.setdefault(id(self.stack[-1]), []).append(node)
+        self.stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.stack.pop()
+
+
+_KIDS: dict[int, list[cst.CSTNode]] = {}
+
+
+def _children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    found = _KIDS.get(id(node))
+    return found if found is not None else []
+
+
+def _statements(body: Any) -> Iterator[cst.CSTNode]:
+    """Statements of a body, looking through if/try/with blocks but not into functions or classes."""
+    stack: list[cst.CSTNode] = list(reversed(body)) if isinstance(body, list | tuple) else [body]
+    out: list[cst.CSTNode] = []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.FunctionDef | cst.ClassDef):
+            out.append(node)
+            continue
+        if isinstance(node, cst.BaseExpression | cst.SimpleStatementLine):
+            continue
+        stack.extend(reversed(_children(node)))
+    yield from out
+
+
+def _walk(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Pre-order walk that does not enter nested functions or classes (their own analysis covers them)."""
+    stack: list[cst.CSTNode] = (
+        list(reversed(_children(root))) if isinstance(root, cst.FunctionDef | cst.ClassDef) else [root]
+    )
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, cst.FunctionDef | cst.ClassDef):
+            continue
+        stack.extend(reversed(_children(node)))

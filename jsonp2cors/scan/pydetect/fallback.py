@@ -1,0 +1,211 @@
+"""Token-level pass for files Python 3 cannot parse (mostly Python 2): low-confidence endpoints, a reason."""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from dataclasses import dataclass, field
+
+from jsonp2cors.findings import Endpoint
+from jsonp2cors.scan.base import ScanConfig
+from jsonp2cors.scan.pydetect import padding, tables
+from jsonp2cors.scan.pydetect.collect import is_test_path
+
+_OLD_OCTAL = re.compile(r"^0[0-7]+$")
+_CREDENTIAL_WORDS = frozenset(
+    {
+        "session",
+        "cookies",
+        "COOKIES",
+        "current_user",
+        "login_required",
+        "HTTP_COOKIE",
+        "get_secure_cookie",
+        "get_cookie",
+        "authenticated",
+    }
+)
+
+
+def python2_marker(tokens: list[tokenize.TokenInfo]) -> tuple[str, int] | None:
+    """The first sign of Python 2 in a token stream: (what, line)."""
+    at_start = True
+    for i, tok in enumerate(tokens):
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if (
+            tok.type == tokenize.NAME
+            and at_start
+            and tok.string in ("print", "exec")
+            and nxt is not None
+            and (nxt.type in (tokenize.STRING, tokenize.NAME, tokenize.NUMBER) or nxt.string in (">>", "%"))
+        ):
+            return f"{tok.string} statement", tok.start[0]
+        if tok.type == tokenize.NAME and tok.string == "except":
+            depth = 0
+            for follow in tokens[i + 1 :]:
+                if follow.string in ("(", "["):
+                    depth += 1
+                elif follow.string in (")", "]"):
+                    depth -= 1
+                elif follow.string == "," and depth == 0:
+                    return "`except X, e` clause", tok.start[0]
+                elif follow.string == ":" or follow.type in (tokenize.NEWLINE, tokenize.NL):
+                    break
+        if tok.type == tokenize.NAME and tok.string == "raise" and nxt is not None:
+            depth = 0
+            for follow in tokens[i + 1 :]:
+                if follow.string in ("(", "["):
+                    depth += 1
+                elif follow.string in (")", "]"):
+                    depth -= 1
+                elif follow.string == "," and depth == 0:
+                    return "`raise E, msg` statement", tok.start[0]
+                elif follow.type in (tokenize.NEWLINE, tokenize.NL):
+                    break
+        if tok.type == tokenize.ERRORTOKEN and tok.string == "`":
+            return "backtick repr", tok.start[0]
+        if tok.type == tokenize.OP and tok.string == "<>":
+            return "`<>` operator", tok.start[0]
+        if tok.type == tokenize.NUMBER and (tok.string[-1:] in ("l", "L") or _OLD_OCTAL.match(tok.string)):
+            return "Python 2 number literal", tok.start[0]
+        if tok.type == tokenize.STRING and tok.string[:2].lower() == "ur":
+            return "ur'' string prefix", tok.start[0]
+        if tok.type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.NL):
+            at_start = True
+        elif tok.type != tokenize.COMMENT:
+            # `if x: print "y"` starts a statement after the colon
+            at_start = (
+                tok.string == ":" and nxt is not None and nxt.type not in (tokenize.NEWLINE, tokenize.NL)
+            )
+    return None
+
+
+def tokens_of(text: str) -> list[tokenize.TokenInfo]:
+    out: list[tokenize.TokenInfo] = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            out.append(tok)
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass
+    return out
+
+
+def _string(tok: tokenize.TokenInfo) -> str | None:
+    text = tok.string
+    prefix = re.match(r"^[A-Za-z]*", text)
+    assert prefix is not None
+    body = text[prefix.end() :]
+    letters = prefix.group(0).lower().replace("u", "").replace("b", "")
+    if "f" in letters:
+        return None
+    try:
+        value = ast.literal_eval(("r" if "r" in letters else "") + body)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+@dataclass
+class _Scope:
+    name: str
+    line: int
+    indent: int
+    route: str | None = None
+    methods: tuple[str, ...] = ("GET",)
+    keys: list[str] = field(default_factory=list)
+    pad: bool = False
+    helper_call: bool = False
+    credentials: bool = False
+
+
+def token_endpoints(rel: str, text: str, config: ScanConfig) -> list[Endpoint]:
+    """Functions that read a callback-like request parameter and build `name(`-shaped strings."""
+    tokens = tokens_of(text)
+    scopes: list[_Scope] = [_Scope("<module>", 1, -1)]
+    done: list[_Scope] = []
+    depth = 0
+    pending_route: str | None = None
+    for i, tok in enumerate(tokens):
+        if tok.type == tokenize.INDENT:
+            depth += 1
+        elif tok.type == tokenize.DEDENT:
+            depth -= 1
+            while len(scopes) > 1 and scopes[-1].indent >= depth:
+                done.append(scopes.pop())
+        elif tok.type == tokenize.OP and tok.string == "@" and i + 3 < len(tokens):
+            j = i + 1
+            while j + 1 < len(tokens) and tokens[j].type == tokenize.NAME and tokens[j + 1].string == ".":
+                j += 2
+            if (
+                tokens[j].type == tokenize.NAME
+                and tokens[j].string in ("route", "get", "post")
+                and (
+                    j + 2 < len(tokens)
+                    and tokens[j + 1].string == "("
+                    and tokens[j + 2].type == tokenize.STRING
+                )
+            ):
+                pending_route = _string(tokens[j + 2])
+        elif tok.type == tokenize.NAME and tok.string == "def" and i + 1 < len(tokens):
+            name = tokens[i + 1].string
+            scope = _Scope(name, tok.start[0], depth, pending_route)
+            pending_route = None
+            scopes.append(scope)
+        elif tok.type == tokenize.STRING:
+            value = _string(tok)
+            if value is None:
+                continue
+            prev = tokens[i - 1].string if i else ""
+            prev2 = tokens[i - 2].string if i > 1 else ""
+            cur = scopes[-1]
+            if (
+                prev in ("(", "[")
+                and tables.is_callback_name(value, config.callback_params)
+                and (prev == "[" or prev2 in tables.SOURCE_METHODS)
+            ):
+                cur.keys.append(value)
+            if not padding.looks_like_html(value) and (
+                padding.percent_name_slot(value) is not None
+                or padding.brace_name_slot(value) is not None
+                or (padding.opens_call(value) and len(value.strip()) <= 8)
+            ):
+                cur.pad = True
+        elif tok.type == tokenize.NAME:
+            cur = scopes[-1]
+            nxt = tokens[i + 1].string if i + 1 < len(tokens) else ""
+            prev = tokens[i - 1].string if i else ""
+            if "jsonp" in tok.string.lower() and nxt == "(" and prev != "def":
+                cur.helper_call = True
+            if (
+                prev == "."
+                and tables.is_callback_name(tok.string, config.callback_params)
+                and i > 2
+                and (tokens[i - 2].string in ("query", "params", "GET", "args"))
+            ):
+                cur.keys.append(tok.string)
+            if tok.string in _CREDENTIAL_WORDS:
+                cur.credentials = True
+    done.extend(scopes)
+    out: list[Endpoint] = []
+    for s in done:
+        if not ((s.keys and s.pad) or s.helper_call):
+            continue
+        out.append(
+            Endpoint(
+                file=rel,
+                line=s.line,
+                function=s.name,
+                framework="generic",
+                route=s.route,
+                callback_params=tuple(dict.fromkeys(s.keys)),
+                credentials=s.credentials,
+                role="handler",
+                confidence="low",
+                recognised_by="python2-tokens",
+                test_code=is_test_path(rel),
+                credentials_reason="mentions cookies or the session" if s.credentials else None,
+            )
+        )
+    return out

@@ -1,0 +1,699 @@
+"""From module facts to endpoints: propagate paddings through helpers, decorators, hooks, response classes,
+base classes and renderers (within one module or across the repo), then find routes, methods, credentials.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from jsonp2cors.findings import Endpoint
+from jsonp2cors.scan.base import ScanConfig
+from jsonp2cors.scan.pydetect import routes as route_rules
+from jsonp2cors.scan.pydetect import tables
+from jsonp2cors.scan.pydetect.model import CallSite, ClassFacts, FunctionFacts, Hook, ModuleFacts, Taint
+
+
+@dataclass(frozen=True)
+class Ev:
+    """A function emits JavaScript padding whose function name comes from `kind` (request/param/ctor)."""
+
+    kind: str
+    keys: tuple[str, ...]
+    param: int
+    name: str
+    via: str
+    line: int
+    strong: bool
+    medium: bool = False
+    source: str = ""  # key of the function that builds the padding
+
+
+def _ev(t: Taint, via: str, line: int, source: str, medium: bool = False) -> Ev:
+    return Ev(t.kind, t.keys, t.param, t.name, via, line, t.strong, medium, source)
+
+
+def _join(prefix: str, path: str) -> str:
+    if not prefix:
+        return path
+    if not path:
+        return prefix
+    return prefix.rstrip("/") + "/" + path.lstrip("/")
+
+
+class Repo:
+    """An index over the facts of many modules."""
+
+    def __init__(self, modules: Iterable[ModuleFacts], config: ScanConfig) -> None:
+        self.config = config
+        self.modules = list(modules)
+        self.funcs: dict[str, tuple[ModuleFacts, FunctionFacts]] = {}
+        self.classes: dict[str, tuple[ModuleFacts, ClassFacts]] = {}
+        self.suffix: dict[str, list[str]] = defaultdict(list)
+        self.mod_suffix: dict[str, list[ModuleFacts]] = defaultdict(list)
+        for m in self.modules:
+            parts = m.module.split(".") if m.module else []
+            for i in range(len(parts)):
+                self.mod_suffix[".".join(parts[i:])].append(m)
+            for q, f in m.functions.items():
+                self._index(self._key(m, q), (m, f), self.funcs)
+            for q, c in m.classes.items():
+                self._index(self._key(m, q), (m, c), self.classes)
+        self.renderers: dict[str, tuple[str, ...]] = {}
+        self.route_names: dict[str, str] = {}
+        for m in self.modules:
+            self.renderers.update(m.renderers)
+            self.route_names.update(m.route_names)
+        self._mro_cache: dict[str, list[str]] = {}
+
+    @staticmethod
+    def _key(m: ModuleFacts, qual: str) -> str:
+        return f"{m.module}.{qual}" if m.module else qual
+
+    def _index(self, key: str, value: Any, table: dict[str, Any]) -> None:
+        table[key] = value
+        parts = key.split(".")
+        for i in range(1, len(parts) - 1):
+            self.suffix[".".join(parts[i:])].append(key)
+
+    def lookup(self, ref: str, frm: ModuleFacts) -> str | None:
+        if ref in self.funcs or ref in self.classes:
+            return ref
+        cands = self.suffix.get(ref)
+        if not cands:
+            return None
+        if len(cands) == 1:
+            return cands[0]
+        here = frm.module.split(".")
+
+        def closeness(key: str) -> int:
+            n = 0
+            for a, b in zip(key.split("."), here, strict=False):
+                if a != b:
+                    break
+                n += 1
+            return n
+
+        return max(cands, key=closeness)
+
+    def module_named(self, name: str, frm: ModuleFacts) -> list[ModuleFacts]:
+        found = self.mod_suffix.get(name, [])
+        if len(found) <= 1:
+            return list(found)
+        here = frm.module.split(".")
+
+        def closeness(m: ModuleFacts) -> int:
+            n = 0
+            for a, b in zip(m.module.split("."), here, strict=False):
+                if a != b:
+                    break
+                n += 1
+            return n
+
+        best = max(closeness(m) for m in found)
+        return [m for m in found if closeness(m) == best]
+
+    def mro(self, cls_key: str) -> list[str]:
+        if cls_key in self._mro_cache:
+            return self._mro_cache[cls_key]
+        out: list[str] = []
+        stack = [cls_key]
+        while stack:
+            k = stack.pop(0)
+            if k in out or k not in self.classes:
+                continue
+            out.append(k)
+            m, c = self.classes[k]
+            for b in c.bases:
+                bk = self.lookup(b, m)
+                if bk:
+                    stack.append(bk)
+        self._mro_cache[cls_key] = out
+        return out
+
+    def method(self, cls_key: str, name: str) -> str | None:
+        for k in self.mro(cls_key):
+            key = f"{k}.{name}"
+            if key in self.funcs:
+                return key
+        return None
+
+    def class_key_of(self, fkey: str) -> str | None:
+        m, f = self.funcs[fkey]
+        return self._key(m, f.cls) if f.cls else None
+
+    def callable_of(self, target: str, fkey: str) -> str | None:
+        m, f = self.funcs[fkey]
+        if target.startswith(("self.", "cls.")):
+            rest = target.split(".", 1)[1]
+            if "." in rest:
+                return None
+            ck = self.class_key_of(fkey)
+            if ck is None and f.parent:  # a closure inside a method
+                pk = self._key(m, f.parent)
+                ck = self.class_key_of(pk) if pk in self.funcs else None
+            return self.method(ck, rest) if ck else None
+        return self.lookup(target, m)
+
+
+class Resolver:
+    def __init__(self, repo: Repo) -> None:
+        self.repo = repo
+        self.config = repo.config
+        self.events: dict[str, set[Ev]] = defaultdict(set)
+        self.returns: dict[str, Taint] = {}
+        self.used: dict[str, set[str]] = defaultdict(set)
+        self.children: dict[str, list[str]] = defaultdict(list)
+        self.hooked: dict[str, list[tuple[str, str]]] = defaultdict(list)  # handler -> [(hook key, kind)]
+        self.table_routes: dict[str, list[tuple[str | None, tuple[str, ...], str]]] = defaultdict(list)
+        self.table_renderers: dict[str, str] = {}
+        for fkey, (m, f) in repo.funcs.items():
+            if f.parent:
+                self.children[repo._key(m, f.parent)].append(fkey)
+        self._routes_from_tables()
+        self._hooks()
+
+    # ------------------------------------------------------------------------------------------- tables
+    def _django_prefixes(self) -> dict[str, str]:
+        prefix: dict[str, str] = {}
+        for _ in range(6):
+            changed = False
+            for m in self.repo.modules:
+                for inc in m.includes:
+                    for target in self.repo.module_named(inc.module, m):
+                        value = _join(prefix.get(m.module, ""), inc.prefix)
+                        if prefix.get(target.module) != value:
+                            prefix[target.module] = value
+                            changed = True
+            if not changed:
+                break
+        return prefix
+
+    def _routes_from_tables(self) -> None:
+        django_prefix = self._django_prefixes()
+        for m in self.repo.modules:
+            for tr in m.table_routes:
+                path = tr.path
+                if tr.framework == "django" and path is not None:
+                    path = _join(django_prefix.get(m.module, ""), path)
+                    if not path.startswith("/"):
+                        path = "/" + path
+                if tr.route_name:
+                    path = self.repo.route_names.get(tr.route_name, path)
+                key = self.repo.lookup(tr.target, m)
+                if key is None:
+                    continue
+                if key in self.repo.funcs:
+                    self.table_routes[key].append((path, tr.methods, tr.framework))
+                    if tr.renderer:
+                        self.table_renderers[key] = tr.renderer
+                    continue
+                for ck in self.repo.mro(key):
+                    _, c = self.repo.classes[ck]
+                    for name in c.methods:
+                        if name in tables.HANDLER_METHODS:
+                            mk = f"{ck}.{name}"
+                            self.table_routes[
+                                f"{key}.{name}" if f"{key}.{name}" in self.repo.funcs else mk
+                            ].append((path, (tables.HANDLER_METHODS[name],), tr.framework))
+
+    def _hooks(self) -> None:
+        """Which handlers each response hook (after_request, representation, Api.handle_error) touches."""
+        for m in self.repo.modules:
+            hooks = [(h, self.repo._key(m, h.function)) for h in m.hooks]
+            for var, cls_ref in m.registrar_types.items():
+                ck = self.repo.lookup(cls_ref, m)
+                if ck is None or ck not in self.repo.classes:
+                    continue
+                for name in tables.IMPLICIT_METHODS:
+                    mk = self.repo.method(ck, name)
+                    if mk:
+                        hooks.append((Hook(name, var, "override:" + name), mk))
+            if not hooks:
+                continue
+            for hook, hkey in hooks:
+                for q, f in m.functions.items():
+                    if any(r.registrar == hook.registrar for r in f.routes):
+                        self.hooked[self.repo._key(m, q)].append((hkey, hook.kind))
+                for tr in m.table_routes:
+                    if tr.registrar != hook.registrar:
+                        continue
+                    key = self.repo.lookup(tr.target, m)
+                    if key in self.repo.classes:
+                        for ck in self.repo.mro(key):
+                            _, c = self.repo.classes[ck]
+                            for name in c.methods:
+                                if name in tables.HANDLER_METHODS:
+                                    self.hooked[f"{ck}.{name}"].append((hkey, hook.kind))
+                    elif key:
+                        self.hooked[key].append((hkey, hook.kind))
+
+    # ---------------------------------------------------------------------------------------- propagation
+    def _taint(self, t: Taint | None, fkey: str) -> Taint | None:
+        if t is None:
+            return None
+        if t.kind == "call":
+            g = self.repo.callable_of(t.target, fkey)
+            return self.returns.get(g) if g else None
+        return t
+
+    def _call_events(self, c: CallSite, fkey: str) -> set[Ev]:
+        out: set[Ev] = set()
+        target = c.target
+        keys = tables.LIBRARY_PADDERS.get(target)
+        if keys is not None:
+            out.add(Ev("request", keys, -1, "", target.split(".", 1)[0], c.line, True, False, ""))
+            return out
+        if target.rsplit(".", 1)[-1] in self.config.helper_names:
+            out.add(
+                Ev(
+                    "request",
+                    self.config.callback_params,
+                    -1,
+                    "",
+                    "helper:" + target.rsplit(".", 1)[-1],
+                    c.line,
+                    True,
+                    True,
+                    "",
+                )
+            )
+            return out
+        g = self.repo.callable_of(target, fkey)
+        if g is None:
+            return out
+        if g in self.repo.classes:
+            out |= self._class_call(g, c, fkey)
+            return out
+        _, gf = self.repo.funcs[g]
+        offset = 1 if gf.cls is not None and gf.params[:1] in (("self",), ("cls",)) else 0
+        for e in self.events.get(g, ()):
+            if e.kind == "request":
+                out.add(
+                    Ev(
+                        "request",
+                        e.keys,
+                        -1,
+                        "",
+                        f"helper:{gf.qualname}",
+                        c.line,
+                        e.strong,
+                        e.medium,
+                        e.source or g,
+                    )
+                )
+                self.used[g].add(fkey)
+            elif e.kind == "param":
+                arg = self._arg(c, e.param - offset, e.name)
+                t = self._taint(arg, fkey)
+                if t is not None and t.kind in ("request", "param", "ctor"):
+                    out.add(_ev(t, f"helper:{gf.qualname}", c.line, e.source or g, e.medium))
+                    self.used[g].add(fkey)
+        return out
+
+    @staticmethod
+    def _arg(c: CallSite, index: int, name: str) -> Taint | None:
+        for k, v in c.kwargs:
+            if k == name:
+                return v
+        if 0 <= index < len(c.args):
+            return c.args[index]
+        return None
+
+    def _class_call(self, ck: str, c: CallSite, fkey: str) -> set[Ev]:
+        """`JSONPResponse(data, callback)`: a response class that pads a constructor argument."""
+        out: set[Ev] = set()
+        _, cf = self.repo.classes[ck]
+        for k in self.repo.mro(ck):
+            _, kc = self.repo.classes[k]
+            for name in kc.methods:
+                mk = f"{k}.{name}"
+                for e in self.events.get(mk, ()):
+                    if e.kind == "ctor":
+                        t = self._taint(self._arg(c, e.param - 1, e.name), fkey)
+                        if t is not None and t.kind in ("request", "param", "ctor"):
+                            out.add(_ev(t, f"response-class:{cf.qualname}", c.line, mk, e.medium))
+                            self.used[mk].add(fkey)
+                    elif e.kind == "request" and name in tables.IMPLICIT_METHODS:
+                        out.add(
+                            Ev(
+                                "request",
+                                e.keys,
+                                -1,
+                                "",
+                                f"response-class:{cf.qualname}",
+                                c.line,
+                                e.strong,
+                                e.medium,
+                                mk,
+                            )
+                        )
+                        self.used[mk].add(fkey)
+        return out
+
+    def _decorator_events(self, fkey: str) -> set[Ev]:
+        m, f = self.repo.funcs[fkey]
+        out: set[Ev] = set()
+        for d in f.decorators:
+            keys = tables.LIBRARY_PADDERS.get(d.target)
+            if keys is not None:
+                out.add(Ev("request", keys, -1, "", d.target.split(".", 1)[0], f.line, True))
+                continue
+            if d.text.rsplit(".", 1)[-1] in self.config.helper_names:
+                out.add(
+                    Ev(
+                        "request",
+                        self.config.callback_params,
+                        -1,
+                        "",
+                        "decorator:" + d.text,
+                        f.line,
+                        True,
+                        True,
+                    )
+                )
+                continue
+            renderer = dict(d.kwargs).get("renderer")
+            if renderer is not None and d.target.endswith(("view_config", "view_defaults")):
+                out |= self._renderer_events(renderer, f.line)
+                continue
+            g = self.repo.lookup(d.target, m)
+            if g and g in self.repo.funcs:
+                _, gf = self.repo.funcs[g]
+                for e in self.events.get(g, ()):
+                    if e.kind == "request":
+                        out.add(
+                            Ev(
+                                "request",
+                                e.keys,
+                                -1,
+                                "",
+                                f"decorator:{gf.qualname}",
+                                f.line,
+                                e.strong,
+                                e.medium,
+                                e.source or g,
+                            )
+                        )
+                        self.used[g].add(fkey)
+        renderer = self.table_renderers.get(fkey)
+        if renderer:
+            out |= self._renderer_events(renderer, f.line)
+        return out
+
+    def _renderer_events(self, renderer: str, line: int) -> set[Ev]:
+        keys = self.repo.renderers.get(renderer)
+        if keys is not None:
+            return {Ev("request", keys, -1, "", "pyramid-jsonp-renderer", line, True)}
+        if renderer.lower() == "jsonp":
+            return {Ev("request", ("callback",), -1, "", "pyramid-jsonp-renderer", line, True, True)}
+        return set()
+
+    def _implicit_events(self, fkey: str) -> set[Ev]:
+        """Handler methods of a class whose base overrides write()/finish()/render()... with padding."""
+        _, f = self.repo.funcs[fkey]
+        out: set[Ev] = set()
+        if f.cls is None or f.name not in tables.HANDLER_METHODS:
+            return out
+        ck = self.repo.class_key_of(fkey)
+        if ck is None:
+            return out
+        for k in self.repo.mro(ck):
+            _, kc = self.repo.classes[k]
+            for name in kc.methods:
+                if name not in tables.IMPLICIT_METHODS:
+                    continue
+                mk = f"{k}.{name}"
+                for e in self.events.get(mk, ()):
+                    if e.kind == "request":
+                        out.add(
+                            Ev(
+                                "request",
+                                e.keys,
+                                -1,
+                                "",
+                                f"base-class:{kc.qualname}.{name}",
+                                f.line,
+                                e.strong,
+                                e.medium,
+                                e.source or mk,
+                            )
+                        )
+                        self.used[mk].add(fkey)
+        return out
+
+    def _hook_events(self, fkey: str) -> set[Ev]:
+        _, f = self.repo.funcs[fkey]
+        out: set[Ev] = set()
+        for hkey, kind in self.hooked.get(fkey, ()):
+            if hkey == fkey:
+                continue
+            if kind == "after_request" and not f.returns_json:
+                continue
+            _, hf = self.repo.funcs[hkey]
+            for e in self.events.get(hkey, ()):
+                if e.kind == "request":
+                    out.add(
+                        Ev(
+                            "request",
+                            e.keys,
+                            -1,
+                            "",
+                            f"{kind}:{hf.qualname}",
+                            f.line,
+                            e.strong,
+                            True,
+                            e.source or hkey,
+                        )
+                    )
+                    self.used[hkey].add(fkey)
+        return out
+
+    def run(self) -> None:
+        for _ in range(12):
+            changed = False
+            for fkey, (_m, f) in self.repo.funcs.items():
+                if fkey not in self.returns:
+                    for t in f.returns:
+                        rt = self._taint(t, fkey)
+                        if rt is not None and rt.kind == "request":
+                            self.returns[fkey] = rt
+                            changed = True
+                            break
+            for fkey, (_m, f) in self.repo.funcs.items():
+                new: set[Ev] = set()
+                for p in f.pads:
+                    pt = self._taint(p.taint, fkey)
+                    if pt is not None:
+                        new.add(_ev(pt, p.via, p.line, fkey))
+                for c in f.calls:
+                    new |= self._call_events(c, fkey)
+                new |= self._decorator_events(fkey)
+                new |= self._implicit_events(fkey)
+                new |= self._hook_events(fkey)
+                for child in self.children.get(fkey, ()):
+                    if self._strong_handler(child):
+                        continue
+                    for e in self.events.get(child, ()):
+                        if e.kind == "request":
+                            new.add(e)
+                if not new <= self.events[fkey]:
+                    self.events[fkey] |= new
+                    changed = True
+            if not changed:
+                break
+
+    # ------------------------------------------------------------------------------------------ output
+    def _strong_handler(self, fkey: str) -> bool:
+        _, f = self.repo.funcs[fkey]
+        return bool(f.routes) or fkey in self.table_routes or f.handler_hint in ("wsgi", "module", "exposed")
+
+    def _route(self, fkey: str) -> tuple[str | None, tuple[str, ...], str]:
+        m, f = self.repo.funcs[fkey]
+        for r in f.routes:
+            path = r.path
+            if path is None:
+                continue
+            if path.startswith("@route:"):
+                resolved = self.repo.route_names.get(path[7:])
+                if resolved is not None:
+                    return resolved, r.methods, r.framework
+                continue
+            if path == "@exposed":
+                return self._exposed_path(fkey), r.methods, "cherrypy"
+            return _join(self._prefix(m, r.registrar), path) or "/", r.methods, r.framework
+        for path, methods, framework in self.table_routes.get(fkey, ()):
+            if path is not None:
+                return path, methods, framework
+        return None, (), ""
+
+    def _prefix(self, m: ModuleFacts, registrar: str) -> str:
+        if not registrar:
+            return ""
+        full = f"{m.module}.{registrar}" if m.module else registrar
+        for other in self.repo.modules:
+            for k, v in other.prefixes.items():
+                if k.startswith("@") and (full == k[1:] or full.endswith("." + k[1:])):
+                    return v
+        return m.prefixes.get(registrar, "")
+
+    def _exposed_path(self, fkey: str) -> str:
+        _, f = self.repo.funcs[fkey]
+        ck = self.repo.class_key_of(fkey)
+        mount = ""
+        if ck:
+            for other in self.repo.modules:
+                for ref, path in other.mounts.items():
+                    if self.repo.lookup(ref, other) == ck:
+                        mount = path
+        leaf = "" if f.name == "index" else f.name
+        return _join(mount, leaf) or "/"
+
+    def _credentials(self, fkey: str, depth: int = 0, seen: set[str] | None = None) -> list[str]:
+        seen = seen if seen is not None else set()
+        if fkey in seen or depth > 3:
+            return []
+        seen.add(fkey)
+        m, f = self.repo.funcs[fkey]
+        out = list(f.credentials)
+        for c in f.calls:
+            g = self.repo.callable_of(c.target, fkey)
+            if g and g in self.repo.funcs:
+                out += self._credentials(g, depth + 1, seen)
+        for d in f.decorators:
+            g = self.repo.lookup(d.target, m)
+            if g and g in self.repo.funcs:
+                out += self._credentials(g, depth + 1, seen)
+        ck = self.repo.class_key_of(fkey)
+        if ck:
+            for k in self.repo.mro(ck):
+                _, kc = self.repo.classes[k]
+                for b in kc.bases:
+                    why = tables.CREDENTIAL_QUALIFIED.get(b)
+                    if why:
+                        out.append(why)
+        if f.parent:
+            pk = self.repo._key(m, f.parent)
+            if pk in self.repo.funcs:
+                out += self._credentials(pk, depth + 1, seen)
+        return out
+
+    def _keys(self, evs: Iterable[Ev], m: ModuleFacts) -> tuple[str, ...]:
+        keys: list[str] = []
+        for e in evs:
+            for k in e.keys if e.kind == "request" else (e.name,):
+                if k.startswith("@"):
+                    keys.extend(self._resolve_key_ref(k[1:], m))
+                elif k:
+                    keys.append(k)
+        return tuple(dict.fromkeys(keys))
+
+    def _resolve_key_ref(self, ref: str, m: ModuleFacts) -> tuple[str, ...]:
+        if "." not in ref:
+            return ()
+        mod, name = ref.rsplit(".", 1)
+        candidates = self.repo.module_named(mod, m)
+        if not candidates and mod in ("django.conf.settings", "settings"):
+            candidates = self.repo.module_named("settings", m)
+        for c in candidates:
+            if name in c.constants:
+                return c.constants[name]
+        return ()
+
+    def endpoints(self) -> list[Endpoint]:
+        out: list[Endpoint] = []
+        for fkey, evs in self.events.items():
+            if not evs:
+                continue
+            m, f = self.repo.funcs[fkey]
+            strong = self._strong_handler(fkey)
+            request_evs = [e for e in evs if e.kind == "request"]
+            param_evs = [e for e in evs if e.kind in ("param", "ctor")]
+            if f.parent and not strong:
+                pk = self.repo._key(m, f.parent)
+                if pk in self.repo.funcs and self.events.get(pk):
+                    continue  # reported through the enclosing function (a decorator's wrapper)
+            used = bool(self.used.get(fkey))
+            medium = False
+            if strong:
+                role = "handler"
+                chosen = request_evs + [e for e in param_evs if e.kind == "param"]
+            elif used:
+                role = "helper"
+                chosen = request_evs or param_evs
+            elif request_evs and f.handler_hint in ("method", "view"):
+                role, chosen = "handler", request_evs
+            elif request_evs:
+                role, chosen, medium = "handler", request_evs, True
+            elif any(e.strong for e in param_evs):
+                role, chosen, medium = "helper", [e for e in param_evs if e.strong], True
+            else:
+                continue
+            if not chosen:
+                continue
+            best = sorted(
+                chosen,
+                key=lambda e: (not e.strong, e.medium, e.via.startswith(("helper", "hook")), e.line, e.via),
+            )[0]
+            if not any(e.strong and not e.medium for e in chosen):
+                medium = True
+            route, methods, framework = self._route(fkey) if role == "handler" else (None, (), "")
+            if not methods:
+                for d in f.decorators:
+                    listed = route_rules.methods_from_decorator(d)
+                    if listed:
+                        methods = listed
+                        break
+            if not methods and f.name in tables.HANDLER_METHODS and f.cls:
+                methods = (tables.HANDLER_METHODS[f.name],)
+            creds = self._credentials(fkey)
+            for e in chosen:
+                if e.source and e.source != fkey and e.source in self.repo.funcs:
+                    creds += self._credentials(e.source)
+            fw = m.framework
+            if fw == "generic" and f.handler_hint == "wsgi":
+                fw = "wsgi"
+            if fw == "generic" and framework:
+                fw = framework
+            out.append(
+                Endpoint(
+                    file=m.rel,
+                    line=f.line,
+                    function=f.qualname,
+                    framework=fw,
+                    route=route,
+                    methods=tuple(dict.fromkeys(methods or ("GET",))),
+                    callback_params=self._keys(chosen, m),
+                    credentials=bool(creds),
+                    role=role,
+                    confidence="low" if m.low_confidence else ("medium" if medium else "high"),
+                    recognised_by=best.via,
+                    test_code=m.test_code,
+                    end_line=f.end_line or None,
+                    credentials_reason=creds[0] if creds else None,
+                )
+            )
+        return out
+
+
+def resolve(modules: Iterable[ModuleFacts], config: ScanConfig) -> list[Endpoint]:
+    resolver = Resolver(Repo(modules, config))
+    resolver.run()
+    return resolver.endpoints()
+
+
+def padders(modules: Iterable[ModuleFacts], config: ScanConfig) -> dict[str, set[str]]:
+    """Functions/classes that pad (by key) -> the simple names other modules would import them by."""
+    resolver = Resolver(Repo(modules, config))
+    resolver.run()
+    out: dict[str, set[str]] = {}
+    for fkey, evs in resolver.events.items():
+        if evs:
+            _, f = resolver.repo.funcs[fkey]
+            names = {f.name}
+            if f.cls:
+                names.add(f.cls.split(".", 1)[0])
+            out[fkey] = names
+    return out

@@ -1,0 +1,473 @@
+"""Route recognisers, one small function per framework idiom, registered in two tables.
+
+`DECORATOR_RULES` read a handler's decorators (`@app.route("/x")`, `@view_config(...)`, `@cherrypy.expose`),
+`CALL_RULES` read route tables and registrations anywhere in a module (`urlpatterns`, `Application([...])`,
+`Route(...)`, `add_route`, `add_resource`, `Blueprint(url_prefix=...)`, `add_renderer`...).
+A call rule returns True when it consumed the call; the collector then does not look inside its arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Protocol
+
+import libcst as cst
+
+from jsonp2cors.scan.pydetect.model import Decorator, Hook, Include, ModuleFacts, RouteInfo, TableRoute
+from jsonp2cors.scan.pydetect.tables import HOOK_DECORATORS, HTTP_VERBS, RENDERER_FACTORIES
+
+
+class Ctx(Protocol):
+    """What a rule may ask the collector about the module being read."""
+
+    facts: ModuleFacts
+
+    def ref(self, node: cst.BaseExpression) -> str: ...
+    def text(self, node: cst.CSTNode) -> str: ...
+    def literal(self, node: cst.BaseExpression) -> str | None: ...
+    def str_list(self, node: cst.BaseExpression) -> tuple[str, ...] | None: ...
+    def line(self, node: cst.CSTNode) -> int: ...
+
+
+DecoratorRule = Callable[[Decorator, str], "RouteInfo | None"]
+CallRule = Callable[[cst.Call, str, "Ctx"], bool]
+
+DECORATOR_RULES: list[DecoratorRule] = []
+CALL_RULES: list[CallRule] = []
+
+
+def decorator_rule(fn: DecoratorRule) -> DecoratorRule:
+    DECORATOR_RULES.append(fn)
+    return fn
+
+
+def call_rule(fn: CallRule) -> CallRule:
+    CALL_RULES.append(fn)
+    return fn
+
+
+def _kw(dec: Decorator, *names: str) -> str | None:
+    for k, v in dec.kwargs:
+        if k in names:
+            return v
+    return None
+
+
+def _list_kw(dec: Decorator, name: str) -> tuple[str, ...] | None:
+    for k, v in dec.list_kwargs:
+        if k == name:
+            return v
+    return None
+
+
+# ------------------------------------------------------------------------------------ decorator rules
+@decorator_rule
+def route_decorator(dec: Decorator, framework: str) -> RouteInfo | None:
+    """`@app.route("/x", methods=[...])`, `@bp.get("/x")`, bottle `@route`, aiohttp `@routes.get("/x")`."""
+    last = dec.text.rsplit(".", 1)[-1]
+    if last not in HTTP_VERBS | {"route", "api_route", "view"} or not dec.called:
+        return None
+    path = dec.args[0] if dec.args else _kw(dec, "rule", "path", "url")
+    if path is None or not (path.startswith("/") or path == ""):
+        return None
+    methods = _list_kw(dec, "methods")
+    if methods is None:
+        one = _kw(dec, "method")
+        if one:
+            methods = (one,)
+        elif last in HTTP_VERBS:
+            methods = (last,)
+        elif len(dec.args) > 1 and dec.args[1]:
+            methods = (dec.args[1],)  # bottle: route(path, method)
+    registrar = dec.text.rsplit(".", 1)[0] if "." in dec.text else ""
+    return RouteInfo(path, tuple(m.upper() for m in methods or ("GET",)), registrar, framework)
+
+
+@decorator_rule
+def view_config_decorator(dec: Decorator, framework: str) -> RouteInfo | None:
+    """Pyramid `@view_config(route_name="weather", renderer="jsonp")`: the path comes from add_route."""
+    if not dec.target.endswith(("view_config", "view_defaults")) or not dec.called:
+        return None
+    name = _kw(dec, "route_name")
+    method = _kw(dec, "request_method")
+    return RouteInfo(
+        f"@route:{name}" if name else None, (method.upper(),) if method else ("GET",), "", "pyramid"
+    )
+
+
+@decorator_rule
+def expose_decorator(dec: Decorator, framework: str) -> RouteInfo | None:
+    """CherryPy `@cherrypy.expose`: the path is the mount point plus the method name."""
+    if dec.target in ("cherrypy.expose", "cherrypy._helper.expose") or dec.text in (
+        "cherrypy.expose",
+        "expose",
+    ):
+        return RouteInfo("@exposed", ("GET",), "", "cherrypy")
+    return None
+
+
+def methods_from_decorator(dec: Decorator) -> tuple[str, ...] | None:
+    """Django's require_GET / require_POST / require_http_methods([...])."""
+    last = dec.text.rsplit(".", 1)[-1]
+    if last == "require_GET" or last == "require_safe":
+        return ("GET",)
+    if last == "require_POST":
+        return ("POST",)
+    if last == "require_http_methods" and dec.args and dec.args[0]:
+        return tuple(m.upper() for m in dec.args[0].split(","))
+    listed = _list_kw(dec, "request_method_list")
+    return listed
+
+
+def hook_kind(dec: Decorator) -> tuple[str, str] | None:
+    """`@bp.after_request`, `@api.representation("application/json")` -> (registrar, kind)."""
+    if "." not in dec.text:
+        return None
+    registrar, last = dec.text.rsplit(".", 1)
+    kind = HOOK_DECORATORS.get(last)
+    return (registrar, kind) if kind else None
+
+
+# ----------------------------------------------------------------------------------------- call rules
+def _callee(call: cst.Call, ctx: Ctx) -> tuple[str, str]:
+    """(absolute reference, source spelling) of the called function."""
+    return ctx.ref(call.func), ctx.text(call.func)
+
+
+def _arg(call: cst.Call, index: int, *names: str) -> cst.BaseExpression | None:
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    for a in call.args:
+        if a.keyword is not None and a.keyword.value in names:
+            return a.value
+    return positional[index].value if index < len(positional) else None
+
+
+def _view_target(node: cst.BaseExpression, ctx: Ctx) -> str | None:
+    """`views.weather`, `views.Profile.as_view()`, `WeatherResource()` -> reference of function/class."""
+    if isinstance(node, cst.Call):
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("as_view", "as_asgi", "as_wsgi"):
+            return ctx.ref(func.value)
+        return ctx.ref(func)  # an instance: falcon add_route("/x", Resource())
+    if isinstance(node, cst.Name | cst.Attribute):
+        return ctx.ref(node)
+    return None
+
+
+def _regex_to_path(pattern: str) -> str:
+    path = pattern
+    if path.startswith("^"):
+        path = path[1:]
+    if path.endswith("$"):
+        path = path[:-1]
+    return path.replace("\\.", ".").replace("\\/", "/")
+
+
+def _join(prefix: str, path: str) -> str:
+    if not prefix:
+        return path
+    return prefix.rstrip("/") + "/" + path.lstrip("/") if path else prefix
+
+
+@call_rule
+def django_path(call: cst.Call, framework: str, ctx: Ctx) -> bool:
+    ref, spelled = _callee(call, ctx)
+    last = spelled.rsplit(".", 1)[-1]
+    if not (ref.startswith("django.") or framework == "django") or last not in ("path", "re_path", "url"):
+        return False
+    route = _arg(call, 0, "route", "regex")
+    view = _arg(call, 1, "view")
+    raw = ctx.literal(route) if route is not None else None
+    if raw is None or view is None:
+        return False
+    path = raw if last == "path" else _regex_to_path(raw)
+    path = "/" + path.lstrip("/")
+    if isinstance(view, cst.Call) and ctx.text(view.func).rsplit(".", 1)[-1] == "include":
+        inner = _arg(view, 0, "arg")
+        module = ctx.literal(inner) if inner is not None else None
+        if module is None and isinstance(inner, cst.Tuple) and inner.elements:
+            module = ctx.literal(inner.elements[0].value)
+        if module is None and inner is not None and isinstance(inner, cst.Name | cst.Attribute):
+            module = ctx.ref(inner).removesuffix(".urls")  # include(app.urls) / include(module)
+        if module:
+            ctx.facts.includes.append(Include(path, module))
+        return True
+    target = _view_target(view, ctx)
+    if target:
+        ctx.facts.table_routes.append(TableRoute(target, path, (), "django", "", ctx.line(call)))
+    return True
+
+
+@call_rule
+def tornado_application(call: cst.Call, framework: str, ctx: Ctx) -> bool:
+    """`tornado.web.Application([(r"/x", Handler), url(r"/y", Other)])`."""
+    ref, spelled = _callee(call, ctx)
+    if not (ref.startswith("tornado.") and ref.endswith("Application")) and not (
+        framework == "tornado" and spelled.endswith("Application")
+    ):
+        return False
+    handlers = _arg(call, 0, "handlers")
+    if not isinstance(handlers, cst.List | cst.Tuple):
+        return True
+    for el in handlers.elements:
+        item = el.value
+        parts: list[cst.BaseExpression] = []
+        if isinstance(item, cst.Tuple):
+            parts = [e.value for e in item.elements]
+        elif isinstance(item, cst.Call):
+            parts = [a.value for a in item.args if a.keyword is None]
+        if len(parts) >= 2:
+            path = ctx.literal(parts[0])
+            target = _view_target(parts[1], ctx)
+            if path is not None and target:
+                ctx.facts.table_routes.append(
+                    TableRoute(target, _regex_to_path(path), (), "tornado", "", ctx.line(item))
+                )
+    return True
+
+
+def _starlette_routes(node: cst.BaseExpression, prefix: str, ctx: Ctx) -> None:
+    if not isinstance(node, cst.List | cst.Tuple):
+        return
+    for el in node.elements:
+        item = el.value
+        if not isinstance(item, cst.Call):
+            continue
+        kind = ctx.text(item.func).rsplit(".", 1)[-1]
+        path = _arg(item, 0, "path")
+        literal = ctx.literal(path) if path is not None else None
+        if literal is None:
+            continue
+        if kind == "Mount":
+            routes = _arg(item, 99, "routes")
+            if routes is not None:
+                _starlette_routes(routes, _join(prefix, literal), ctx)
+        elif kind in ("Route", "APIRoute"):
+            target = _arg(item, 1, "endpoint")
+            ref = _view_target(target, ctx) if target is not None else None
+            methods = _arg(item, 99, "methods")
+            listed = ctx.str_list(methods) if methods is not None else None
+            if ref:
+                ctx.facts.table_routes.append(
+                    TableRoute(
+                        ref,
+                        _join(prefix, literal),
+                        tuple(m.upper() for m in listed or ()),
+                        "starlette",
+                        "",
+                        ctx.line(item),
+                    )
+                )
+
+
+@call_rule
+def starlette_app(call: cst.Call, framework: str, ctx: Ctx) -> bool:
+    """`Starlette(routes=[Route(...), Mount("/api", routes=[...])])`, `Router(routes=...)`, a bare list."""
+    spelled = ctx.text(call.func).rsplit(".", 1)[-1]
+    if spelled in ("Starlette", "Router", "FastAPI", "Mount"):
+        routes = _arg(call, 99, "routes")
+        prefix = ""
+        if spelled == "Mount":
+            path = _arg(call, 0, "path")
+            prefix = (ctx.literal(path) if path is not None else None) or ""
+        if routes is not None:
+            _starlette_routes(routes, prefix, ctx)
+        return True
+    return False
+
+
+@call_rule
+def route_list(call: cst.Call, framework: str, ctx: Ctx) -> bool:
+    """A lone `Route("/x", endpoint)` in a module-level `routes = [...]` list."""
+    spelled = ctx.text(call.func).rsplit(".", 1)[-1]
+    if spelled not in ("Route", "APIRoute") or framework not in ("starlette", "fastapi"):
+        return False
+    path = _arg(call, 0, "path")
+    literal = ctx.literal(path) if path is not None else None
+    target = _arg(call, 1, "endpoint")
+    ref = _view_target(target, ctx) if target is not None else None
+    if literal is not None and ref:
+        methods = _arg(call, 99, "methods")
+        listed = ctx.str_list(methods) if methods is not None else None
+        ctx.facts.table_routes.append(
+            TableRoute(ref, literal, tuple(m.upper() for m in listed or ()), framework, "", ctx.line(call))
+        )
+    return True
+
+
+@call_rule
+def aiohttp_routes(call: cst.Call, framework: str, ctx: Ctx) -> bool:
+    """`web.get("/x", h)`, `app.router.add_get("/x", h)`, `app.router.add_route("GET", "/x", h)`."""
+    ref, spelled = _callee(call, ctx)
+    last = spelled.rsplit(".", 1)[-1]
+    is_web = ref.startswith("aiohttp.web.") and last in HTTP_VERBS | {"route", "view"}
+    is_router = (
+        last.startswith("add_")
+        and last[4:] in HTTP_VERBS | {"route", "view"}
+        and (".router." in f".{spelled}." or framework == "aiohttp")
+    )
+    if not (is_web or is_router):
+        return False
+    verb = last[4:] if last.startswith("add_") else last
+    if verb == "route":
+        method_node, path_node, handler = (
+            _arg(call, 0, "method"),
+            _arg(call, 1, "path"),
+            _arg(call, 2, "handler"),
+        )
+        method = ctx.literal(method_node) if method_node is not None else None
+    else:
+        path_node, handler = _arg(call, 0, "path"), _arg(call, 1, "handler")
+        method = None if verb == "view" else verb
+    path = ctx.literal(path_node) if path_node is not None else None
+    target = _view_target(handler, ctx) if handler is not None else None
+    if path is not None and target:
+        ctx.facts.table_routes.append(
+            TableRoute(target, path, (method.upper(),) if method else (), "aiohttp", "", ctx.line(call))
+        )
+    return True
+
+
+@call_rule
+def add_route_call(call: cst.Call, framework: str, ctx: Ctx) -> bool:
+    """Falcon `add_route("/x", Res())`, Starlette `add_route("/x", f)`, Pyramid `add_route(name, pattern)`."""
+    spelled = ctx.text(call.func)
+    if not spelled.endswith(".add_route") or "router." in spelled:
+        return False
+    first, second = (
+        _arg(call, 0, "path", "name", "uri_template"),
+        _arg(call, 1, "route", "pattern", "resource"),
+    )
+    a = ctx.literal(first) if first is not None else None
+    if a is None or second is None:
+        return True
+    b = ctx.literal(second)
+    if b is not None:  # pyramid: name, pattern
+        ctx.facts.route_names[a] = b if b.startswith("/") else "/" + b
+        return True
+    target = _view_target(second, ctx)
+    if target:
+        fw = "falcon" if isinstance(second, cst.Call) else framework
+        methods = _arg(call, 99, "methods")
+        listed = ctx.str_list(methods) if methods is not None else None
+        ctx.facts.table_routes.append(
+            TableRoute(
+                target,
+                a,
+                tuple(m.upper() for m in listed or ()),
+                fw,
+                spelled.rsplit(".", 1)[0],
+                ctx.line(call),
+            )
+        )
+    return True
+
+
+@call_rule
+def pyramid_config(call: cst.Call, framework: str, ctx: Ctx) -> bool:
+    """`config.add_view(view, route_name=..., renderer=...)`, `config.add_renderer("jsonp", JSONP(...))`."""
+    spelled = ctx.text(call.func)
+    last = spelled.rsplit(".", 1)[-1]
+    if last == "add_renderer":
+        name, factory = _arg(call, 0, "name"), _arg(call, 1, "factory")
+        label = ctx.literal(name) if name is not None else None
+        if label is not None and isinstance(factory, cst.Call):
+            ref = ctx.ref(factory.func)
+            known = RENDERER_FACTORIES.get(ref)
+            if known is not None:
+                kw, default = known
+                param = _arg(factory, 99, kw)
+                value = ctx.literal(param) if param is not None else None
+                ctx.facts.renderers[label] = (value or default,)
+        return True
+    if last == "add_view":
+        view = _arg(call, 0, "view")
+        target = _view_target(view, ctx) if view is not None else None
+        route_name = _arg(call, 99, "route_name")
+        renderer = _arg(call, 99, "renderer")
+        if target:
+            ctx.facts.table_routes.append(
+                TableRoute(
+                    target,
+                    None,
+                    (),
+                    "pyramid",
+                    "",
+                    ctx.line(call),
+                    (ctx.literal(route_name) or "") if route_name is not None else "",
+                    (ctx.literal(renderer) or "") if renderer is not None else "",
+                )
+            )
+        return True
+    return False
+
+
+@call_rule
+def flask_registrations(call: cst.Call, framework: str, ctx: Ctx) -> bool:
+    """`add_url_rule`, Flask-RESTful `api.add_resource(R, "/a")`, `register_blueprint(bp, url_prefix=)`."""
+    spelled = ctx.text(call.func)
+    if "." not in spelled:
+        return False
+    registrar, last = spelled.rsplit(".", 1)
+    if last == "add_url_rule":
+        rule, view = _arg(call, 0, "rule"), _arg(call, 2, "view_func")
+        path = ctx.literal(rule) if rule is not None else None
+        target = _view_target(view, ctx) if view is not None else None
+        methods = _arg(call, 99, "methods")
+        listed = ctx.str_list(methods) if methods is not None else None
+        if path is not None and target:
+            ctx.facts.table_routes.append(
+                TableRoute(
+                    target, path, tuple(m.upper() for m in listed or ()), "flask", registrar, ctx.line(call)
+                )
+            )
+        return True
+    if last == "add_resource":
+        positional = [a.value for a in call.args if a.keyword is None and not a.star]
+        if len(positional) >= 2:
+            target = _view_target(positional[0], ctx)
+            path = ctx.literal(positional[1])
+            if target and path is not None:
+                ctx.facts.table_routes.append(
+                    TableRoute(target, path, (), "flask", registrar, ctx.line(call))
+                )
+        return True
+    if last in ("register_blueprint", "include_router"):
+        bp, prefix = _arg(call, 0, "blueprint", "router"), _arg(call, 99, "url_prefix", "prefix")
+        value = ctx.literal(prefix) if prefix is not None else None
+        if bp is not None and value is not None and isinstance(bp, cst.Name | cst.Attribute):
+            ctx.facts.prefixes["@" + ctx.ref(bp)] = value
+        return True
+    if last in ("after_request", "after_app_request", "representation") and call.args:
+        fn = call.args[-1].value
+        if isinstance(fn, cst.Name):
+            ctx.facts.hooks.append(Hook(fn.value, registrar, HOOK_DECORATORS[last]))
+        return True
+    return False
+
+
+@call_rule
+def blueprint_prefix(call: cst.Call, framework: str, ctx: Ctx) -> bool:
+    """`bp = Blueprint("api", __name__, url_prefix="/api")`, `router = APIRouter(prefix="/v1")` (the var is
+    recorded by the collector through `pending_assign`)."""
+    spelled = ctx.text(call.func).rsplit(".", 1)[-1]
+    if spelled not in ("Blueprint", "APIRouter", "Bottle"):
+        return False
+    prefix = _arg(call, 99, "url_prefix", "prefix")
+    value = ctx.literal(prefix) if prefix is not None else None
+    if value:
+        ctx.facts.prefixes["@pending"] = value
+    return True
+
+
+@call_rule
+def cherrypy_mount(call: cst.Call, framework: str, ctx: Ctx) -> bool:
+    """`cherrypy.quickstart(Root(), "/")`, `cherrypy.tree.mount(Api(), "/api")`."""
+    ref = ctx.ref(call.func)
+    if ref not in ("cherrypy.quickstart", "cherrypy.tree.mount"):
+        return False
+    root, script = _arg(call, 0, "root"), _arg(call, 1, "script_name")
+    path = (ctx.literal(script) if script is not None else None) or ""
+    if isinstance(root, cst.Call):
+        ctx.facts.mounts[ctx.ref(root.func)] = path
+    return True

@@ -1,0 +1,298 @@
+"""Framework knowledge as data: request containers, credential signals, library JSONP helpers, frameworks.
+
+Each table is small and flat; the collector looks things up here instead of branching on frameworks.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Callback parameter names seen in the wild, beyond the configured ones.
+CALLBACK_NAME = re.compile(
+    r"^(?:json_?p?_?)?(?:callback|cb|call_back)(?:_?(?:name|fn|func|function|param))?$"
+    r"|^jsonp(?:_?(?:callback|cb|param|fn))?$|^(?:cbk|jcb|jsoncb|callbackname|callback_function)$",
+    re.I,
+)
+
+# Methods that read one request parameter by name: value = receiver.<method>(name, ...)
+SOURCE_METHODS = frozenset(
+    {
+        "get",
+        "getfirst",
+        "getvalue",
+        "getone",
+        "getlist",
+        "get_all",
+        "getall",
+        "pop",
+        "get_argument",
+        "get_query_argument",
+        "get_arguments",
+        "get_query_arguments",
+        "get_body_argument",
+        "get_param",
+        "get_param_as_list",
+        "getunicode",
+        "get_first",
+    }
+)
+# Methods that are request APIs on their own (any receiver): Tornado, Falcon, cgi.FieldStorage.
+REQUEST_API_METHODS = frozenset(
+    {
+        "get_argument",
+        "get_query_argument",
+        "get_arguments",
+        "get_query_arguments",
+        "get_body_argument",
+        "get_param",
+        "get_param_as_list",
+        "getfirst",
+        "getvalue",
+    }
+)
+# The spelling of an expression that holds request parameters: request.args, self.request.GET, req.params ...
+REQUEST_CONTAINER = re.compile(
+    r"(?:^|\.)(?:args|values|params|GET|POST|REQUEST|query|query_params|form|forms|arguments|"
+    r"query_arguments|QUERY|querystring|query_string|rel_url\.query|url\.query|params_dict|"
+    r"json|data|POST_params|GET_params)$"
+)
+REQUEST_ROOT = re.compile(r"^(?:request|req|self\.request|self\.req|r|rq|cherrypy\.request|bottle\.request)$")
+# Calls that build a request container: parse_qs(environ["QUERY_STRING"]), cgi.FieldStorage() ...
+CONTAINER_FACTORIES = frozenset(
+    {
+        "urllib.parse.parse_qs",
+        "urllib.parse.parse_qsl",
+        "urlparse.parse_qs",
+        "cgi.parse_qs",
+        "cgi.FieldStorage",
+        "cgi.parse",
+        "webob.Request",
+        "webob.request.Request",
+        "werkzeug.wrappers.Request",
+        "werkzeug.Request",
+        "parse_qs",
+        "FieldStorage",
+        "Request",
+        "multidict.MultiDict",
+    }
+)
+
+# Known JSONP helpers of libraries: qualified name -> callback parameter names they read.
+LIBRARY_PADDERS: dict[str, tuple[str, ...]] = {
+    "flask_jsonpify.jsonify": ("callback",),
+    "flask_jsonpify.jsonpify": ("callback",),
+    "flask.ext.jsonpify.jsonify": ("callback",),
+    "flask.ext.jsonpify.jsonpify": ("callback",),
+}
+# Renderer factories producing JSONP: qualified name -> (keyword naming the parameter, its default).
+RENDERER_FACTORIES: dict[str, tuple[str, str]] = {
+    "pyramid.renderers.JSONP": ("param_name", "callback"),
+}
+
+# Methods a framework calls on its own (so a padding override there applies to every handler of the class).
+IMPLICIT_METHODS = frozenset(
+    {
+        "write",
+        "finish",
+        "flush",
+        "render",
+        "render_to_response",
+        "finalize_response",
+        "dispatch",
+        "get_response",
+        "make_response",
+        "output",
+        "handle_error",
+        "process_response",
+        "__call__",
+        "respond",
+        "on_finish",
+        "send",
+        "serialize",
+        "encode",
+        "format_response",
+        "after_request",
+        "postprocess",
+    }
+)
+# Request-handler method names of class-based views/resources/handlers.
+HANDLER_METHODS: dict[str, str] = {
+    "get": "GET",
+    "post": "POST",
+    "put": "PUT",
+    "delete": "DELETE",
+    "patch": "PATCH",
+    "head": "HEAD",
+    "options": "OPTIONS",
+    "on_get": "GET",
+    "on_post": "POST",
+    "on_put": "PUT",
+    "on_delete": "DELETE",
+    "on_patch": "PATCH",
+    "on_head": "HEAD",
+    "GET": "GET",
+    "POST": "POST",
+    "PUT": "PUT",
+    "DELETE": "DELETE",
+    "PATCH": "PATCH",
+    "HEAD": "HEAD",
+}
+HTTP_VERBS = frozenset({"get", "post", "put", "delete", "patch", "head", "options"})
+
+# Hooks that post-process responses of the object they are registered on.
+HOOK_DECORATORS: dict[str, str] = {
+    "after_request": "after_request",
+    "after_app_request": "after_request",
+    "after_this_request": "after_request",
+    "before_request": "before_request",
+    "representation": "representation",
+    "middleware": "middleware",
+    "hook": "hook",
+}
+
+# Credentials: (qualified name or spelling suffix) -> reason.
+CREDENTIAL_QUALIFIED: dict[str, str] = {
+    "flask.session": "reads the session",
+    "flask.request.cookies": "reads cookies",
+    "flask_login.current_user": "reads the logged-in user",
+    "flask_login.login_required": "requires login (@login_required)",
+    "flask_login.utils.login_required": "requires login (@login_required)",
+    "django.contrib.auth.decorators.login_required": "requires login (@login_required)",
+    "django.contrib.auth.decorators.permission_required": "requires login (@permission_required)",
+    "django.contrib.auth.mixins.LoginRequiredMixin": "requires login (LoginRequiredMixin)",
+    "cherrypy.session": "reads the session",
+    "cherrypy.request.cookie": "reads cookies",
+    "bottle.request.get_cookie": "reads cookies",
+    "bottle.request.cookies": "reads cookies",
+    "aiohttp_session.get_session": "reads the session",
+    "tornado.web.authenticated": "requires login (@authenticated)",
+    "pyramid.security.authenticated_userid": "reads the logged-in user",
+    "starlette.authentication.requires": "requires login (@requires)",
+    "fastapi.Cookie": "reads cookies",
+    "http.cookies.SimpleCookie": "reads cookies",
+    "Cookie.SimpleCookie": "reads cookies",
+}
+CREDENTIAL_ATTRS: dict[str, str] = {
+    "cookies": "reads cookies",
+    "COOKIES": "reads cookies",
+    "cookie": "reads cookies",
+    "session": "reads the session",
+    "current_user": "reads the logged-in user",
+    "get_secure_cookie": "reads cookies",
+    "get_signed_cookie": "reads cookies",
+    "get_cookie": "reads cookies",
+    "get_signed_cookie_value": "reads cookies",
+    "authenticated_userid": "reads the logged-in user",
+    "remote_user": "reads the logged-in user",
+    "get_current_user": "reads the logged-in user",
+    "is_authenticated": "reads the logged-in user",
+}
+CREDENTIAL_DECORATORS = re.compile(
+    r"(?:^|[._])(?:login_required|authenticated|requires_auth|auth_required|requires_login|"
+    r"permission_required|jwt_required|token_required|user_required|requires)$"
+)
+CREDENTIAL_STRINGS = frozenset({"HTTP_COOKIE", "Cookie", "HTTP_AUTHORIZATION", "REMOTE_USER"})
+
+# Framework of a module by what it imports; earlier entries win.
+FRAMEWORK_IMPORTS: tuple[tuple[str, str], ...] = (
+    ("flask_restful", "flask"),
+    ("flask_jsonpify", "flask"),
+    ("flask", "flask"),
+    ("fastapi", "fastapi"),
+    ("starlette", "starlette"),
+    ("django", "django"),
+    ("rest_framework", "django"),
+    ("bottle", "bottle"),
+    ("pyramid", "pyramid"),
+    ("tornado", "tornado"),
+    ("aiohttp", "aiohttp"),
+    ("falcon", "falcon"),
+    ("cherrypy", "cherrypy"),
+    ("webob", "webob"),
+    ("werkzeug", "wsgi"),
+    ("wsgiref", "wsgi"),
+)
+
+# Qualified names that make JSON (used to tell JSON views from HTML ones).
+JSON_MAKERS = re.compile(
+    r"(?:^|\.)(?:jsonify|dumps|JSONResponse|JsonResponse|json_response|ORJSONResponse|UJSONResponse|"
+    r"json_encode|to_json|render_json|json)$"
+)
+# Names whose imports are libraries, never project helpers (keeps call facts small).
+LIBRARY_ROOTS = frozenset(
+    {
+        "builtins",
+        "json",
+        "re",
+        "os",
+        "sys",
+        "time",
+        "datetime",
+        "logging",
+        "typing",
+        "collections",
+        "functools",
+        "itertools",
+        "math",
+        "random",
+        "string",
+        "urllib",
+        "http",
+        "cgi",
+        "html",
+        "hashlib",
+        "hmac",
+        "base64",
+        "flask",
+        "django",
+        "bottle",
+        "pyramid",
+        "tornado",
+        "aiohttp",
+        "starlette",
+        "fastapi",
+        "falcon",
+        "cherrypy",
+        "webob",
+        "werkzeug",
+        "jinja2",
+        "markupsafe",
+        "simplejson",
+        "ujson",
+        "orjson",
+        "requests",
+        "pydantic",
+        "sqlalchemy",
+        "click",
+        "celery",
+        "scrapy",
+        "uuid",
+        "decimal",
+        "pathlib",
+        "copy",
+        "io",
+        "traceback",
+        "asyncio",
+        "threading",
+        "subprocess",
+        "socket",
+        "struct",
+        "abc",
+        "enum",
+        "dataclasses",
+        "warnings",
+        "contextlib",
+        "inspect",
+        "operator",
+        "textwrap",
+        "unicodedata",
+        "codecs",
+        "pickle",
+        "shutil",
+        "tempfile",
+    }
+)
+
+
+def is_callback_name(name: str, extra: tuple[str, ...] = ()) -> bool:
+    return name in extra or bool(CALLBACK_NAME.match(name))
