@@ -577,8 +577,9 @@ def report_command(
 ) -> None:
     """Write the HTML migration report: endpoints, consumers, rewrite diff, policy lint, JSONP usage chart.
 
-    One self-contained file (no network, no script). Exit status: 0 written and no JSONP found, 1 written
-    and JSONP found, 2 usage or internal error (nothing written).
+    One self-contained file: no network, no script. Without --policy it shows a generated proposal.
+
+    Exit status: 0 no JSONP found, 1 JSONP found (the report is written in both cases), 2 error.
     """
     import sys
 
