@@ -43,6 +43,7 @@ _GENERIC_METHODS = frozenset({
 })
 _MAX_DEPTH = 12
 _URL_PARAM = re.compile(r"url|uri|path|endpoint|src|href|resource|route|api", re.IGNORECASE)
+_VALUE_NODES = frozenset({"string", "template_string", "binary_expression", "object"})
 _URLISH_NODES = frozenset(
     {"string", "template_string", "binary_expression", "identifier", "member_expression"}
 )
@@ -977,6 +978,11 @@ def _inside_named(js: _JsFile, call: Node, wrapper: Wrapper) -> bool:
 def _call_facts(js: _JsFile) -> list[dict[str, Any]]:
     """Calls with at least one URL-ish literal argument: candidates for wrappers defined in other files."""
     out: list[dict[str, Any]] = []
+    # Names that can stand for a string or a constant object: only those are worth evaluating.
+    valued = {
+        name for table in js.scopes.values() for name, value in table.items()
+        if isinstance(value, Node) and value.type in _VALUE_NODES
+    }
     for call in js._nodes("call_expression"):
         fn = call.child_by_field_name("function")
         if fn is None or fn.type not in ("identifier", "member_expression"):
@@ -986,8 +992,11 @@ def _call_facts(js: _JsFile) -> list[dict[str, Any]]:
         urlish = False
         for arg in args[:4]:
             raw = js.src[arg.start_byte : arg.end_byte]
-            literal = arg.type in ("string", "template_string", "binary_expression")
-            if arg.type in _URLISH_NODES and (not literal or b"/" in raw or b"=" in raw):
+            if arg.type in ("string", "template_string", "binary_expression"):
+                worth = b"/" in raw or b"=" in raw
+            else:
+                worth = raw.split(b".", 1)[0].decode("utf-8", "replace") in valued
+            if arg.type in _URLISH_NODES and worth:
                 val = js.eval(arg)
                 text = val.text if val.has_literal else None
                 if text and ("/" in text or "=" in text):
