@@ -52,7 +52,7 @@ def route_prefix(route: str) -> tuple[str, bool]:
         text = text[1:]
     if text.endswith("$"):
         text = text[:-1]
-    text = text.split("?", 1)[0].split("#", 1)[0]
+    text = re.sub(r"\\([./\-])", r"\1", text)  # regex routes: `weather\.js` is a literal dot
     if not text.startswith("/"):
         text = "/" + text
     kept: list[str] = []
@@ -136,7 +136,8 @@ def generate(
     allow_origins = tuple(sorted(entries))
 
     # Routes ---------------------------------------------------------------------------------------
-    handlers = [e for e in result.endpoints if not e.test_code and e.role == "handler"]
+    live = [e for e in result.endpoints if not e.test_code]
+    handlers = [e for e in live if e.role == "handler"]
     grouped: dict[str, list[tuple[Endpoint, bool]]] = {}
     for endpoint in handlers:
         if not endpoint.route:
@@ -171,11 +172,12 @@ def generate(
 
     # JSONP settings -------------------------------------------------------------------------------
     params: dict[str, list[str]] = {}
-    for endpoint in handlers:
+    for endpoint in live:
         for param in endpoint.callback_params:
             params.setdefault(param, []).append(_where(endpoint))
     for consumer in result.consumers:
-        if consumer.callback_param and not consumer.test_code:
+        # script loaders of third-party SDKs (`callback=initMap`) are not JSONP data calls
+        if consumer.callback_param and consumer.migratable and not consumer.test_code:
             params.setdefault(consumer.callback_param, []).append(f"{consumer.file}:{consumer.line}")
     for param, where in params.items():
         shown = ", ".join(sorted(set(where))[:3]) + (", ..." if len(set(where)) > 3 else "")
