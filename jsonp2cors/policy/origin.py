@@ -185,9 +185,10 @@ def parse_allow_entry(text: str) -> Origin | OriginPattern:
 class OriginMatcher:
     """Answers "is this request Origin allowed?" for an allowlist; the one matching function.
 
-    `matches` takes the raw `Origin` header value and never raises. `*` allows every origin, `null` included
-    (a response with `Access-Control-Allow-Origin: *` is readable from an opaque origin too). Browsers always send the canonical
-    serialisation (lower case, punycode, no default port), so anything else is refused rather than
+    `matches` takes the raw `Origin` header value and never raises. `*` allows every origin, `null`
+    included (a response with `Access-Control-Allow-Origin: *` is readable from an opaque origin too).
+    Browsers always send the canonical serialisation (lower case, punycode, no default port), so anything
+    else is refused rather than
     normalised: `HTTPS://EXAMPLE.COM`, `https://example.com:443` or a Unicode host are not what a browser
     sends and never match.
     """
