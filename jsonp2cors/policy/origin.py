@@ -188,9 +188,8 @@ class OriginMatcher:
     `matches` takes the raw `Origin` header value and never raises. `*` allows every origin, `null`
     included (a response with `Access-Control-Allow-Origin: *` is readable from an opaque origin too).
     Browsers always send the canonical serialisation (lower case, punycode, no default port), so anything
-    else is refused rather than
-    normalised: `HTTPS://EXAMPLE.COM`, `https://example.com:443` or a Unicode host are not what a browser
-    sends and never match.
+    else is refused rather than normalised: `HTTPS://EXAMPLE.COM`, `https://example.com:443` or a Unicode
+    host are not what a browser sends and never match.
     """
 
     __slots__ = ("_exact", "_patterns", "_slow", "allow_null", "allows_any", "entries", "patterns")
