@@ -11,6 +11,7 @@ import io
 import re
 import tokenize
 import warnings
+from dataclasses import replace
 from typing import Any
 
 from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
@@ -45,6 +46,7 @@ _COMMENTS = re.compile(r"\{#.*?#\}|\{%\s*comment\s*%\}.*?\{%\s*endcomment\s*%\}|
 _SERVER_CODE = re.compile(r"<\?(?:php|=)?.*?(?:\?>|$)|<%.*?(?:%>|$)", re.DOTALL)
 _HIDE = str.maketrans({"<": "\ue000", ">": "\ue001"})
 _SHOW = str.maketrans({"\ue000": "<", "\ue001": ">"})
+_HANDLER_ATTR = re.compile(rb"\son[a-z]+\s*=")
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?([A-Za-z0-9._:-]+)", re.IGNORECASE)
 
 
@@ -137,6 +139,21 @@ class _Page:
                 return gt + 1
             pos = gt + 1
 
+    def event_handlers(self) -> list[tuple[Tag, str]]:
+        """(tag, code) of `on*="..."` attributes and `href="javascript:..."` links that call something."""
+        out: list[tuple[Tag, str]] = []
+        for tag in self.soup.find_all(True):
+            if not isinstance(tag, Tag):
+                continue
+            for key, value in tag.attrs.items():
+                if not isinstance(value, str) or "(" not in value:
+                    continue
+                if key.startswith("on"):
+                    out.append((tag, value.translate(_SHOW)))
+                elif key == "href" and value.lstrip().lower().startswith("javascript:"):
+                    out.append((tag, value.lstrip()[len("javascript:") :].translate(_SHOW)))
+        return out
+
     def scripts(self) -> list[Tag]:
         return [t for t in self.soup.find_all("script") if isinstance(t, Tag)]
 
@@ -206,6 +223,12 @@ def analyze_markup_text(
         calls.extend(js.facts.get("calls", ()))
         wrappers.extend(js.facts.get("wrappers", ()))
         followups.extend(js.facts.get(FOLLOWUP_KEY, ()))
+    for tag, code in page.event_handlers():
+        # `<body onload="getRemote('/api/x', show)">`: JavaScript in an attribute; reported at the tag
+        line, col = page.host_position(page.tag_offset(tag))
+        js = analyze_js_text(code, rel, config, line_base=line - 1, col_base=col - 1)
+        out.consumers.extend(replace(c, line=line, column=col) for c in js.consumers)
+        calls.extend({**call, "line": line, "column": col} for call in js.facts.get("calls", ()))
     out.facts = {"calls": calls, "wrappers": wrappers, FOLLOWUP_KEY: sorted(set(followups))}
     return out
 
@@ -223,7 +246,8 @@ def _unterminated_body(page: _Page, tag: Tag) -> tuple[str | None, bool]:
 
 def analyze_markup_file(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
     """The analyzer function for markup files."""
-    if b"<script" not in data.lower():
+    low = data.lower()
+    if b"<script" not in low and b"javascript:" not in low and not _HANDLER_ATTR.search(low):
         return FileFindings()
     text, note = decode_markup(data)
     try:

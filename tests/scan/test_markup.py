@@ -196,3 +196,19 @@ def test_script_tags_in_python_strings() -> None:
         analyze_python_strings("bad.py", b"def f(:\n  '<script src=\"/x?callback=y\">'\n  (", CONFIG)
         is not None
     )
+
+
+def test_event_handler_attributes_and_javascript_links() -> None:
+    page = (
+        "<html>\n<body onload=\"$.getJSON('/api/a?callback=?', show)\">\n"
+        '  <a href="javascript:$.ajax({url: \'/api/b\', dataType: \'jsonp\'})">b</a>\n'
+        '  <button onclick="toggle(this)">x</button>\n</body></html>'
+    )
+    got = [(c.line, c.column, c.kind, c.url) for c in found(page)]
+    assert got == [(2, 1, "jquery-getjson", "/api/a?callback=?"), (3, 3, "jquery-ajax", "/api/b")]
+
+
+def test_wrapper_calls_in_attributes_reach_the_whole_repo_pass() -> None:
+    page = b"<script></script><body onload=\"getRemote('/api/x', show)\">"
+    out = analyze_markup_file("p.html", page, CONFIG)
+    assert out.facts["calls"] == [{"callee": "getRemote", "line": 1, "column": 18, "args": ["/api/x", None]}]
