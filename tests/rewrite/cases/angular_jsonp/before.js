@@ -1,0 +1,36 @@
+/* AngularJS 1.5 account app for the old customer portal (served from https://portal.example.com). */
+angular.module("portal", ["ngResource"])
+  .config(function ($sceDelegateProvider) {
+    $sceDelegateProvider.resourceUrlWhitelist(["self", "https://service.example.com/**"]);
+  })
+  .controller("AccountCtrl", function ($scope, $http, $sce, $resource, $window, $document) {
+    var API = "https://service.example.com/api";
+
+    $http.jsonp($sce.trustAsResourceUrl(API + "/account"), { jsonpCallbackParam: "callback" }) // expect: angular-jsonp #ng-account
+      .then(function (res) { $scope.account = res.data; });
+
+    $http.jsonp(API + "/weather?callback=JSON_CALLBACK").success(function (data) { // expect: angular-jsonp #ng-weather
+      $scope.weather = data;
+    });
+
+    var Forecast = $resource(API + "/weather/:city", { city: "@city" }, {
+      lookup: { method: "JSONP", params: { callback: "JSON_CALLBACK" } }, // expect: angular-jsonp #ng-resource
+      save: { method: "POST" }
+    });
+    $scope.paris = Forecast.lookup({ city: "paris" });
+
+    $http({ method: "JSONP", url: API + "/weather/berlin?jsonp=JSON_CALLBACK" }); // expect: angular-jsonp #ng-http-config
+
+    // The hand-written fallback for IE8 customers.
+    $scope.loadLegacy = function (city) {
+      var cbName = "portalWeather_" + city;
+      $window[cbName] = function (data) { $scope.$apply(function () { $scope.legacy = data; }); };
+      var tag = $document[0].createElement("script"); // expect: dynamic-script #ng-dynamic
+      tag.src = API + "/weather/" + city;
+      $document[0].body.appendChild(tag);
+    };
+
+    // Not JSONP: plain $http.get of JSON and an event callback.
+    $http.get("/api/account").then(function (res) { $scope.me = res.data; });
+    $scope.$on("logout", function callback() { $scope.account = null; });
+  });

@@ -1,0 +1,21 @@
+import json
+
+from flask import Flask, Response, jsonify, request
+
+app = Flask(__name__)
+
+
+@app.route("/api/feed")
+def feed():
+    callback = request.args.get("callback")
+    body = json.dumps({"items": []})
+    if len(callback or "") > 3 and callback.startswith("jQuery"):
+        return Response(callback + "(" + body + ")", mimetype="application/javascript")
+    return Response(body, mimetype="application/json")
+
+
+@app.route("/api/log")
+def log_feed():
+    cb = request.args.get("callback")
+    app.logger.info("JSONP call from %s", cb)
+    return jsonify([])
