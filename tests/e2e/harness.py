@@ -116,6 +116,25 @@ def start_server(name: str, kind: str, *, bind: str = "127.0.0.1", public_host: 
     return ServerProcess(name, proc, int(match.group(1)), public_host, log_path)
 
 
+FIXTURE_PAGE = ROOT / "fixtures" / "flask" / "templates" / "index.html"
+
+
+def render_fixture_page(dest: Path, api_origin: str) -> None:
+    """The bundled Flask site's own legacy page, moved to another origin: `/api/...` URLs point at the API
+    server, jQuery comes from the local copy, and a data: favicon keeps the console clean."""
+    text = FIXTURE_PAGE.read_text(encoding="utf-8")
+    edits = [('src="/static/vendor/jquery.min.js"', 'src="js/jquery.min.js"'),
+             ('"/api/', f'"{api_origin}/api/'),
+             ('<meta charset="utf-8">', '<meta charset="utf-8">\n  <link rel="icon" href="data:,">')]
+    for old, new in edits:
+        if old not in text:  # the fixture page changed shape: say so rather than test something else
+            raise AssertionError(f"{FIXTURE_PAGE} no longer contains {old!r}")
+        text = text.replace(old, new)
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(SITE / "js", dest / "js", dirs_exist_ok=True)
+    (dest / "index.html").write_text(text, encoding="utf-8")
+
+
 def render_site(dest: Path, api_origin: str, pages: str = "*.html") -> None:
     """Copy the page templates matching `pages` into `dest`, pointing `__API__` at the API origin."""
     dest.mkdir(parents=True, exist_ok=True)
@@ -189,7 +208,7 @@ allow_credentials = false
 max_age = 0
 
 [jsonp]
-callback_params = ["callback"]
+callback_params = ["callback", "jsoncallback"]
 sunset = "{sunset}"
 docs_url = "https://docs.example.com/jsonp-retirement"
 
@@ -197,6 +216,10 @@ docs_url = "https://docs.example.com/jsonp-retirement"
 path = "/api/account"
 allow_credentials = true
 allow_methods = ["GET", "HEAD", "POST"]
+
+[[route]]
+path = "/api/profile"
+allow_credentials = true
 
 [[route]]
 path = "/api/items"
@@ -251,7 +274,10 @@ class Stack:
         server = start_server(name, kind, extra=["--policy", str(policy_path), "--usage", str(usage_path),
                                                  "--requests", str(requests_path)])
         self.servers.append(server)
-        render_site(self.tmp / "site" / name, server.origin)
+        if kind.startswith("fixture-"):
+            render_fixture_page(self.tmp / "site" / name, server.origin)
+        else:
+            render_site(self.tmp / "site" / name, server.origin)
         api = Api(name, server, policy_path, usage_path, requests_path)
         self.apis[name] = api
         return api
@@ -273,12 +299,16 @@ class Stack:
         name = f"{api.name}-rewritten"
         dest = self.tmp / "site" / name
         if not dest.exists():
-            render_site(dest, api.origin, pages="legacy.html")
+            if api.name.startswith("fixture-"):
+                render_fixture_page(dest, api.origin)
+            else:
+                render_site(dest, api.origin, pages="legacy.html")
             result = scan([dest])
             edits = plan(result, dest, Policy.from_file(api.policy_path))
             apply(edits.edits)
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(dest / "legacy.html", ARTIFACTS / f"{name}-legacy.html")
+            for page in dest.glob("*.html"):
+                shutil.copyfile(page, ARTIFACTS / f"{name}-{page.name}")
         return name
 
     def close(self) -> None:
@@ -300,6 +330,7 @@ class Visit:
         return str(self.page.locator(f"#{element_id}").inner_text()).strip()
 
 
-# A page has settled when it says so (`data-done`) or when no result slot still reads "loading"/"pending".
+# A page has settled when it says so (`data-done`) or when no result slot still reads "loading..."/"pending".
 SETTLED_JS = """() => document.body !== null && (document.body.dataset.done === "yes" ||
-  ![...document.querySelectorAll("dd, span")].some(e => ["loading", "pending"].includes(e.textContent)))"""
+  ![...document.querySelectorAll("dd, span, p")].some(
+    e => e.textContent.startsWith("loading") || e.textContent === "pending"))"""

@@ -5,6 +5,7 @@ stdout once it accepts connections. Kinds:
 
 - `flask`: `apps.legacy_flask` behind `WSGIShim`, served by waitress;
 - `starlette`: `apps.legacy_starlette` behind `ASGIShim`, served by uvicorn;
+- `fixture-flask`: the bundled legacy site `fixtures/flask` behind `WSGIShim`, served by waitress;
 - `pages`: a static file server for the rendered test pages (no caching).
 
 The API kinds take `--policy FILE` (TOML), optional `--usage FILE` (the shim's usage records) and optional
@@ -120,6 +121,27 @@ def serve_flask(args: argparse.Namespace) -> None:
     server.run()
 
 
+def serve_fixture_flask(args: argparse.Namespace) -> None:
+    """The bundled legacy Flask site (fixtures/flask: jsonp helper, flask-jsonpify) behind WSGIShim."""
+    import importlib
+
+    import waitress
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fixtures" / "flask"))
+    app = importlib.import_module("app").app
+    wsgi: WSGIApp = app.wsgi_app
+    if not args.bare:
+        from jsonp2cors.shim import WSGIShim
+
+        wsgi = WSGIShim(wsgi, policy=_policy(args.policy), usage=args.usage)
+    app.wsgi_app = _wsgi_recorder(wsgi, _RequestLog(args.requests))
+    sock = _listen(args.host)
+    server = waitress.create_server(app, sockets=[sock], threads=8, ident="e2e")
+    _announce(sock)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    server.run()
+
+
 def serve_starlette(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -160,7 +182,7 @@ def serve_pages(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.e2e.serve")
-    parser.add_argument("kind", choices=["flask", "starlette", "pages"])
+    parser.add_argument("kind", choices=["flask", "starlette", "fixture-flask", "pages"])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--policy")
     parser.add_argument("--usage")
@@ -172,6 +194,8 @@ def main(argv: list[str] | None = None) -> None:
         serve_pages(args)
     elif args.kind == "flask":
         serve_flask(args)
+    elif args.kind == "fixture-flask":
+        serve_fixture_flask(args)
     else:
         serve_starlette(args)
 

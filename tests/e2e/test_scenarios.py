@@ -128,6 +128,49 @@ def test_legacy_page_rewritten_by_the_tool_works_with_cors(stack: Stack, browse:
     assert not any("callback=" in r["query"] for r in calls), calls  # and no JSONP is left
 
 
+# ------------------------------------------------------------------- scenarios 1 and 2b on the bundled site
+FIXTURE_SLOTS = ("weather", "news", "quote", "stock")
+
+
+def _assert_fixture_values(visit: Visit) -> None:
+    """What fixtures/flask/templates/index.html writes once its four JSONP calls have answered."""
+    values = {slot: visit.text(slot) for slot in FIXTURE_SLOTS}
+    assert values["weather"].startswith("berlin: "), values  # script tag, padded by the app's jsonp() helper
+    assert values["news"] == "3 headlines", values  # $.ajax jsonp + jsonpCallback, padded by the helper
+    assert values["quote"] and not values["quote"].startswith("loading"), values  # $.getJSON, flask-jsonpify
+    assert values["stock"] == "ACME 101.5", values  # $.ajax with jsonp: "jsoncallback", hand-made padding
+
+
+def test_bundled_flask_site_legacy_page_works_through_the_shim(stack: Stack,
+                                                               browse: Callable[..., Visit]) -> None:
+    api = stack.api("fixture-flask")
+    visit = browse(stack.url(api, "index.html"), label="fixture-legacy")
+
+    _assert_fixture_values(visit)
+    assert visit.probe.errors() == []
+    assert visit.probe.dialogs == []
+    jsonp = [r for r in api.requests() if "callback=" in r["query"]]
+    assert len(jsonp) == 4 and all(r["status"] == 200 for r in jsonp), jsonp
+
+
+def test_bundled_flask_site_page_rewritten_by_the_tool_works_with_cors(
+        stack: Stack, browse: Callable[..., Visit]) -> None:
+    rewrite = pytest.importorskip("jsonp2cors.rewrite")
+    if not hasattr(rewrite, "plan"):
+        pytest.skip("jsonp2cors.rewrite.plan is not available in this tree")
+    api = stack.api("fixture-flask")
+    folder = stack.rewritten(api)
+    seen_before = len(api.requests())
+    visit = browse(stack.url(api, "index.html", folder=folder), label="fixture-rewritten")
+
+    _assert_fixture_values(visit)
+    assert visit.probe.errors() == []
+    calls = api.requests()[seen_before:]
+    assert len(calls) == 4, calls
+    assert all(r["origin"] == stack.pages.origin for r in calls), calls
+    assert not any("callback=" in r["query"] for r in calls), calls
+
+
 # -------------------------------------------------------------------------------------------- scenario 3
 @pytest.mark.parametrize("kind", BACKENDS)
 def test_migrated_page_from_a_disallowed_origin_is_blocked(stack: Stack, browse: Callable[..., Visit],
