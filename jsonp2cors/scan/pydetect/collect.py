@@ -469,7 +469,7 @@ class Collector:
             self._inspect(node)
         self._fn = None
         if fn.pads or fn.calls:
-            lines = [p.line for p in fn.pads] + [c.line for c in fn.calls]
+            lines = [p.line for p in fn.pads] or [c.line for c in fn.calls]
             fn.line = min(lines)
             fn.end_line = max(lines)
             self.facts.functions["<module>"] = fn

@@ -230,7 +230,7 @@ class Resolver:
                 for name in tables.IMPLICIT_METHODS:
                     mk = self.repo.method(ck, name)
                     if mk:
-                        hooks.append((Hook(name, var, "override:" + name), mk))
+                        hooks.append((Hook(name, var, name), mk))
             if not hooks:
                 continue
             for hook, hkey in hooks:
@@ -289,6 +289,8 @@ class Resolver:
             return out
         _, gf = self.repo.funcs[g]
         offset = 1 if gf.cls is not None and gf.params[:1] in (("self",), ("cls",)) else 0
+        if gf.handler_hint == "wsgi" or (gf.handler_hint == "view" and len(gf.params) - offset == 1):
+            return out  # a dispatcher calling a view (it takes only the request): the view is the endpoint
         for e in self.events.get(g, ()):
             if e.kind == "request":
                 out.add(
@@ -336,7 +338,7 @@ class Resolver:
                         if t is not None and t.kind in ("request", "param", "ctor"):
                             out.add(_ev(t, f"response-class:{cf.qualname}", c.line, mk, e.medium))
                             self.used[mk].add(fkey)
-                    elif e.kind == "request" and name in tables.IMPLICIT_METHODS:
+                    elif e.kind == "request" and name in tables.RESPONSE_METHODS and c.line:
                         out.add(
                             Ev(
                                 "request",
@@ -464,7 +466,7 @@ class Resolver:
                             f"{kind}:{hf.qualname}",
                             f.line,
                             e.strong,
-                            True,
+                            kind != "representation",  # after_request checks types; handle_error: errors
                             e.source or hkey,
                         )
                     )
