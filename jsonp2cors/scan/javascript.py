@@ -957,11 +957,17 @@ def _wrapper_call_sites(js: _JsFile, wrappers: list[Wrapper]) -> list[Wrapper]:
         if wrapper.callback_index is not None and wrapper.callback_index < len(args):
             cb, cb_val = js.callback_name(args[wrapper.callback_index])
         js.add(call, wrapper.kind, url, callback=cb, cb_val=cb_val, callback_param=wrapper.callback_param,
-               detail=f"call of JSONP wrapper {wrapper.name} ({wrapper.file}:{wrapper.line})")
+               detail=_call_detail(wrapper))
     added = js.found[before:]
     sub = _JsFile(js.rel, js.src, js.config, found=added, nodes=js.nodes, scopes=js.scopes,
                   line_starts=js.line_starts, line_base=js.line_base, col_base=js.col_base)
     return _find_wrappers(sub)
+
+
+def _call_detail(wrapper: Wrapper) -> str:
+    if wrapper.line == 0:
+        return f"call of configured JSONP helper {wrapper.name}"
+    return f"call of JSONP wrapper {wrapper.name} ({wrapper.file}:{wrapper.line})"
 
 
 def _inside_named(js: _JsFile, call: Node, wrapper: Wrapper) -> bool:
@@ -1137,7 +1143,7 @@ def finish_wrappers(items: list[tuple[str, dict[str, Any]]], config: ScanConfig)
                     file=rel, line=call["line"], column=call["column"], kind=w.kind, url=url,
                     callback=cb or (cb_hit[1] if cb_hit else None), target=parts.origin,
                     callback_param=w.callback_param or (cb_hit[0] if cb_hit else None),
-                    detail=f"call of JSONP wrapper {w.name} ({w.file}:{w.line})",
+                    detail=_call_detail(w),
                 ))
                 break
     return out
