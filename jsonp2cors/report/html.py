@@ -8,6 +8,7 @@ policy or a usage record is escaped; a Content-Security-Policy forbids scripts a
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import difflib
 import hashlib
@@ -96,8 +97,8 @@ class PolicyView:
     lint: tuple[LintItem, ...] = ()
     note: str | None = None
     proposal: bool = False  # generated for this report, not read from a file
-    # Does the policy allow this caller origin? (None: unknown). Not part of equality.
-    allows: Callable[[str], bool] | None = field(default=None, compare=False, repr=False)
+    # Does the policy let this caller origin use CORS on this request path? (None: unknown). Not compared.
+    allows: Callable[[str, str], bool] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -240,19 +241,13 @@ def policy_view(policy: Any, *, source: str, text: str | None = None, lint: Iter
     jsonp = getattr(policy, "jsonp", None)
     origins = tuple(getattr(cors, "allow_origins", ()) or ())
     sunset = getattr(jsonp, "sunset", None)
-    routes = tuple(getattr(policy, "routes", ()) or ())
 
-    allows: Callable[[str], bool] | None = None
-    try:
-        from jsonp2cors.policy.origin import OriginMatcher
-
-        entries = list(origins)
-        for route in routes:
-            entries.extend(getattr(route, "allow_origins", None) or ())
-        matcher = OriginMatcher(entries, allow_null=bool(getattr(cors, "allow_null", False)))
-        allows = matcher.matches
-    except Exception:  # an older or partial policy module: the column just shows "?"
-        allows = None
+    allows: Callable[[str, str], bool] | None = None
+    for_path = getattr(policy, "for_path", None)
+    if callable(for_path):
+        def allows(origin: str, path: str) -> bool:
+            # The route that applies to `path` decides (its own allow_origins or the top level's).
+            return bool(for_path(path).matcher.matches(origin))
     return PolicyView(source, text, origins, sunset if isinstance(sunset, dt.date) else None,
                       tuple(_lint_item(f) for f in lint), note, proposal, allows)
 
@@ -532,9 +527,9 @@ def _overview(data: ReportData) -> str:
         cards.append(_card(still, f"caller origins in the last {RECENT_DAYS} days of the log"))
         allows = data.policy.allows if data.policy is not None else None
         if allows is not None:
-            outside = sum(1 for o in data.usage.origins
-                          if o.origin is not None and not _safe_allows(allows, o.origin))
-            cards.append(_card(outside, "caller origins the policy does not allow"))
+            outside = sum(1 for o in data.usage.origins if o.origin is not None
+                          and _allowed_on(allows, o.origin, o.endpoints) < len(o.endpoints))
+            cards.append(_card(outside, "caller origins the policy does not allow everywhere they call"))
     notes = "".join(f'<p class="note">{esc(n)}</p>' for n in data.notes)
     return (f'<section id="overview"><h2>Overview</h2><div class="cards">{"".join(cards)}</div>{notes}'
             "</section>")
@@ -678,8 +673,13 @@ def _origins_table(usage: UsageView, policy: PolicyView | None) -> str:
         name = "<em>no Referer</em>" if o.origin is None else f"<code>{esc(o.origin)}</code>"
         allowed = '<span class="note">?</span>'
         if policy is not None and policy.allows is not None and o.origin is not None:
-            ok = _safe_allows(policy.allows, o.origin)
-            allowed = '<span class="yes">yes</span>' if ok else '<span class="no">no</span>'
+            ok = _allowed_on(policy.allows, o.origin, o.endpoints)
+            if ok == len(o.endpoints):
+                allowed = '<span class="yes">yes</span>'
+            elif ok == 0:
+                allowed = '<span class="no">no</span>'
+            else:
+                allowed = f'<span class="no">on {ok} of {len(o.endpoints)} endpoints</span>'
         elif o.origin is None:
             allowed = '<span class="note">–</span>'
         endpoints = ", ".join(f"<code>{esc(p)}</code>" for p in o.endpoints)
@@ -689,11 +689,13 @@ def _origins_table(usage: UsageView, policy: PolicyView | None) -> str:
                    "Allowed by policy", "Endpoints"], rows, numeric={1, 2})
 
 
-def _safe_allows(allows: Callable[[str], bool], origin: str) -> bool:
-    try:
-        return bool(allows(origin))
-    except Exception:
-        return False
+def _allowed_on(allows: Callable[[str, str], bool], origin: str, paths: Sequence[str]) -> int:
+    """On how many of `paths` the policy lets `origin` use CORS (a check that raises counts as refused)."""
+    count = 0
+    for path in paths:
+        with contextlib.suppress(Exception):
+            count += bool(allows(origin, path))
+    return count
 
 
 # ------------------------------------------------------------------------------------ tables

@@ -226,16 +226,22 @@ def test_rewrite_unavailable_is_a_note_not_a_failure() -> None:
 def test_policy_view_marks_caller_origins_the_policy_allows() -> None:
     from jsonp2cors.policy import Policy
 
+    # news.example.com calls /api/weather and /api/account; the account route allows only the partners.
     policy = Policy.from_toml('version = 1\n[cors]\nallow_origins = ["https://news.example.com", '
-                              '"https://*.partner.example"]\n[jsonp]\nsunset = "2026-12-31"\n')
+                              '"https://*.partner.example"]\n[jsonp]\nsunset = "2026-12-31"\n'
+                              '[[route]]\npath = "/api/account"\nallow_origins = ["https://*.partner.example"]\n')
     view = policy_view(policy, source="cors-policy.toml")
     assert view.sunset == dt.date(2026, 12, 31)
     assert view.allows is not None
-    assert view.allows("https://blog.partner.example") and not view.allows("http://old.example.org")
+    assert view.allows("https://blog.partner.example", "/api/weather")
+    assert not view.allows("http://old.example.org", "/api/news")
+    assert not view.allows("https://news.example.com", "/api/account")
     text = report(usage=usage_view(read_usage([USAGE])), policy=view)
-    rows = re.findall(r'<tr><td><code>([^<]+)</code></td>(?:(?!</tr>).)*<span class="(yes|no)">', text)
-    assert dict(rows) == {"https://news.example.com": "yes", "https://blog.partner.example": "yes",
-                          "http://old.example.org": "no"}
+    rows = re.findall(r'<tr><td><code>([^<]+)</code></td>(?:(?!</tr>).)*?<span class="(?:yes|no)">([^<]+)<',
+                      text)
+    assert dict(rows) == {"https://news.example.com": "on 1 of 2 endpoints",
+                          "https://blog.partner.example": "yes", "http://old.example.org": "no"}
+    assert "<b>2</b><span>caller origins the policy does not allow everywhere they call" in text
 
 
 def test_policy_file_lint_findings_point_into_the_file(tmp_path: Path) -> None:
@@ -257,7 +263,7 @@ def test_without_a_policy_the_report_proposes_one_from_scan_and_usage() -> None:
     pytest.importorskip("jsonp2cors.policy.generate")
     data = build_report(ROOT / "fixtures" / "flask", usage_files=[USAGE], with_rewrite=False, now=NOW)
     assert data.policy is not None and data.policy.proposal
-    assert data.policy.allows is not None and data.policy.allows("https://news.example.com")
+    assert data.policy.allows is not None and data.policy.allows("https://news.example.com", "/api/weather")
     assert "this is the policy jsonp2cors would generate" in render(data)
 
 
