@@ -28,6 +28,7 @@ LOADERS: tuple[Loader, ...] = (
     Loader("hCaptcha", ("js.hcaptcha.com", "hcaptcha.com"), "/1/api.js", ("onload",)),
     Loader("Cloudflare Turnstile", ("challenges.cloudflare.com",), "/turnstile/", ("onload",)),
     Loader("Google API client", ("apis.google.com",), "/js/", ("onload", "callback")),
+    Loader("Google Loader (jsapi)", ("www.google.com",), "/jsapi", ("callback",)),
     Loader("Google Identity Services", ("accounts.google.com",), "/gsi/", ("onload",)),
     Loader("Google Translate element", ("translate.google.com",), "/translate_a/element.js", ("cb",)),
     Loader("Facebook SDK", ("connect.facebook.net",), "/", ("callback",), ("fbAsyncInit",)),

@@ -158,3 +158,14 @@ def test_route_patterns(route: str, path: str, ok: bool) -> None:
         [Endpoint("a.py", 1, "f", "flask", route)], [Consumer("p.html", 1, "script-tag", path)]
     )
     assert (c.endpoint is not None) is ok
+
+
+def test_loader_table_lookup() -> None:
+    from jsonp2cors.scan.loaders import LOADERS, find_loader, loader_for_global
+
+    assert find_loader("maps.googleapis.com", "/maps/api/js") is not None
+    assert find_loader("www.google.com", "/jsapi") is not None
+    assert find_loader("www.google.com", "/search") is None
+    assert find_loader(None, "/maps/api/js") is None
+    assert loader_for_global("fbAsyncInit") is not None and loader_for_global("show") is None
+    assert len({loader.name for loader in LOADERS}) == len(LOADERS)
