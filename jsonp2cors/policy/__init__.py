@@ -279,8 +279,14 @@ class EffectivePolicy:
         return self.matcher.matches(origin)
 
     def allows_method(self, method: str) -> bool:
-        """True for a listed method (case-sensitive after upper-casing, as browsers upper-case them)."""
-        return method.upper() in self.methods or ("*" in self.methods and not self.cors.allow_credentials)
+        """True for a listed method, and always for GET, HEAD and POST.
+
+        Those are CORS-safelisted: a browser accepts them whatever Access-Control-Allow-Methods says, so
+        every target (and the shim) treats them alike. `*` counts only without credentials.
+        """
+        upper = method.upper()
+        return (upper in CORS_SAFELISTED_METHODS or upper in self.methods
+                or ("*" in self.methods and not self.cors.allow_credentials))
 
     def allows_headers(self, names: Iterable[str]) -> bool:
         """True when every requested header name is allowed (case-insensitive)."""

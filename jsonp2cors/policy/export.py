@@ -11,12 +11,14 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from jsonp2cors.policy import CORSSettings, Policy
-from jsonp2cors.policy.origin import OriginPattern, parse_allow_entry
+from jsonp2cors.policy.origin import CANONICAL_ORIGIN, OriginPattern, parse_allow_entry
 
 __all__ = ["TARGETS", "Export", "Loss", "export", "origin_regex"]
 
 # Host labels as OriginMatcher accepts them in a request Origin header.
 _LABEL = r"[a-z0-9_\-]+"
+# `*` without allow_null: every serialised origin (what OriginMatcher accepts), not the opaque `null`.
+ANY_ORIGIN = re.sub(r"\((?!\?)", "(?:", CANONICAL_ORIGIN)
 S3_METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD")
 S3_MAX_RULES = 100
 APIGW_MAX_AGE = 86400
@@ -146,8 +148,12 @@ def export_starlette(policy: Policy, **_: Any) -> Export:
         losses.append(Loss("cors.allow_private_network",
                            "Starlette's CORSMiddleware cannot answer Private Network Access preflights"))
     exact, patterns, any_origin = _split_origins(cors.allow_origins)
-    origins = (["*"] if any_origin else []) + exact + (["null"] if cors.allow_null else [])
-    regex = "|".join(f"(?:{origin_regex(p, end='')})" for p in patterns)
+    star = any_origin and cors.allow_null  # Starlette's '*' answers 'null' too
+    origins = (["*"] if star else []) + exact + (["null"] if cors.allow_null else [])
+    alternatives = [f"(?:{origin_regex(p, end='')})" for p in patterns]
+    if any_origin and not star:
+        alternatives = [f"(?:{ANY_ORIGIN})"]  # '*' but not 'null': every serialised origin, echoed
+    regex = "|".join(alternatives)
     lines = [
         '"""Starlette CORSMiddleware settings exported by `jsonp2cors policy export --to starlette`.',
         "",
@@ -182,13 +188,16 @@ def export_starlette(policy: Policy, **_: Any) -> Export:
 
 def _flask_options(cors: CORSSettings) -> list[str]:
     exact, patterns, any_origin = _split_origins(cors.allow_origins)
+    star = any_origin and cors.allow_null  # flask-cors' '*' answers 'null' too
     origins: list[str] = []
-    if any_origin:
+    if star:
         origins.append('"*"')
     origins += [json.dumps(o) for o in exact]
     if cors.allow_null:
         origins.append('"null"')
     origins += [f"re.compile({_raw(origin_regex(p))})" for p in patterns]
+    if any_origin and not star:  # every serialised origin but 'null', echoed back
+        origins.append(f"re.compile({_raw('^' + ANY_ORIGIN + chr(92) + 'Z')})")
     return [
         f'"origins": [{", ".join(origins)}],',
         f'"methods": {_py(_with_safelisted(cors.allow_methods))},',
@@ -196,7 +205,7 @@ def _flask_options(cors: CORSSettings) -> list[str]:
         f'"expose_headers": {_py(list(cors.expose_headers))},',
         f'"supports_credentials": {cors.allow_credentials!r},',
         f'"max_age": {cors.max_age},',
-        f'"send_wildcard": {any_origin and not cors.allow_credentials!r},',
+        f'"send_wildcard": {star and not cors.allow_credentials!r},',
         f'"allow_private_network": {cors.allow_private_network!r},',
         '"always_send": False,',
         '"vary_header": True,',
@@ -249,6 +258,9 @@ def export_django(policy: Policy, **_: Any) -> Export:
     if cors.allow_null:
         exact.append("null")
     regexes = [_raw(origin_regex(p)) for p in patterns]
+    star = any_origin and cors.allow_null  # CORS_ALLOW_ALL_ORIGINS answers 'null' too
+    if any_origin and not star:
+        regexes = [_raw("^" + ANY_ORIGIN + "\\Z")]  # every serialised origin but 'null', echoed
     lines = [
         '"""django-cors-headers settings exported by `jsonp2cors policy export --to django`.',
         "",
@@ -256,7 +268,7 @@ def export_django(policy: Policy, **_: Any) -> Export:
         "then import these names into settings.py.",
         '"""',
         "",
-        f"CORS_ALLOW_ALL_ORIGINS = {any_origin!r}",
+        f"CORS_ALLOW_ALL_ORIGINS = {star!r}",
         f"CORS_ALLOWED_ORIGINS = {_py(exact)}",
         "# wildcard subdomains; django-cors-headers uses re.match, so each is anchored at both ends",
         f"CORS_ALLOWED_ORIGIN_REGEXES = [{', '.join(regexes)}]",
@@ -312,8 +324,9 @@ def export_nginx(policy: Policy, *, name: str = "cors", **_: Any) -> Export:
             http.append(f"    {_ngx('~^' + sid + ' null$')} $http_origin;")
         for entry in exact + patterns:
             http.append(f"    {_ngx('~^' + sid + ' ' + origin_regex(entry, end='$')[1:])} $http_origin;")
-        if any_origin:
-            http.append(f"    {_ngx('~^' + sid + ' .')} \"*\";")
+        if any_origin:  # every serialised origin; 'null' only with allow_null
+            anything = "." if cors.allow_null else ANY_ORIGIN + "$"
+            http.append(f"    {_ngx('~^' + sid + ' ' + anything)} \"*\";")
     http += ["}", "", "# A preflight: OPTIONS with Access-Control-Request-Method.",
              'map "$request_method:$http_access_control_request_method" $cors_preflight {',
              '    default "";', '    "~^OPTIONS:." 1;', "}"]
@@ -374,8 +387,7 @@ def export_s3(policy: Policy, **_: Any) -> Export:
                                f"S3 allows only {', '.join(S3_METHODS)}; {m!r} is left out"))
     exact, patterns, any_origin = _split_origins(cors.allow_origins)
     origins = (["*"] if any_origin else []) + exact + patterns
-    if cors.allow_null:
-        losses.append(Loss("cors.allow_null", "S3 has no way to allow the 'null' origin"))
+    losses += _star_and_null(cors, any_origin, "S3")
     if cors.allow_private_network:
         losses.append(Loss("cors.allow_private_network",
                            "S3 cannot answer Private Network Access preflights"))
@@ -407,6 +419,16 @@ def export_s3(policy: Policy, **_: Any) -> Export:
 # ---------------------------------------------------------------------------------------- API Gateway
 
 
+def _star_and_null(cors: CORSSettings, any_origin: bool, target: str) -> list[Loss]:
+    """Targets whose only wildcard is a plain '*', which answers the opaque origin 'null' too."""
+    if any_origin and not cors.allow_null:
+        return [Loss("cors.allow_origins", f"{target}'s '*' also answers the opaque origin 'null', which the "
+                     "policy keeps out (allow_null = false)")]
+    if cors.allow_null and not any_origin:
+        return [Loss("cors.allow_null", f"{target} has no way to allow the 'null' origin")]
+    return []
+
+
 def _apigw_http(policy: Policy) -> Export:
     cors = policy.cors
     losses = _single_config(policy, "an API Gateway HTTP API")
@@ -414,8 +436,7 @@ def _apigw_http(policy: Policy) -> Export:
     for p in patterns:
         losses.append(Loss(f"cors.allow_origins ({p})", "HTTP API CORS takes exact origins, '*', 'https://*' "
                            "or 'http://*', not wildcard subdomains; the pattern is left out"))
-    if cors.allow_null:
-        losses.append(Loss("cors.allow_null", "HTTP API CORS has no way to allow the 'null' origin"))
+    losses += _star_and_null(cors, any_origin, "HTTP API CORS")
     if cors.allow_private_network:
         losses.append(Loss("cors.allow_private_network",
                            "HTTP API CORS cannot answer Private Network Access preflights"))
@@ -439,7 +460,7 @@ def _apigw_http(policy: Policy) -> Export:
 def _vtl_condition(cors: CORSSettings) -> str:
     exact, patterns, any_origin = _split_origins(cors.allow_origins)
     if any_origin:
-        return '$origin != ""'
+        return '$origin != ""' if cors.allow_null else '$origin != "" && $origin != "null"'
     tests = [f'$origin == "{o}"' for o in exact]
     if cors.allow_null:
         tests.append('$origin == "null"')

@@ -51,9 +51,10 @@ _LABEL_RE = re.compile(r"[a-z0-9_\-]{1,63}\Z")
 _REGEX_CHARS = frozenset("^$\\(){}|+")
 _DOT_STAR_RE = re.compile(r"\.[*+?](?!\.)")
 # The serialised form browsers put in the Origin header (ASCII, lower case, no default port, no path).
-_CANONICAL_RE = re.compile(
+CANONICAL_ORIGIN = (
     r"([a-z][a-z0-9+.\-]*)://([a-z0-9_\-]+(?:\.[a-z0-9_\-]+)*\.?|\[[0-9a-f:.]+\])(?::(0|[1-9][0-9]{0,4}))?"
 )
+_CANONICAL_RE = re.compile(CANONICAL_ORIGIN)
 
 
 @dataclass(frozen=True)
@@ -185,11 +186,11 @@ def parse_allow_entry(text: str) -> Origin | OriginPattern:
 class OriginMatcher:
     """Answers "is this request Origin allowed?" for an allowlist; the one matching function.
 
-    `matches` takes the raw `Origin` header value and never raises. `*` allows every origin, `null`
-    included (a response with `Access-Control-Allow-Origin: *` is readable from an opaque origin too).
-    Browsers always send the canonical serialisation (lower case, punycode, no default port), so anything
-    else is refused rather than normalised: `HTTPS://EXAMPLE.COM`, `https://example.com:443` or a Unicode
-    host are not what a browser sends and never match.
+    `matches` takes the raw `Origin` header value and never raises. `*` allows every serialised origin
+    but not the opaque `null`, which only `allow_null` lets in (never by default). Browsers always send the
+    canonical serialisation (lower case, punycode, no default port), so anything else is refused rather
+    than normalised: `HTTPS://EXAMPLE.COM`, `https://example.com:443` or a Unicode host are not what a
+    browser sends and never match.
     """
 
     __slots__ = ("_exact", "_patterns", "_slow", "allow_null", "allows_any", "entries", "patterns")
@@ -231,8 +232,6 @@ class OriginMatcher:
             return True
         if not self._slow or not isinstance(origin, str):
             return False
-        if self.allows_any and origin == "null":
-            return True  # '*' is every origin, the opaque one too (as every server that sends '*')
         m = _CANONICAL_RE.fullmatch(origin)
         if m is None:
             return False

@@ -220,7 +220,8 @@ def test_matcher_any() -> None:
     m = OriginMatcher(["*"])
     assert m.allows_any
     assert m.matches("https://anything.example") and m.matches("http://localhost:1")
-    assert m.matches("null")  # '*' is every origin; a server sending '*' serves opaque origins too
+    assert not m.matches("null")  # the opaque origin only with allow_null, never by default
+    assert OriginMatcher(["*"], allow_null=True).matches("null")
     assert not m.matches("not an origin") and not m.matches("HTTPS://X.COM")
     assert not OriginMatcher(ALLOW).allows_any
 

@@ -63,6 +63,7 @@ allow_headers = ["X-Requested-With", "x-requested-with", "Content-Type"]
     assert policy.cors.allow_headers == ("X-Requested-With", "Content-Type")
     eff = policy.for_path("/x")
     assert eff.allows_method("put") and not eff.allows_method("DELETE")
+    assert eff.allows_method("POST")  # CORS-safelisted: browsers allow it whatever the list says
     assert eff.allows_headers(["content-type", "X-REQUESTED-WITH"])
     assert not eff.allows_headers(["x-other"])
 
