@@ -135,6 +135,13 @@ def _literal(node: cst.CSTNode | None) -> tuple[bool, object]:
     return False, None
 
 
+def _absent_of(value: object) -> Absent:
+    """A parameter read's value when the parameter is absent, from its literal default."""
+    if not value:
+        return "" if value == "" else None  # False, 0 and None all test false like None
+    return "TRUTHY"
+
+
 def _is_terminator(stmt: cst.CSTNode) -> bool:
     return isinstance(stmt, cst.SimpleStatementLine) and bool(stmt.body) and isinstance(
         stmt.body[-1], (cst.Return, cst.Raise)
@@ -265,14 +272,24 @@ class FunctionRewrite:
                 known, value = _literal(default)
                 if not known:
                     return "UNKNOWN"
-                return "TRUTHY" if value else value  # type: ignore[return-value]
+                return _absent_of(value)
         if isinstance(node, cst.Call) and _dotted(node.func) == "getattr" and len(node.args) >= 2:
             key = self.ctx.str_const(node.args[1].value)
             if key is not None and key.lower() in self.params:
                 known, value = _literal(node.args[2].value if len(node.args) > 2 else None)
-                return ("TRUTHY" if value else value) if known else "UNKNOWN"  # type: ignore[return-value]
+                return _absent_of(value) if known else "UNKNOWN"
         if isinstance(node, cst.Subscript) and len(node.slice) == 1:
             index = node.slice[0].slice
+            if isinstance(index, cst.Index) and isinstance(index.value, (cst.Integer, cst.UnaryOperation)):
+                # parse_qs style: query.get("callback", [None])[0] or query["callback"][0]
+                inner = node.value
+                if isinstance(inner, cst.Call) and len(inner.args) == 2 and isinstance(
+                    inner.args[1].value, cst.List
+                ) and self._read_absent(inner.with_changes(args=inner.args[:1])) is not False:
+                    elements = inner.args[1].value.elements
+                    known, value = _literal(elements[0].value) if len(elements) == 1 else (False, None)
+                    return _absent_of(value) if known else "UNKNOWN"
+                return self._read_absent(inner)
             if isinstance(index, cst.Index):
                 key = self.ctx.str_const(index.value)
                 if key is not None and key.lower() in self.params:
@@ -308,7 +325,7 @@ class FunctionRewrite:
                 return left
             known, value = _literal(node.right)
             if known:
-                return "TRUTHY" if value else value  # type: ignore[return-value]
+                return _absent_of(value)
             right = self.cb_absent(node.right)
             return right if right is not False else "UNKNOWN"
         return False
@@ -340,7 +357,7 @@ class FunctionRewrite:
                 default = next((a.value for a in default.args if a.keyword is None
                                 or a.keyword.value == "default"), default)
             known, value = _literal(default)
-            self.cb[name] = ("TRUTHY" if value else value) if known else "UNKNOWN"  # type: ignore[assignment]
+            self.cb[name] = _absent_of(value) if known else "UNKNOWN"
         changed = True
         while changed:
             changed = False
@@ -1185,13 +1202,50 @@ def _used_names(module: cst.Module) -> set[str]:
     return used
 
 
+def _merge_from_import(module: cst.Module, source: str, name: str) -> cst.Module | None:
+    """Add `name` to an existing top-level `from source import ...`, in order when the list is sorted."""
+    for index, stmt in enumerate(module.body):
+        if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1:
+            continue
+        small = stmt.body[0]
+        if not isinstance(small, cst.ImportFrom) or small.relative or small.module is None or isinstance(
+            small.names, cst.ImportStar
+        ) or _dotted(small.module) != source:
+            continue
+        names = list(small.names)
+        spelled = [_dotted(a.name) for a in names]
+        if name in spelled:
+            return module
+        position = len(names)
+        if spelled == sorted(spelled):
+            position = next((i for i, n in enumerate(spelled) if n > name), len(names))
+        alias = cst.ImportAlias(name=cst.Name(name))
+        if position == len(names):
+            last = names[-1]
+            names[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                                          if last.comma == cst.MaybeSentinel.DEFAULT else last.comma)
+            names.append(alias.with_changes(comma=cst.MaybeSentinel.DEFAULT if last.comma ==
+                                            cst.MaybeSentinel.DEFAULT else last.comma))
+        else:
+            names.insert(position, alias.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))))
+        new_stmt = stmt.with_changes(body=[small.with_changes(names=names)])
+        return module.with_changes(body=[*module.body[:index], new_stmt, *module.body[index + 1:]])
+    return None
+
+
 def _finish_imports(before: cst.Module, after: cst.Module, needed: Sequence[tuple[str, str | None]]) -> cst.Module:
     context = CodemodContext()
     bindings = _import_bindings(before)
     used_before = _used_names(before)
+    pending = False
     for module, obj in dict.fromkeys(needed):
+        merged = _merge_from_import(after, module, obj) if obj else None
+        if merged is not None:
+            after = merged
+            continue
         AddImportsVisitor.add_needed_import(context, module, obj)
-    if needed:
+        pending = True
+    if pending:
         after = AddImportsVisitor(context).transform_module(after)
     used_after = _used_names(after)
     removable = [name for name in bindings if name in used_before and name not in used_after]
@@ -1247,6 +1301,18 @@ def _covered_by(func: cst.FunctionDef, bases: Sequence[str], facts: ProjectFacts
     return f"through helper {hit[0]}() rewritten once" if hit else None
 
 
+def _covered_by_helper(endpoint: Endpoint, same_file: Sequence[Endpoint], facts: ProjectFacts) -> str | None:
+    """The scan says a helper pads this handler (`recognised_by` "helper:NAME"), or a hook in its module does."""
+    if endpoint.recognised_by.startswith("helper:"):
+        name = endpoint.recognised_by.split(":", 1)[1].split(".")[-1]
+        if name in facts.helper_names:
+            return f"through helper {name}() rewritten once"
+    hooks = [e for e in same_file if e.role == "helper" and e is not endpoint]
+    if hooks:
+        return f"through {hooks[0].function}() in this module, rewritten once"
+    return None
+
+
 def rewrite_python(text: str, endpoints: Sequence[Endpoint], facts: ProjectFacts = ProjectFacts()) -> PyResult:
     """Rewrite the endpoints of one Python file; the file text is returned unchanged where nothing applies."""
     try:
@@ -1287,10 +1353,12 @@ def rewrite_python(text: str, endpoints: Sequence[Endpoint], facts: ProjectFacts
             continue
         qualname, bases = functions[func]
         ctx.framework = endpoint.framework
+        imports_before = len(ctx.imports)
         try:
             new = FunctionRewrite(ctx, func, endpoint, bases).run()
         except NothingToDo:
-            reason = _covered_by(func, bases, facts, ctx)
+            del ctx.imports[imports_before:]
+            reason = _covered_by(func, bases, facts, ctx) or _covered_by_helper(endpoint, endpoints, facts)
             if reason is None:
                 declined.append(PyDeclined(endpoint.line, endpoint.function,
                                            "no callback handling or padding recognised in this function"))
@@ -1298,6 +1366,7 @@ def rewrite_python(text: str, endpoints: Sequence[Endpoint], facts: ProjectFacts
                 covered.append(PyChange(endpoint.line, endpoint.function, reason))
             continue
         except Decline as exc:
+            del ctx.imports[imports_before:]  # a declined function adds no imports either
             declined.append(PyDeclined(exc.line or endpoint.line, endpoint.function, exc.reason))
             continue
         if new.deep_equals(func):
@@ -1313,6 +1382,8 @@ def rewrite_python(text: str, endpoints: Sequence[Endpoint], facts: ProjectFacts
         return PyResult(text, tuple(changed), tuple(declined), tuple(covered))
     after = _finish_imports(ctx.module, after, ctx.imports)
     new_text = after.code
+    if not text.startswith(("\n", "\r")):  # an import removed from the first line leaves its blank line
+        new_text = new_text.lstrip("\r\n")
     try:
         compile(new_text, "<rewrite>", "exec")
     except SyntaxError as exc:  # never hand back code that does not compile
