@@ -208,7 +208,7 @@ allow_credentials = false
 max_age = 0
 
 [jsonp]
-callback_params = ["callback", "jsoncallback"]
+callback_params = ["callback", "jsoncallback", "jsonp"]
 sunset = "{sunset}"
 docs_url = "https://docs.example.com/jsonp-retirement"
 
@@ -274,7 +274,7 @@ class Stack:
         server = start_server(name, kind, extra=["--policy", str(policy_path), "--usage", str(usage_path),
                                                  "--requests", str(requests_path)])
         self.servers.append(server)
-        if kind.startswith("fixture-"):
+        if kind == "fixture-flask":
             render_fixture_page(self.tmp / "site" / name, server.origin)
         else:
             render_site(self.tmp / "site" / name, server.origin)
@@ -299,7 +299,7 @@ class Stack:
         name = f"{api.name}-rewritten"
         dest = self.tmp / "site" / name
         if not dest.exists():
-            if api.name.startswith("fixture-"):
+            if api.name == "fixture-flask":
                 render_fixture_page(dest, api.origin)
             else:
                 render_site(dest, api.origin, pages="legacy.html")

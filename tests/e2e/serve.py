@@ -6,6 +6,7 @@ stdout once it accepts connections. Kinds:
 - `flask`: `apps.legacy_flask` behind `WSGIShim`, served by waitress;
 - `starlette`: `apps.legacy_starlette` behind `ASGIShim`, served by uvicorn;
 - `fixture-flask`: the bundled legacy site `fixtures/flask` behind `WSGIShim`, served by waitress;
+- `fixture-starlette`: the bundled legacy service `fixtures/starlette` behind `ASGIShim`, under uvicorn;
 - `pages`: a static file server for the rendered test pages (no caching).
 
 The API kinds take `--policy FILE` (TOML), optional `--usage FILE` (the shim's usage records) and optional
@@ -142,6 +143,25 @@ def serve_fixture_flask(args: argparse.Namespace) -> None:
     server.run()
 
 
+def serve_fixture_starlette(args: argparse.Namespace) -> None:
+    """The bundled legacy Starlette service (fixtures/starlette) behind ASGIShim."""
+    import importlib
+
+    import uvicorn
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "fixtures" / "starlette"))
+    asgi: Any = importlib.import_module("app").app
+    if not args.bare:
+        from jsonp2cors.shim import ASGIShim
+
+        asgi = ASGIShim(asgi, policy=_policy(args.policy), usage=args.usage)
+    asgi = _asgi_recorder(asgi, _RequestLog(args.requests))
+    sock = _listen(args.host)
+    server = uvicorn.Server(uvicorn.Config(asgi, log_level="warning", access_log=False, lifespan="off"))
+    _announce(sock)
+    server.run(sockets=[sock])
+
+
 def serve_starlette(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -182,7 +202,7 @@ def serve_pages(args: argparse.Namespace) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.e2e.serve")
-    parser.add_argument("kind", choices=["flask", "starlette", "fixture-flask", "pages"])
+    parser.add_argument("kind", choices=["flask", "starlette", "fixture-flask", "fixture-starlette", "pages"])
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--policy")
     parser.add_argument("--usage")
@@ -196,6 +216,8 @@ def main(argv: list[str] | None = None) -> None:
         serve_flask(args)
     elif args.kind == "fixture-flask":
         serve_fixture_flask(args)
+    elif args.kind == "fixture-starlette":
+        serve_fixture_starlette(args)
     else:
         serve_starlette(args)
 

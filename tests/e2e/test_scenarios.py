@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.harness import Api, Stack, Visit
+from tests.e2e.harness import SETTLED_JS, Api, Stack, Visit
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -266,3 +266,26 @@ def test_hostile_callbacks_execute_nothing(stack: Stack, browse: Callable[..., V
     response = visit.page.request.get(f"{api.origin}/api/news?callback=alert(1)//")
     assert response.status == 400
     assert "alert" not in response.text()
+
+
+def test_bundled_starlette_service_login_then_credentialed_jsonp(stack: Stack,
+                                                                 browse: Callable[..., Visit]) -> None:
+    """fixtures/starlette behind ASGIShim: its own form login sets the cookie, then JSONP reads the account.
+
+    The login's `callback` is a redirect target (a URL) on a POST, which the shim must leave alone.
+    """
+    api = stack.api("fixture-starlette")
+    visit = browse(stack.url(api, "starlette-site.html"), label="fixture-starlette")
+
+    assert visit.text("weather") == "paris: 11"  # JSONPResponse via ?jsonp=, re-wrapped by the shim
+    assert visit.text("account") == "failed to load"  # not logged in: 401
+    del visit.probe.console[:]
+
+    with visit.page.expect_navigation():
+        visit.page.click("#login button")
+    visit.page.wait_for_function(SETTLED_JS, timeout=15_000)
+    assert visit.text("account") == "ada (pro)"  # the session cookie travelled with the script request
+    assert visit.text("weather") == "paris: 11"
+    assert visit.probe.errors() == []
+    logins = [r for r in api.requests() if r["path"] == "/login"]
+    assert [r["method"] for r in logins] == ["POST"] and logins[0]["status"] == 303, logins
