@@ -142,6 +142,7 @@ class _JsFile:
     nodes: dict[str, list[Node]] = field(default_factory=dict)
     scopes: dict[_Key, dict[str, Node | int]] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)  # local name -> library module
+    consumed: set[_Key] = field(default_factory=set)  # option objects a call detector already read
     line_starts: list[int] = field(default_factory=list)
 
     # ---------------------------------------------------------------------------------------- basics
@@ -534,12 +535,16 @@ def _jquery(js: _JsFile, call: Node, callee: str) -> None:
         data_type = "json"
     if first is not None and first.type == "object":
         settings = js.props(first)
+        js.consumed.add(_key(first))
         url_node = settings.get("url")
     else:
         url_node = args[0]
         rest = args[1:]
         if method == "ajax" and rest:
             settings = js.props(rest[0])
+            resolved = js.resolve(rest[0])
+            if resolved is not None:
+                js.consumed.add(_key(resolved))
         elif method in ("get", "post") and rest:
             last = js.str_of(rest[-1])
             if last is not None and last.lower() in ("jsonp", "json", "script", "text", "html", "xml"):
@@ -734,6 +739,29 @@ def _ext_proxy_objects(js: _JsFile) -> None:
         if (js.str_of(props.get("type")) or "").lower() == "jsonp" and "url" in props:
             param = js.str_of(props.get("callbackKey")) or "callback"
             js.add(obj, "other", js.eval(props["url"]), callback_param=param, detail="Ext JS jsonp proxy")
+
+
+def _jsonp_option_objects(js: _JsFile) -> None:
+    """`{dataType: "jsonp"}` handed to something other than `$.ajax`: `$.ajaxSetup`, Backbone's
+    `collection.fetch({dataType: "jsonp"})`, `$.ajax($.extend({}, base, {dataType: "jsonp"}))`, ..."""
+    for obj in js._nodes("object"):
+        if _key(obj) in js.consumed:
+            continue
+        props = js.props(obj)
+        if "jsonp" not in (js.str_of(props.get("dataType")) or "").lower().split():
+            continue
+        call = obj.parent.parent if obj.parent is not None and obj.parent.type == "arguments" else None
+        callee = js.compact(call.child_by_field_name("function")) if call is not None else ""
+        if callee.rpartition(".")[2] == "ajaxSetup":
+            detail = "$.ajaxSetup: every jQuery request on the page defaults to JSONP"
+        elif callee:
+            detail = f"dataType jsonp in options passed to {callee}"
+        else:
+            detail = "dataType jsonp in an options object"
+        param = js.str_of(props.get("jsonp")) or "callback"
+        cb, cb_val = js.callback_name(props.get("jsonpCallback"))
+        js.add(obj if call is None else call, "jquery-ajax", js.eval(props.get("url")) if "url" in props else None,
+               callback=cb, cb_val=cb_val, callback_param=param, detail=detail)
 
 
 def _dynamic_script(js: _JsFile, call: Node, callee: str) -> None:
@@ -1039,6 +1067,7 @@ def analyze_js_text(
     for new_expr in js._nodes("new_expression"):
         _new_libraries(js, new_expr, js.compact(new_expr.child_by_field_name("constructor")))
     _ext_proxy_objects(js)
+    _jsonp_option_objects(js)
     _markup_in_strings(js)
     wrappers = _find_wrappers(js)
     wrappers += [Wrapper(name, None, 0, None, "other", None, "[tool.jsonp2cors] helpers", 0)

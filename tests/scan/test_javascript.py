@@ -402,3 +402,21 @@ def test_wrapper_callback_from_a_parameter_or_fixed() -> None:
         (7, "{url}&callback=fixedCb", "callback", "fixedCb"),
         (8, "/api/b?x=1", "callback", "fixedCb"),
     ]
+
+
+def test_jsonp_options_handed_to_other_functions() -> None:
+    result = found(
+        '$.ajaxSetup({dataType: "jsonp", jsonp: "cb"});\n'
+        'news.fetch({dataType: "jsonp", data: {n: 3}});\n'
+        'var base = {url: "/api/a", dataType: "jsonp"};\n'
+        '$.ajax(base);\n'
+        '$.ajax($.extend({}, defaults, {dataType: "jsonp"}));\n'
+        'var plain = {dataType: "json"};\n'
+    )
+    got = [(c.line, c.kind, c.callback_param, (c.detail or "")[:30]) for c in result]
+    assert got == [
+        (1, "jquery-ajax", "cb", "$.ajaxSetup: every jQuery requ"),
+        (2, "jquery-ajax", "callback", "dataType jsonp in options pass"),
+        (4, "jquery-ajax", "callback", ""),
+        (5, "jquery-ajax", "callback", "dataType jsonp in options pass"),
+    ]
