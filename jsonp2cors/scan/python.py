@@ -27,6 +27,11 @@ BASE_NEEDLES: tuple[bytes, ...] = (
     b"<cb>",
     b"{cb}",
     b"call_back",
+    # padding shapes, for callback parameters of any name: "(" / '(' / "%s(%s)" / "{}({})" / f"{cb}({body})"
+    b'"("',
+    b"'('",
+    b"%s(%",
+    b"}({",
 )
 
 
@@ -39,6 +44,18 @@ def needles_for(config: ScanConfig) -> tuple[bytes, ...]:
         else:
             extra += [b"'" + low + b"'", b'"' + low + b'"', b"." + low, low + b"="]
     return tuple(dict.fromkeys((*BASE_NEEDLES, *extra)))
+
+
+# Calls that register routes (a module holding them is read fully so handlers elsewhere get their paths).
+ROUTE_CALLS = frozenset({
+    "add_route", "add_url_rule", "add_resource", "register_blueprint", "include_router", "add_renderer",
+    "add_view", "add_get", "add_post", "Application", "Mount", "Route", "quickstart", "include", "re_path",
+})
+# Asked for in a second round when a handler's route lives in a module the prefilter dropped.
+ROUTE_NEEDLES: tuple[bytes, ...] = (
+    b"urlpatterns", b"add_route", b"add_view", b"application(", b"add_resource", b"add_url_rule",
+    b"register_blueprint", b"include_router", b"route(", b"mount(", b"add_get", b"add_routes",
+)
 
 
 # ----------------------------------------------------------------------------------------- cheap stage
@@ -72,7 +89,14 @@ def needs_full_analysis(tree: ast.AST, config: ScanConfig) -> bool:
                     and padding.opens_call(b.value)
                 ):
                     return True
-        else:
+        elif isinstance(node, ast.Call):
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if called in ROUTE_CALLS:
+                return True
+        if isinstance(node, ast.Name) and node.id == "urlpatterns":
+            return True
+        if not isinstance(node, ast.Constant | ast.JoinedStr):
             name = (
                 getattr(node, "id", None)
                 or getattr(node, "attr", None)
@@ -114,6 +138,8 @@ def _full(rel: str, text: str, config: ScanConfig, found: FileFindings) -> None:
     follow = sorted(
         n.lower().encode() for n in names if len(n) > 2 and not any(b in n.lower().encode() for b in base)
     )
+    if any(e.role == "handler" and e.route is None for e in found.endpoints):
+        follow = sorted({*follow, *ROUTE_NEEDLES})
     if follow:
         found.facts["followup_needles"] = follow
 

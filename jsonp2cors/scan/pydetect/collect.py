@@ -169,6 +169,13 @@ class Collector:
                     best = best or q.name
         return best or spelled
 
+    def is_library(self, ref: str) -> bool:
+        """A name from a well-known library (not from this project, even when a folder shares its name)."""
+        root = ref.split(".", 1)[0]
+        if root not in tables.LIBRARY_ROOTS:
+            return False
+        return not (self.modname and root == self.modname.split(".", 1)[0])
+
     def literal(self, node: cst.BaseExpression) -> str | None:
         value = _string_value(node)
         if value is not None:
@@ -671,8 +678,7 @@ class Collector:
                 return best
             if isinstance(func, cst.Name | cst.Attribute):
                 target = self.ref(func)
-                root = target.split(".", 1)[0]
-                if root not in tables.LIBRARY_ROOTS and not target.startswith("self."):
+                if not self.is_library(target) and not target.startswith("self."):
                     return Taint("call", target=target)
                 if target.startswith("self."):
                     return Taint("call", target=target)
@@ -883,7 +889,7 @@ class Collector:
         if not isinstance(func, cst.Name | cst.Attribute):
             return
         target_ref = self.ref(func)
-        if target_ref.split(".", 1)[0] in tables.LIBRARY_ROOTS and target_ref not in tables.LIBRARY_PADDERS:
+        if self.is_library(target_ref) and target_ref not in tables.LIBRARY_PADDERS:
             if tables.JSON_MAKERS.search(target_ref):
                 fn.returns_json = True
             return

@@ -1,0 +1,523 @@
+"""Python detectors, one idiom per test: what must be found and what must not (near-misses)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from jsonp2cors.findings import Endpoint, ScanResult
+from jsonp2cors.scan import scan
+from jsonp2cors.scan.base import ScanConfig
+
+
+def run(tmp_path: Path, files: dict[str, str], config: ScanConfig | None = None) -> ScanResult:
+    for name, src in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(src).lstrip("\n"), encoding="utf-8")
+    return scan([tmp_path], config)
+
+
+def by_function(result: ScanResult) -> dict[str, Endpoint]:
+    return {e.function: e for e in result.endpoints}
+
+
+FLASK_HEAD = """
+import json
+from flask import Flask, Response, request, session, redirect, render_template_string
+app = Flask(__name__)
+"""
+
+
+# ------------------------------------------------------------------------------------- callback sources
+@pytest.mark.parametrize(
+    "read",
+    [
+        'request.args.get("callback")',
+        'request.args["jsonp"]',
+        'request.values.get("cb")',
+        'request.args.get("jsoncallback", "")',
+        "request.args.get(CALLBACK)",
+        'request.args.to_dict().get("callback")',
+    ],
+)
+def test_flask_callback_sources(tmp_path: Path, read: str) -> None:
+    src = FLASK_HEAD + f"""
+CALLBACK = "callback"
+@app.route("/api/x")
+def x():
+    cb = {read}
+    return Response("%s(%s)" % (cb, json.dumps({{}})), mimetype="application/javascript")
+"""
+    ep = by_function(run(tmp_path, {"app.py": src}))["x"]
+    assert (ep.route, ep.framework, ep.role, ep.confidence) == ("/api/x", "flask", "handler", "high")
+
+
+def test_any_request_parameter_name_is_found_when_padded(tmp_path: Path) -> None:
+    src = FLASK_HEAD + """
+@app.route("/api/x")
+def x():
+    fn = request.args.get("fn")
+    return fn + "(" + json.dumps([1]) + ")"
+"""
+    ep = by_function(run(tmp_path, {"app.py": src}))["x"]
+    assert ep.callback_params == ("fn",)
+    assert ep.confidence == "medium"  # not a usual callback parameter name
+
+
+def test_name_from_class_attribute_and_config_list(tmp_path: Path) -> None:
+    src = FLASK_HEAD + """
+NAMES = ["callback", "jsonp"]
+
+def pick():
+    for name in NAMES:
+        if name in request.args:
+            return request.args[name]
+
+class Api:
+    param = "cbk"
+    def render(self, data):
+        cb = request.args.get(self.param)
+        return "{0}({1})".format(cb, json.dumps(data))
+
+@app.route("/a")
+def a():
+    return "%s(%s)" % (pick(), json.dumps(1))
+
+@app.route("/b")
+def b():
+    return Api().render({})
+"""
+    eps = by_function(run(tmp_path, {"app.py": src}))
+    assert eps["a"].callback_params == ("callback", "jsonp")
+    assert eps["Api.render"].callback_params == ("cbk",)
+    assert eps["Api.render"].role == "helper"
+    assert eps["b"].route == "/b"
+
+
+def test_bottle_query_attribute_and_path_segment(tmp_path: Path) -> None:
+    src = """
+import json
+from bottle import route, request
+@route("/api/a")
+def a():
+    return "%s(%s)" % (request.query.callback, json.dumps(1))
+@route("/api/b/<cb>")
+def b(cb):
+    return f"{cb}({json.dumps(2)})"
+"""
+    eps = by_function(run(tmp_path, {"app.py": src}))
+    assert eps["a"].callback_params == ("callback",)
+    assert eps["b"].callback_params == ("cb",)
+    assert eps["b"].route == "/api/b/<cb>"
+
+
+def test_handler_keyword_arguments(tmp_path: Path) -> None:
+    src = """
+import json
+from typing import Optional
+from fastapi import FastAPI
+from fastapi.responses import PlainTextResponse
+app = FastAPI()
+@app.get("/q")
+def q(term: str, callback: Optional[str] = None):
+    return PlainTextResponse("{}({})".format(callback, json.dumps([term])))
+"""
+    ep = by_function(run(tmp_path, {"main.py": src}))["q"]
+    assert (ep.route, ep.framework, ep.callback_params) == ("/q", "fastapi", ("callback",))
+
+
+def test_cgi_fieldstorage_at_module_level(tmp_path: Path) -> None:
+    src = """
+import cgi, json
+form = cgi.FieldStorage()
+cb = form.getfirst("callback")
+print("Content-Type: text/javascript\\n")
+print(cb + "(" + json.dumps({"a": 1}) + ")")
+"""
+    result = run(tmp_path, {"cgi-bin/feed.py": src})
+    (ep,) = result.endpoints
+    assert (ep.function, ep.line) == ("<module>", 5)
+
+
+def test_webargs_parser(tmp_path: Path) -> None:
+    src = FLASK_HEAD + """
+from webargs import fields
+from webargs.flaskparser import parser
+@app.route("/s")
+def s():
+    args = parser.parse({"callback": fields.Str()}, request, location="query")
+    return "".join([args["callback"], "(", json.dumps([]), ")"])
+"""
+    assert by_function(run(tmp_path, {"app.py": src}))["s"].recognised_by == "join-padding"
+
+
+# ---------------------------------------------------------------------------------------------- padding
+@pytest.mark.parametrize(
+    "expr",
+    [
+        '"%s(%s)" % (cb, body)',
+        '"%s(%r)" % (cb, data)',
+        '"%(f)s(%(d)s);" % {"f": cb, "d": body}',
+        '"{}({})".format(cb, body)',
+        '"{name}({body})".format(name=cb, body=body)',
+        'f"{cb}({body});"',
+        'cb + "(" + body + ")"',
+        'cb + "(" + str(data) + ")"',
+        '"/**/" + cb + "(%s)" % body',
+        '"".join([cb, "(", body, ");"])',
+        'TEMPLATE % (cb, body)',
+        'b"%s(%s)" % (cb.encode(), body.encode())',
+    ],
+)
+def test_padding_shapes(tmp_path: Path, expr: str) -> None:
+    src = FLASK_HEAD + f"""
+TEMPLATE = "%s(%s);"
+@app.route("/p")
+def p():
+    cb = request.args.get("callback")
+    data = {{"a": 1}}
+    body = json.dumps(data)
+    return {expr}
+"""
+    assert "p" in by_function(run(tmp_path, {"app.py": src}))
+
+
+def test_padding_built_in_two_statements(tmp_path: Path) -> None:
+    src = FLASK_HEAD + """
+@app.route("/p")
+def p():
+    out = request.args.get("callback")
+    out += "(" + json.dumps(1) + ")"
+    return out
+"""
+    assert "p" in by_function(run(tmp_path, {"app.py": src}))
+
+
+# -------------------------------------------------------------------------------------------- helpers
+def test_helper_in_another_module_without_any_needle_in_the_view(tmp_path: Path) -> None:
+    """The view module mentions no callback at all: the follow-up pass must still read it."""
+    helpers = """
+import json
+from flask import request
+def respond(data):
+    name = request.args.get("callback")
+    return "%s(%s)" % (name, json.dumps(data)) if name else json.dumps(data)
+"""
+    views = """
+from flask import Flask, session
+from pkg.util import respond
+app = Flask(__name__)
+@app.route("/me")
+def me():
+    return respond({"user": session.get("user")})
+"""
+    result = run(tmp_path, {"pkg/__init__.py": "", "pkg/util.py": helpers, "pkg/views.py": views})
+    eps = by_function(result)
+    assert eps["respond"].role == "helper"
+    assert (eps["me"].file, eps["me"].route, eps["me"].credentials) == ("pkg/views.py", "/me", True)
+    assert eps["me"].recognised_by == "helper:respond"
+
+
+def test_helper_padding_its_argument(tmp_path: Path) -> None:
+    src = FLASK_HEAD + """
+def wrap(name, payload):
+    return "%s(%s)" % (name, json.dumps(payload))
+
+def describe(cls, value):
+    return "%s(%r)" % (cls, value)  # a repr helper: never called with request data
+
+@app.route("/w")
+def w():
+    return wrap(request.args.get("callback"), {"a": 1})
+
+@app.route("/d")
+def d():
+    return describe("Point", (1, 2))
+"""
+    eps = by_function(run(tmp_path, {"app.py": src}))
+    assert eps["wrap"].role == "helper"
+    assert eps["w"].role == "handler"
+    assert "describe" not in eps and "d" not in eps
+
+
+def test_decorator_factory_and_config_helper_names(tmp_path: Path) -> None:
+    src = FLASK_HEAD + """
+import functools
+from legacy.web import padded
+
+def jsonp(param="callback"):
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapper(*a, **kw):
+            cb = request.args.get(param)
+            return "%s(%s)" % (cb, json.dumps(view(*a, **kw)))
+        return wrapper
+    return decorate
+
+@app.route("/a")
+@jsonp()
+def a():
+    return {"a": 1}
+
+@app.route("/b")
+@padded
+def b():
+    return {"b": 2}
+"""
+    config = ScanConfig(helper_names=("padded",))
+    eps = by_function(run(tmp_path, {"app.py": src}, config))
+    assert eps["jsonp"].role == "helper" and "jsonp.<locals>.decorate.<locals>.wrapper" not in eps
+    assert eps["a"].recognised_by == "decorator:jsonp"
+    assert eps["b"].route == "/b" and eps["b"].confidence == "medium"
+
+
+def test_jsonify_from_flask_jsonpify_is_jsonp_from_flask_is_not(tmp_path: Path) -> None:
+    a = """
+from flask import Flask
+from flask_jsonpify import jsonify
+app = Flask(__name__)
+@app.route("/a")
+def a():
+    return jsonify(ok=True)
+"""
+    b = """
+from flask import Flask, jsonify
+app = Flask(__name__)
+@app.route("/b")
+def b():
+    return jsonify(ok=True)
+"""
+    eps = by_function(run(tmp_path, {"a.py": a, "b.py": b}))
+    assert set(eps) == {"a"}
+
+
+def test_django_urls_include_prefix_and_class_views(tmp_path: Path) -> None:
+    views = """
+import json
+from django.http import HttpResponse
+from django.views import View
+from django.contrib.auth.decorators import login_required
+
+@login_required
+def feed(request):
+    cb = request.GET["callback"]
+    return HttpResponse("%s(%s)" % (cb, json.dumps([])))
+
+class Item(View):
+    def get(self, request, pk):
+        return HttpResponse("%s(%s)" % (request.GET.get("jsonp"), json.dumps({"pk": pk})))
+"""
+    app_urls = """
+from django.urls import path, re_path
+from . import views
+urlpatterns = [path("feed/", views.feed), re_path(r"^item/(?P<pk>\\d+)/$", views.Item.as_view())]
+"""
+    root_urls = """
+from django.urls import include, path
+urlpatterns = [path("v1/", include("shop.urls"))]
+"""
+    result = run(tmp_path, {"shop/__init__.py": "", "shop/views.py": views, "shop/urls.py": app_urls,
+                            "urls.py": root_urls})
+    eps = by_function(result)
+    assert (eps["feed"].route, eps["feed"].credentials) == ("/v1/feed/", True)
+    assert "login" in (eps["feed"].credentials_reason or "")
+    assert eps["Item.get"].route == "/v1/item/(?P<pk>\\d+)/"
+
+
+def test_pyramid_renderer_registered_in_another_module(tmp_path: Path) -> None:
+    init = """
+from pyramid.config import Configurator
+from pyramid.renderers import JSONP
+def main():
+    config = Configurator()
+    config.add_renderer("jsonp2", JSONP(param_name="cbk"))
+    config.add_route("feed", "/feed")
+    config.scan()
+"""
+    views = """
+from pyramid.view import view_config
+@view_config(route_name="feed", renderer="jsonp2")
+def feed(request):
+    return {"items": []}
+@view_config(route_name="feed", renderer="json", request_param="plain")
+def plain(request):
+    return {"items": []}
+"""
+    eps = by_function(run(tmp_path, {"app/__init__.py": init, "app/views.py": views}))
+    assert set(eps) == {"feed"}
+    assert (eps["feed"].route, eps["feed"].callback_params) == ("/feed", ("cbk",))
+
+
+def test_tornado_base_class_in_another_module(tmp_path: Path) -> None:
+    base = """
+import json
+import tornado.web
+class Base(tornado.web.RequestHandler):
+    def finish(self, chunk=None):
+        cb = self.get_argument("callback", None)
+        if cb and isinstance(chunk, dict):
+            chunk = cb + "(" + json.dumps(chunk) + ")"
+        super().finish(chunk)
+"""
+    handlers = """
+import tornado.web
+from web.base import Base
+class Weather(Base):
+    def get(self):
+        self.finish({"t": 7})
+app = tornado.web.Application([(r"/w", Weather)])
+"""
+    eps = by_function(run(tmp_path, {"web/__init__.py": "", "web/base.py": base, "web/handlers.py": handlers}))
+    assert eps["Base.finish"].role == "helper"
+    assert eps["Weather.get"].route == "/w"
+
+
+# --------------------------------------------------------------------------------------------- precision
+def test_near_misses(tmp_path: Path) -> None:
+    src = FLASK_HEAD + """
+import click
+
+@app.route("/login")
+def login():
+    session["u"] = "x"
+    return redirect(request.args.get("callback", "/"))
+
+@app.route("/oauth")
+def oauth():
+    return redirect("%s?code=%s" % (request.args["callback"], "abc"))
+
+@app.route("/frame")
+def frame():
+    name = request.args.get("callback")
+    return "<script>window.parent.%s(%s)</script>" % (name, json.dumps({}))
+
+@app.route("/frame2")
+def frame2():
+    name = request.args.get("callback")
+    return "parent.%s(%s)" % (name, json.dumps({}))
+
+@app.route("/config.js")
+def config():
+    return "window.CONFIG = %s;" % json.dumps({"a": 1})
+
+@app.route("/fixed.js")
+def fixed():
+    return "init(%s);" % json.dumps({"a": 1})
+
+@app.route("/jsonp")
+def jsonp():
+    return render_template_string("<p>docs</p>")
+
+def retry(fn, callback):
+    callback(fn())
+
+@click.option("--n", callback=lambda c, p, v: v)
+def cli(n):
+    pass
+
+def run_task(task):
+    task.apply_async(link=task.s(), callback="x")
+
+def log_it(name, data):
+    print("%s called with %s" % (name, data))
+
+@app.route("/hook", methods=["POST"])
+def hook():
+    url = request.form["callback"]
+    log_it(url, {})
+    return {"ok": True, "callback": url}
+"""
+    assert run(tmp_path, {"app.py": src}).endpoints == ()
+
+
+def test_jsonp_in_tests_is_flagged(tmp_path: Path) -> None:
+    src = """
+import json
+def fake_feed(environ, start_response):
+    from urllib.parse import parse_qs
+    cb = parse_qs(environ["QUERY_STRING"])["callback"][0]
+    start_response("200 OK", [])
+    return [("%s(%s)" % (cb, json.dumps([]))).encode()]
+"""
+    (ep,) = run(tmp_path, {"tests/test_feed.py": src}).endpoints
+    assert ep.test_code and ep.framework == "wsgi"
+
+
+def test_non_javascript_content_type_is_still_jsonp(tmp_path: Path) -> None:
+    src = FLASK_HEAD + """
+@app.route("/h")
+def h():
+    return Response("%s(%s)" % (request.args.get("callback"), json.dumps(1)), mimetype="application/json")
+"""
+    assert "h" in by_function(run(tmp_path, {"app.py": src}))
+
+
+# -------------------------------------------------------------------------------------------- credentials
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ('u = session.get("user")', "reads the session"),
+        ('u = request.cookies.get("sid")', "reads cookies"),
+        ("u = current_user.name", "reads the logged-in user"),
+        ("u = get_user()", "reads the session"),
+    ],
+)
+def test_credentials(tmp_path: Path, line: str, reason: str) -> None:
+    src = FLASK_HEAD + f"""
+from flask_login import current_user
+def get_user():
+    return session.get("user")
+@app.route("/c")
+def c():
+    {line}
+    return "%s(%s)" % (request.args.get("callback"), json.dumps(u))
+"""
+    ep = by_function(run(tmp_path, {"app.py": src}))["c"]
+    assert ep.credentials and ep.credentials_reason == reason
+
+
+def test_no_credentials(tmp_path: Path) -> None:
+    src = FLASK_HEAD + """
+@app.route("/c", methods=["GET", "POST"])
+def c():
+    return "%s(%s)" % (request.args.get("callback"), json.dumps(1))
+"""
+    ep = by_function(run(tmp_path, {"app.py": src}))["c"]
+    assert not ep.credentials and ep.methods == ("GET", "POST")
+
+
+# ------------------------------------------------------------------------------------- Python 2 / broken
+def test_python2_file_is_scanned_at_token_level(tmp_path: Path) -> None:
+    src = """
+import json, urlparse
+class H:
+    def do_GET(self):
+        cb = urlparse.parse_qs(self.query).get('callback', [''])[0]
+        print "hit", cb
+        self.wfile.write("%s(%s)" % (cb, json.dumps([1])))
+"""
+    result = run(tmp_path, {"old.py": src})
+    (ep,) = result.endpoints
+    assert (ep.function, ep.line, ep.confidence) == ("do_GET", 3, "low")
+    (err,) = result.errors
+    assert err.message.startswith("Python 2 syntax") and "Traceback" not in err.message
+
+
+def test_other_syntax_errors_are_one_line(tmp_path: Path) -> None:
+    result = run(tmp_path, {"broken.py": "def callback(:\n    pass\n"})
+    (err,) = result.errors
+    assert err.message.startswith("syntax error") and "\n" not in err.message
+
+
+def test_syntax_only_libcst_accepts_is_still_analysed(tmp_path: Path) -> None:
+    # Python 3.12 type parameter syntax: stdlib ast of older interpreters rejects it, libcst may not.
+    src = FLASK_HEAD + """
+@app.route("/t")
+def t():
+    cb = request.args.get("callback")
+    return f"{cb}({json.dumps(1)})"
+"""
+    assert "t" in by_function(run(tmp_path, {"app.py": src}))
