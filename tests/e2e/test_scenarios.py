@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -289,3 +290,29 @@ def test_bundled_starlette_service_login_then_credentialed_jsonp(stack: Stack,
     assert visit.probe.errors() == []
     logins = [r for r in api.requests() if r["path"] == "/login"]
     assert [r["method"] for r in logins] == ["POST"] and logins[0]["status"] == 303, logins
+
+
+# ----------------------------------------------------------------------- the report on the shim's own records
+def test_report_reads_the_usage_records_the_shim_wrote_for_the_browser(
+        stack: Stack, browse: Callable[..., Visit], tmp_path: Path) -> None:
+    """Legacy pages load through the shim; its usage file feeds `jsonp2cors report`, opened in Chromium."""
+    from typer.testing import CliRunner
+
+    from jsonp2cors.cli import app
+
+    api = stack.api("flask")
+    browse(stack.url(api, "legacy.html"), label="legacy-for-report")
+    records = _wait_for_usage(api, lambda r: r["path"] == "/api/news")
+    assert records
+
+    out = tmp_path / "report.html"
+    result = CliRunner().invoke(app, ["report", str(Path(__file__).parent / "apps"), "--usage",
+                                      str(api.usage_path), "--policy", str(api.policy_path), "-o", str(out),
+                                      "--no-rewrite"])
+    assert result.exit_code in (0, 1), result.output
+    visit = browse(out.as_uri(), label="report", settle=False)
+    assert visit.probe.errors() == []
+    endpoints = visit.page.locator("svg.chart g.series").evaluate_all("gs => gs.map(g => g.dataset.endpoint)")
+    assert {"/api/weather", "/api/news", "/api/account"} <= set(endpoints)
+    row = visit.page.locator("#usage tr", has_text=stack.pages.origin)
+    assert row.count() == 1 and "yes" in row.inner_text()  # the caller origin, allowed by the test policy
