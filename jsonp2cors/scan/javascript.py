@@ -21,7 +21,8 @@ from jsonp2cors.scan.base import Analyzer, FileFindings, ScanConfig
 from jsonp2cors.scan.link import callback_in_query, jquery_placeholder, parse_url
 from jsonp2cors.scan.loaders import find_loader, loader_for_global
 
-JS_SUFFIXES: tuple[str, ...] = (".js", ".mjs", ".cjs", ".jsx")
+JS_SUFFIXES: tuple[str, ...] = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
+_DIALECTS = {".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx"}  # everything else: "js"
 # Call sites of project-local wrappers in files without these needles come in through the scan's
 # follow-up round: every analysed file names the wrappers it defines under FOLLOWUP_KEY.
 JS_NEEDLES: tuple[bytes, ...] = (
@@ -43,6 +44,11 @@ _GENERIC_METHODS = frozenset({
 })
 _MAX_DEPTH = 12
 _URL_PARAM = re.compile(r"url|uri|path|endpoint|src|href|resource|route|api", re.IGNORECASE)
+# Expressions that only wrap another one: `(x)`, TypeScript `x as T`, `x!`, `x satisfies T`, `<T>x`.
+_WRAPPING = frozenset({
+    "parenthesized_expression", "as_expression", "non_null_expression", "satisfies_expression",
+    "type_assertion",
+})
 _VALUE_NODES = frozenset({"string", "template_string", "binary_expression", "object"})
 _URLISH_NODES = frozenset(
     {"string", "template_string", "binary_expression", "identifier", "member_expression"}
@@ -53,18 +59,34 @@ _COLLECTED = (
     "call_expression", "new_expression", "variable_declarator", "assignment_expression", "import_statement",
     "string", "template_string", "object", *sorted(_FUNCTIONS),
 )
-_tools: tuple[tree_sitter.Parser, tree_sitter.Query] | None = None
+_tools: dict[str, tuple[tree_sitter.Parser, tree_sitter.Query]] = {}
 
 
-def _get_tools() -> tuple[tree_sitter.Parser, tree_sitter.Query]:
-    """The parser and the one query that collects every node type the detectors look at (built once)."""
-    global _tools
-    if _tools is None:
-        language = tree_sitter.Language(tree_sitter_javascript.language())
+def _get_tools(dialect: str = "js") -> tuple[tree_sitter.Parser, tree_sitter.Query]:
+    """The parser and the one query that collects every node type the detectors look at (built once).
+
+    TypeScript uses the same node and field names for everything the detectors read; its grammar adds type
+    annotations, `as` expressions and typed parameters, which are unwrapped where they matter.
+    """
+    if dialect not in _tools:
+        if dialect == "js":
+            language = tree_sitter.Language(tree_sitter_javascript.language())
+        else:
+            import tree_sitter_typescript
+
+            grammar = tree_sitter_typescript.language_tsx if dialect == "tsx" else \
+                tree_sitter_typescript.language_typescript
+            language = tree_sitter.Language(grammar())
         kinds = [k for k in _COLLECTED if language.id_for_node_kind(k, True)]
         query = tree_sitter.Query(language, " ".join(f"({k}) @{k}" for k in kinds))
-        _tools = (tree_sitter.Parser(language), query)
-    return _tools
+        _tools[dialect] = (tree_sitter.Parser(language), query)
+    return _tools[dialect]
+
+
+def dialect_of(rel: str) -> str:
+    """"js", "ts" or "tsx" by file suffix."""
+    lowered = rel.lower()
+    return next((d for suffix, d in _DIALECTS.items() if lowered.endswith(suffix)), "js")
 
 
 Node = tree_sitter.Node
@@ -243,6 +265,9 @@ class _JsFile:
             names = [c for c in params.named_children if c.type != "comment"]
         for index, p in enumerate(names):
             ident = p
+            if p.type in ("required_parameter", "optional_parameter"):  # TypeScript `url: string`
+                p = p.child_by_field_name("pattern") or p
+                ident = p
             if p.type in ("assignment_pattern", "rest_pattern"):
                 ident = p.child_by_field_name("left") or (p.named_children[0] if p.named_children else p)
             if ident.type == "identifier":
@@ -317,8 +342,8 @@ class _JsFile:
             return self.eval(node.child_by_field_name("left"), depth + 1) + self.eval(
                 node.child_by_field_name("right"), depth + 1
             )
-        if t == "parenthesized_expression" and node.named_children:
-            return self.eval(node.named_children[-1], depth + 1)
+        if t in _WRAPPING and node.named_children:
+            return self.eval(_unwrap(node), depth + 1)
         if t == "ternary_expression":
             # `url + (url.indexOf("?") < 0 ? "?" : "&") + "callback=" + name`: assume the query starts here
             branches = [self.eval(node.child_by_field_name(f), depth + 1)
@@ -379,8 +404,8 @@ class _JsFile:
                 if value is None:
                     return node
                 node = value
-            elif node.type == "parenthesized_expression" and node.named_children:
-                node = node.named_children[-1]
+            elif node.type in _WRAPPING and node.named_children:
+                node = _unwrap(node)
             else:
                 return node
         return node
@@ -481,6 +506,13 @@ def _walk(root: Node) -> Iterator[Node]:
         while not cursor.goto_next_sibling():
             if not cursor.goto_parent():
                 return
+
+
+def _unwrap(node: Node) -> Node:
+    while node.type in _WRAPPING and node.named_children:
+        inner = [c for c in node.named_children if c.type != "comment"]
+        node = inner[-1] if node.type == "type_assertion" else inner[0]
+    return node
 
 
 def _unescape(text: str) -> str:
@@ -808,7 +840,7 @@ def _dynamic_script(js: _JsFile, call: Node, callee: str) -> None:
 def _bound_name(js: _JsFile, call: Node) -> str | None:
     node = call
     parent = node.parent
-    while parent is not None and parent.type in ("parenthesized_expression", "as_expression"):
+    while parent is not None and parent.type in _WRAPPING:
         node, parent = parent, parent.parent
     if parent is None:
         return None
@@ -859,7 +891,7 @@ def _global_callback(js: _JsFile, scope: Node) -> tuple[str, _Val | None] | None
             inner = root.child_by_field_name("object")
             if inner is None:
                 break
-            root = inner
+            root = _unwrap(inner)
         if js.text(root) not in _GLOBALS and not js.text(root).endswith("$window"):
             continue
         first = chain[-1]  # the access right on the global object
@@ -1048,11 +1080,12 @@ def _call_facts(js: _JsFile) -> list[dict[str, Any]]:
 
 
 def analyze_js_text(
-    text: str, rel: str, config: ScanConfig, *, line_base: int = 0, col_base: int = 0
+    text: str, rel: str, config: ScanConfig, *, line_base: int = 0, col_base: int = 0, dialect: str = "js"
 ) -> FileFindings:
-    """Consumers in one piece of JavaScript; positions are shifted by `line_base`/`col_base` (0-based)."""
+    """Consumers in one piece of JavaScript (or TypeScript: `dialect` "ts"/"tsx"); positions are shifted by
+    `line_base`/`col_base` (0-based)."""
     src = text.encode("utf-8", "surrogatepass")
-    parser, query = _get_tools()
+    parser, query = _get_tools(dialect)
     tree = parser.parse(src)
     js = _JsFile(rel, src, config, line_base=line_base, col_base=col_base)
     js.line_starts = [0] + [m.end() for m in re.finditer(rb"\n", src)]
@@ -1131,7 +1164,9 @@ def looks_minified(data: bytes) -> int | None:
 
 
 def analyze_js_file(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
-    """The analyzer function for JavaScript files."""
+    """The analyzer function for JavaScript and TypeScript files."""
+    if rel.lower().endswith((".d.ts", ".d.mts", ".d.cts")):
+        return FileFindings()  # declarations only
     if not config.include_vendored:
         longest = looks_minified(data)
         if longest is not None:
@@ -1141,7 +1176,7 @@ def analyze_js_file(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", "replace")
-    return analyze_js_text(text, rel, config)
+    return analyze_js_text(text, rel, config, dialect=dialect_of(rel))
 
 
 def finish_wrappers(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileFindings:

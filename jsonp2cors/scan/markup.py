@@ -217,7 +217,9 @@ def analyze_markup_text(
             continue
         if kind not in _JS_TYPES and not kind.endswith(("javascript", "ecmascript", "typescript")):
             continue  # JSON data, shaders, text/x-... that is not code
-        js = analyze_js_text(original, rel, config, line_base=line - 1, col_base=col - 1)
+        lang = str(tag.get("lang") or "").strip().lower()
+        dialect = "tsx" if lang == "tsx" else "ts" if lang == "ts" or "typescript" in kind else "js"
+        js = analyze_js_text(original, rel, config, line_base=line - 1, col_base=col - 1, dialect=dialect)
         out.consumers.extend(js.consumers)
         out.errors.extend(js.errors)
         calls.extend(js.facts.get("calls", ()))

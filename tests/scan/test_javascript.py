@@ -420,3 +420,44 @@ def test_jsonp_options_handed_to_other_functions() -> None:
         (4, "jquery-ajax", "callback", ""),
         (5, "jquery-ajax", "callback", "dataType jsonp in options pass"),
     ]
+
+
+TS_SERVICE = """import { Injectable } from "@angular/core";
+import { HttpClient } from "@angular/common/http";
+
+@Injectable({ providedIn: "root" })
+export class WeatherService {
+  private readonly base: string = "https://api.example.com";
+  constructor(private http: HttpClient) {}
+
+  forecast(city: string): Observable<Forecast> {
+    return this.http.jsonp<Forecast>(`${this.base}/api/weather/${city}`, "callback");
+  }
+
+  legacy(url: string, name: string): void {
+    (window as any)[name] = (data: unknown) => console.log(data);
+    const s = document.createElement("script") as HTMLScriptElement;
+    s.src = url;
+    document.head.appendChild(s);
+  }
+}
+"""
+
+
+def test_typescript_service() -> None:
+    result = analyze_js_file("src/app/weather.service.ts", TS_SERVICE.encode(), CONFIG).consumers
+    got = [(c.line, c.kind, c.url, c.callback_param, c.callback) for c in result]
+    assert got == [
+        (10, "angular-jsonp", "{this.base}/api/weather/{city}", "callback", None),
+        (15, "dynamic-script", "{url}", None, "name"),
+    ]
+    assert analyze_js_file("types.d.ts", TS_SERVICE.encode(), CONFIG).consumers == []
+
+
+def test_tsx_and_vue_typescript_blocks() -> None:
+    tsx = 'export const W = () => { fetchJsonp<Data>("/api/w" as string); return <div>{"x"}</div>; };'
+    assert [c.kind for c in analyze_js_file("W.tsx", tsx.encode(), CONFIG).consumers] == ["other"]
+    from jsonp2cors.scan.markup import analyze_markup_file
+
+    vue = b'<script setup lang="ts">\nconst url: string = "/api/w?callback=?";\n$.getJSON(url!);\n</script>'
+    assert [(c.line, c.url) for c in analyze_markup_file("W.vue", vue, CONFIG).consumers] == [(3, "/api/w?callback=?")]
