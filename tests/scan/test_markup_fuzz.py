@@ -67,7 +67,7 @@ FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 @FAST
 @given(soup)
 def test_random_markup_never_crashes(text: str) -> None:
-    for rel in ("p.html", "p.php", "c.vue", "a.js"):
+    for rel in ("p.html", "p.php", "c.vue", "a.js", "a.ts", "a.tsx"):
         out = analyze_web_file(rel, text.encode("utf-8", "surrogatepass"), CONFIG)
         for c in out.consumers:
             assert c.line >= 1 and c.column >= 1
