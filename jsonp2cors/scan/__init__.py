@@ -10,6 +10,7 @@ import importlib
 import os
 import sys
 import time
+import types
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -280,3 +281,20 @@ def _dedupe(endpoints: Sequence[Endpoint]) -> list[Endpoint]:
 
 def _rank(e: Endpoint) -> tuple[int, int]:
     return ({"high": 2, "medium": 1}.get(e.confidence, 0), int(e.route is not None))
+
+
+class _CallableModule(types.ModuleType):
+    """`jsonp2cors.scan` is both this package and the function: once the package is imported it shadows the
+    lazy `jsonp2cors.scan` attribute, so calling the package calls `scan()`."""
+
+    def __call__(
+        self,
+        paths: Sequence[str | Path] = (".",),
+        config: ScanConfig | None = None,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ScanResult:
+        return scan(paths, config, progress=progress)
+
+
+sys.modules[__name__].__class__ = _CallableModule
