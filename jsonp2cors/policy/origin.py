@@ -55,6 +55,7 @@ CANONICAL_ORIGIN = (
     r"([a-z][a-z0-9+.\-]*)://([a-z0-9_\-]+(?:\.[a-z0-9_\-]+)*\.?|\[[0-9a-f:.]+\])(?::(0|[1-9][0-9]{0,4}))?"
 )
 _CANONICAL_RE = re.compile(CANONICAL_ORIGIN)
+_LABELS_RE = re.compile(r"[a-z0-9_\-]+(?:\.[a-z0-9_\-]+)*")
 
 
 @dataclass(frozen=True)
@@ -221,8 +222,10 @@ class OriginMatcher:
         self.allow_null: bool = allow_null
         self.patterns: tuple[OriginPattern, ...] = tuple(patterns)
         self._exact: frozenset[str] = frozenset(exact)
-        self._patterns: tuple[tuple[str, int | None, str], ...] = tuple(
-            (p.scheme, p.port, "." + p.domain) for p in patterns
+        # Per pattern: the text an allowed origin starts with (`https://`), ends with (`.domain[:port]`, no
+        # default port since browsers never write it) and, in between, one or more host labels.
+        self._patterns: tuple[tuple[str, str], ...] = tuple(
+            (f"{p.scheme}://", f".{p.domain}" + ("" if p.port is None else f":{p.port}")) for p in patterns
         )
         self._slow = allows_any or bool(patterns)
 
@@ -232,21 +235,21 @@ class OriginMatcher:
             return True
         if not self._slow or not isinstance(origin, str):
             return False
+        for head, tail in self._patterns:
+            if (origin.endswith(tail) and origin.startswith(head)
+                    and _LABELS_RE.fullmatch(origin, len(head), len(origin) - len(tail)) is not None):
+                return True
+        if not self.allows_any:
+            return False
         m = _CANONICAL_RE.fullmatch(origin)
         if m is None:
             return False
-        scheme, host, port_text = m.group(1, 2, 3)
-        port: int | None = None
+        port_text = m.group(3)
         if port_text is not None:
             port = int(port_text)
-            if port > 65535 or port == DEFAULT_PORTS.get(scheme):
+            if port > 65535 or port == DEFAULT_PORTS.get(m.group(1)):
                 return False
-        if self.allows_any:
-            return True
-        for p_scheme, p_port, suffix in self._patterns:
-            if scheme == p_scheme and port == p_port and host.endswith(suffix):
-                return True
-        return False
+        return True
 
     __call__ = matches
 
