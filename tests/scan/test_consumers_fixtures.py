@@ -115,3 +115,23 @@ def test_positions_are_exact_inside_inline_scripts(result: ScanResult) -> None:
     for c in result.consumers:
         if c.file == "flask/templates/index.html" and c.kind != "script-tag":
             assert page[c.line - 1][c.column - 1 :].startswith("$."), c
+
+
+def test_wrapper_call_sites_in_files_without_needles(tmp_path: Path) -> None:
+    (tmp_path / "lib.js").write_text(
+        "function fetchRemote(url, done) {\n  var n = 'r' + Date.now();\n  window[n] = done;\n"
+        "  var s = document.createElement('script');\n  s.src = url + '?callback=' + n;\n"
+        "  document.head.appendChild(s);\n}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "sidebar.js").write_text("fetchRemote('/api/ticker', render);\n", encoding="utf-8")
+    (tmp_path / "page.html").write_text(
+        "<p>x</p>\n<button onclick=\"fetchRemote('/api/more', render)\">more</button>\n", encoding="utf-8"
+    )
+    result = scan([tmp_path])
+    got = sorted((c.file, c.line, c.kind, c.url) for c in result.consumers)
+    assert got == [
+        ("lib.js", 4, "dynamic-script", "{url}?callback=r{…}"),
+        ("page.html", 2, "dynamic-script", "/api/more"),
+        ("sidebar.js", 1, "dynamic-script", "/api/ticker"),
+    ]
