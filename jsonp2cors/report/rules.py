@@ -130,7 +130,7 @@ def endpoint_message(endpoint: Endpoint) -> str:
     """One line: what the endpoint is, where it is routed and what it needs after migration."""
     what = "JSONP padding helper" if endpoint.role == "helper" else "JSONP endpoint"
     parts = [endpoint.framework]
-    if endpoint.methods or endpoint.route:
+    if endpoint.route or (endpoint.methods and endpoint.role != "helper"):  # a helper's methods say little
         parts.append(" ".join(x for x in (",".join(endpoint.methods), endpoint.route or "") if x))
     if endpoint.callback_params:
         parts.append("callback param " + ", ".join(endpoint.callback_params))
