@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from jsonp2cors.findings import Endpoint, ScanResult
 from jsonp2cors.policy import CORSSettings, JSONPSettings, Policy, Route
-from jsonp2cors.policy.origin import Origin, OriginError, parse_allow_entry
+from jsonp2cors.policy.origin import Origin, OriginError, OriginMatcher, parse_allow_entry
 
 __all__ = ["GeneratedPolicy", "OriginUsage", "generate", "route_prefix", "usage_origins"]
 
@@ -119,6 +119,7 @@ def generate(
         cleaned = text[:-1] if text.endswith("/") and text.count("/") == 3 else text
         entry = str(parse_allow_entry(cleaned))  # raises OriginError naming the entry
         entries.setdefault(entry, []).append("given with --origin")
+    declared = [(entry, OriginMatcher([entry])) for entry in entries if "*" in entry]
     used, unknown, same = usage_origins(usage)
     for seen in used:
         try:
@@ -129,6 +130,10 @@ def generate(
         if isinstance(parsed, Origin) and parsed.host.endswith("."):
             continue
         calls = "call" if seen.count == 1 else "calls"
+        covering = next((entry for entry, m in declared if m.matches(str(parsed))), None)
+        if covering is not None:  # already allowed by a declared pattern: say so there
+            entries[covering].append(f"{seen.count:,} JSONP {calls} from {parsed}, last {seen.last.isoformat()}")
+            continue
         entries.setdefault(str(parsed), []).append(
             f"{seen.count:,} JSONP {calls} from this origin, last {seen.last.isoformat()}")
     for entry, why in entries.items():

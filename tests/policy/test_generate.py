@@ -116,6 +116,14 @@ def test_usage_records_add_origins_with_counts(tmp_path: Path) -> None:
     assert "1 JSONP call(s) without a Referer origin, 1 same-origin call(s)" in text
 
 
+def test_usage_origins_under_a_declared_pattern_are_folded_into_it(tmp_path: Path) -> None:
+    records = read_usage([_usage_file(tmp_path)])
+    generated = generate(RESULT, origins=["https://*.partner.example"], usage=records)
+    assert generated.policy.cors.allow_origins == ("https://*.partner.example", "https://news.example.com")
+    assert ('"https://*.partner.example",  # given with --origin; 1 JSONP call from '
+            "https://blog.partner.example, last 2026-11-19") in generated.to_toml()
+
+
 def test_generated_policy_is_deterministic_and_passes_its_own_lint(tmp_path: Path) -> None:
     records = read_usage([_usage_file(tmp_path)])
     first = generate(RESULT, origins=["https://*.partner.example"], usage=records,
