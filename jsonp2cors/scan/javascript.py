@@ -36,6 +36,7 @@ _FUNCTIONS = frozenset({
     "generator_function_declaration", "generator_function", "function",
 })
 _JQUERY = frozenset({"$", "jQuery", "jq", "$j", "Zepto", "window.$", "window.jQuery"})
+_HTTP_SERVICE = re.compile(r"\$?_?http(?:client)?", re.IGNORECASE)
 _JQUERY_METHODS = frozenset({"ajax", "getJSON", "get", "post", "getScript", "jsonp", "ajaxJSONP"})
 _GLOBALS = frozenset({"window", "$window", "self", "globalThis", "top", "parent", "win", "w"})
 _GENERIC_METHODS = frozenset({
@@ -634,7 +635,7 @@ def _angular(js: _JsFile, call: Node, callee: str) -> None:
     args = _args(call)
     if method == "jsonp" and obj and args:
         last = obj.rpartition(".")[2]
-        if "http" not in last.lower() and last != "$resource":
+        if not _HTTP_SERVICE.fullmatch(last):  # `$http`, `this.http`, `this._http`, `this.httpClient`
             return
         url = js.eval(args[0])
         parts = parse_url(url.text)

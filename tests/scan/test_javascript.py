@@ -461,3 +461,13 @@ def test_tsx_and_vue_typescript_blocks() -> None:
 
     vue = b'<script setup lang="ts">\nconst url: string = "/api/w?callback=?";\n$.getJSON(url!);\n</script>'
     assert [(c.line, c.url) for c in analyze_markup_file("W.vue", vue, CONFIG).consumers] == [(3, "/api/w?callback=?")]
+
+
+def test_custom_services_named_like_http_are_wrappers_not_angular() -> None:
+    result = found(
+        "app.service('HttpService', function ($window) {\n"
+        "  this.jsonp = function (url, fn) {\n    var cb = 'j' + n; $window[cb] = fn;\n"
+        "    var el = $window.document.createElement('script'); el.src = url; };\n});\n"
+        "HttpService.jsonp('/api/top250', show);\n"
+    )
+    assert [(c.line, c.kind) for c in result] == [(4, "dynamic-script"), (6, "dynamic-script")]
