@@ -66,8 +66,12 @@ def describe(tree: Path) -> str:
 # -- the timed commands -------------------------------------------------------------------------------
 
 
+SCAN_EXTRA_ARGS: list[str] = []  # e.g. --include-vendored, from the command line
+
+
 def run_scan(tree: Path, report: Path | None = None) -> float:
-    command = [sys.executable, "-m", "jsonp2cors", "scan", str(tree), "--format", "json", "--no-progress"]
+    command = [sys.executable, "-m", "jsonp2cors", "scan", str(tree), "--format", "json", "--no-progress",
+               *SCAN_EXTRA_ARGS]
     if report is not None:
         command += ["--output", str(report)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -163,7 +167,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-libcst", action="store_true", help="skip the parse-everything baseline")
     parser.add_argument("--no-markup", action="store_true", help="skip the markup+JS tree")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy and print its path")
+    parser.add_argument("--include-vendored", action="store_true",
+                        help="pass --include-vendored to the scan (vendor/, _vendor/, minified bundles ...)")
     args = parser.parse_args(argv)
+    if args.include_vendored:
+        SCAN_EXTRA_ARGS.append("--include-vendored")
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
 

@@ -203,7 +203,9 @@ def test_options_reach_the_scan_config(jsonp_tree: Path, monkeypatch: pytest.Mon
 
 
 def test_errors_alone_exit_0_but_are_listed(tmp_path: Path) -> None:
-    (tmp_path / "old.py").write_text('def show(callback):\n    print "%s(1)" % callback\n', encoding="utf-8")
+    (tmp_path / "old.py").write_text(  # Python 2, mentions a callback, but is no JSONP
+        '# the OAuth callback lands here\ndef done(request):\n    print "logged in"\n'
+        '    return redirect(request.args.get("next"))\n', encoding="utf-8")
     (tmp_path / "blob.py").write_bytes(b"callback\x00\x01\x02\x03jsonp\x00")
     result = invoke(str(tmp_path))
     assert result.exit_code == 0, result.output
