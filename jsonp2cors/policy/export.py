@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from jsonp2cors.policy import CORSSettings, Policy
+from jsonp2cors.policy import CORS_SAFELISTED_METHODS, CORSSettings, Policy
 from jsonp2cors.policy.origin import CANONICAL_ORIGIN, OriginPattern, parse_allow_entry
 
 __all__ = ["TARGETS", "Export", "Loss", "export", "origin_regex"]
@@ -21,6 +21,7 @@ _LABEL = r"[a-z0-9_\-]+"
 ANY_ORIGIN = re.sub(r"\((?!\?)", "(?:", CANONICAL_ORIGIN)
 S3_METHODS = ("GET", "PUT", "POST", "DELETE", "HEAD")
 S3_MAX_RULES = 100
+SAFELISTED = CORS_SAFELISTED_METHODS
 APIGW_MAX_AGE = 86400
 
 
@@ -96,12 +97,25 @@ def _single_config(policy: Policy, target: str) -> list[Loss]:
         eff = policy.for_path(route.path).cors
         for f in fields(CORSSettings):
             mine, top = getattr(eff, f.name), getattr(base, f.name)
+            if _same_effect(f.name, mine, top):
+                continue
             if mine != top:
                 losses.append(Loss(f"{_route_name(policy, i)}.{f.name}",
                                    f"{target} has one CORS configuration for all paths; this route's "
                                    f"{f.name} = {_show(mine)} (top level {_show(top)}) cannot be expressed; "
                                    "the top-level value is exported"))
     return losses
+
+
+def _same_effect(name: str, mine: object, top: object) -> bool:
+    """Whether two values of a CORS setting make browsers behave the same (order, case, safelisted methods)."""
+    if name == "allow_methods" and isinstance(mine, tuple) and isinstance(top, tuple):
+        return {m for m in mine if m not in SAFELISTED} == {m for m in top if m not in SAFELISTED}
+    if name in ("allow_headers", "expose_headers") and isinstance(mine, tuple) and isinstance(top, tuple):
+        return {h.lower() for h in mine} == {h.lower() for h in top}
+    if name == "allow_origins" and isinstance(mine, tuple) and isinstance(top, tuple):
+        return set(mine) == set(top)
+    return mine == top
 
 
 def _show(value: object) -> str:
