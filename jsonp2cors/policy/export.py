@@ -164,7 +164,7 @@ def export_starlette(policy: Policy, **_: Any) -> Export:
     exact, patterns, any_origin = _split_origins(cors.allow_origins)
     star = any_origin and cors.allow_null  # Starlette's '*' answers 'null' too
     origins = (["*"] if star else []) + exact + (["null"] if cors.allow_null else [])
-    alternatives = [f"(?:{origin_regex(p, end='')})" for p in patterns]
+    alternatives = [f"(?:{origin_regex(p, end='')[1:]})" for p in patterns]
     if any_origin and not star:
         alternatives = [f"(?:{ANY_ORIGIN})"]  # '*' but not 'null': every serialised origin, echoed
     regex = "|".join(alternatives)
