@@ -157,7 +157,8 @@ def consumer_message(consumer: Consumer) -> str:
     if consumer.target:
         details.append(f"target {consumer.target}")
     if consumer.endpoint is not None:
-        details.append(f"calls {consumer.endpoint.file}:{consumer.endpoint.line}")
+        credentials = " (with credentials)" if consumer.credentials else ""
+        details.append(f"calls {consumer.endpoint.file}:{consumer.endpoint.line}{credentials}")
     if not consumer.migratable:
         details.append("script loader, not data: left alone")
     if consumer.detail:

@@ -182,6 +182,8 @@ def _consumer_table(consumers: Iterable[Consumer], base: Path) -> Table:
             if consumer.endpoint is not None:
                 ref = f"{consumer.endpoint.file}:{consumer.endpoint.line}"
                 endpoint_cell = _location(base, consumer.endpoint.file, ref)
+                if consumer.credentials:
+                    endpoint_cell.append("\nwith credentials", style="yellow")
             else:
                 endpoint_cell = Text("-")
             table.add_row(

@@ -59,6 +59,8 @@ def test_consumer_table_shows_target_path_callback_and_linked_endpoint() -> None
     row = next(r for r in consumers.splitlines() if "templates/index.html:30:1" in r)
     assert "script-tag" in row and "https://api.example.com" in row
     assert "/weather?callback=show" in row and "callback=show" in row and "app/views.py:12" in row
+    ajax_rows = consumers[consumers.index("static/app.js:7:3"):].splitlines()
+    assert "app/views.py:40" in ajax_rows[0] and "with credentials" in ajax_rows[1]
     map_row = next(r for r in consumers.splitlines() if "static/map.js:3:1" in r)
     assert re.search(r"\bno\b", map_row)
     assert "Google Maps loader" in consumers
@@ -84,6 +86,7 @@ def test_lines_layout_is_ruff_like_and_sorted() -> None:
     profile = by_location["app/views.py:40:5"]["message"]
     assert "ProfileView.get" in profile and "/api/[id]/profile" in profile and "reads the session" in profile
     assert "calls app/views.py:12" in by_location["templates/index.html:30:1"]["message"]
+    assert "calls app/views.py:40 (with credentials)" in by_location["static/app.js:7:3"]["message"]
     assert "not data" in by_location["static/map.js:3:1"]["message"]
 
 
