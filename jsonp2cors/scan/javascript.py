@@ -58,6 +58,7 @@ _HOLE_TEXT = re.compile(r"[\w$.\[\]'\"]{1,48}")
 
 _COLLECTED = (
     "call_expression", "new_expression", "variable_declarator", "assignment_expression", "import_statement",
+    "augmented_assignment_expression",
     "string", "template_string", "object", *sorted(_FUNCTIONS),
 )
 _tools: dict[str, tuple[tree_sitter.Parser, tree_sitter.Query]] = {}
@@ -164,6 +165,8 @@ class _JsFile:
     errors: list[ScanError] = field(default_factory=list)
     nodes: dict[str, list[Node]] = field(default_factory=dict)
     scopes: dict[_Key, dict[str, Node | int]] = field(default_factory=dict)
+    # (declaring scope, name) -> later assignments in source order: `url = url + "?" + qs`, `qs += ...`
+    reassigned: dict[tuple[_Key, str], list[Node]] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)  # local name -> library module
     consumed: set[_Key] = field(default_factory=set)  # option objects a call detector already read
     line_starts: list[int] = field(default_factory=list)
@@ -220,6 +223,18 @@ class _JsFile:
                     self._declare(self._program(asg), ident, right)
                 elif self.scopes[scope].get(ident) is None:
                     self.scopes[scope][ident] = right
+                else:
+                    self.reassigned.setdefault((scope, ident), []).append(asg)
+        for asg in self._nodes("augmented_assignment_expression"):
+            left = asg.child_by_field_name("left")
+            operator = self.text(asg.child_by_field_name("operator"))
+            if left is not None and left.type == "identifier" and operator == "+=":
+                ident = self.text(left)
+                scope = self._declaring_scope(asg, ident)
+                if scope is not None:
+                    self.reassigned.setdefault((scope, ident), []).append(asg)
+        for later in self.reassigned.values():
+            later.sort(key=lambda n: n.start_byte)
         for imp in self._nodes("import_statement"):
             source = imp.child_by_field_name("source")
             module = _string_literal(self, source)
@@ -354,6 +369,11 @@ class _JsFile:
                 return _Val((("?", False),))
             if exact[0] is not None and exact[0] == exact[1]:
                 return branches[0]
+            # `url.endsWith("?") ? url + name : url + "&callback=" + name`: the branch that spells out a
+            # query parameter says more about the request than the other one
+            literal = ["".join(t for t, hole in b.parts if not hole) for b in branches]
+            if "=" in literal[0] or "=" in literal[1]:
+                return branches[0] if len(literal[0]) > len(literal[1]) else branches[1]
         if t in ("number",):
             return _Val(((self.text(node), False),))
         if t == "identifier":
@@ -381,10 +401,20 @@ class _JsFile:
         return _Val(((shown, True),), frozenset({param}), param, text)
 
     def _eval_identifier(self, node: Node, depth: int) -> _Val:
-        found = self.lookup(node, self.text(node))
+        name = self.text(node)
+        found = self.lookup(node, name)
         if found is None:
             return self._hole(node)
         scope, value = found
+        before = [a for a in self.reassigned.get((scope, name), ()) if a.end_byte <= node.start_byte]
+        if before:
+            # The last assignment before this use, in source order (branches and loops are not followed).
+            last = before[-1]
+            right = self.eval(last.child_by_field_name("right"), depth + 1)
+            if last.type == "augmented_assignment_expression":
+                left = last.child_by_field_name("left")
+                return (self._eval_identifier(left, depth + 1) if left is not None else _Val()) + right
+            return right
         if isinstance(value, int):
             return self._hole(node, (scope, value) if value >= 0 else None)
         if value is None or value.type in _FUNCTIONS or value.type == "object":
@@ -793,7 +823,8 @@ def _jsonp_option_objects(js: _JsFile) -> None:
             detail = "dataType jsonp in an options object"
         param = js.str_of(props.get("jsonp")) or "callback"
         cb, cb_val = js.callback_name(props.get("jsonpCallback"))
-        js.add(obj if call is None else call, "jquery-ajax", js.eval(props.get("url")) if "url" in props else None,
+        url = js.eval(props.get("url")) if "url" in props else None
+        js.add(obj if call is None else call, "jquery-ajax", url,
                callback=cb, cb_val=cb_val, callback_param=param, detail=detail)
 
 

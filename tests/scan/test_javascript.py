@@ -460,7 +460,8 @@ def test_tsx_and_vue_typescript_blocks() -> None:
     from jsonp2cors.scan.markup import analyze_markup_file
 
     vue = b'<script setup lang="ts">\nconst url: string = "/api/w?callback=?";\n$.getJSON(url!);\n</script>'
-    assert [(c.line, c.url) for c in analyze_markup_file("W.vue", vue, CONFIG).consumers] == [(3, "/api/w?callback=?")]
+    got = [(c.line, c.url) for c in analyze_markup_file("W.vue", vue, CONFIG).consumers]
+    assert got == [(3, "/api/w?callback=?")]
 
 
 def test_custom_services_named_like_http_are_wrappers_not_angular() -> None:
@@ -471,3 +472,15 @@ def test_custom_services_named_like_http_are_wrappers_not_angular() -> None:
         "HttpService.jsonp('/api/top250', show);\n"
     )
     assert [(c.line, c.kind) for c in result] == [(4, "dynamic-script"), (6, "dynamic-script")]
+
+
+def test_reassigned_parameters_and_conditional_queries() -> None:
+    result = found(
+        "function get(url, params, fn) {\n  var qs = '';\n"
+        "  for (var k in params) { qs += k + '=' + params[k] + '&'; }\n"
+        "  var name = 'cb' + n; window[name] = fn;\n  qs += 'callback=' + name;\n  url = url + '?' + qs;\n"
+        "  var el = document.createElement('script');\n"
+        "  el.src = url.endsWith('?') ? url + name : url + '&jsonp=' + name;\n}\n"
+    )
+    assert [(c.line, c.url, c.callback_param) for c in result] == [
+        (7, "{url}?{k}={params[k]}&callback=cb{n}&jsonp=cb{n}", "callback")]
