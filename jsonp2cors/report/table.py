@@ -123,12 +123,12 @@ def _endpoint_table(endpoints: Iterable[Endpoint], base: Path) -> Table:
     table.add_column("Location", no_wrap=True)
     table.add_column("Code", no_wrap=True)
     table.add_column("Function", overflow="fold")
-    table.add_column("Framework")
+    table.add_column("Framework", overflow="fold")
     table.add_column("Route", overflow="fold")
-    table.add_column("Methods")
+    table.add_column("Methods", overflow="fold")
     table.add_column("Callback params", overflow="fold")
     table.add_column("Credentials", overflow="fold")
-    table.add_column("Role / confidence")
+    table.add_column("Role / confidence", overflow="fold")
     for index, group in enumerate(_by_file(endpoints)):
         if index:
             table.add_section()
