@@ -354,7 +354,7 @@ def _generated_policy(result: ScanResult, records: Sequence[Any], today: dt.date
     except Exception as exc:
         notes.append(f"Generating a policy proposal failed: {type(exc).__name__}: {exc}")
         return None, None
-    source = "a proposal from the scan and the usage records (jsonp2cors policy generate); not saved"
+    source = "a proposal built from the scan and the usage records (jsonp2cors policy generate), not saved"
     note = ("No --policy was given, so this is the policy jsonp2cors would generate. Review it, save it as "
             "cors-policy.toml and pass it with --policy.")
     return proposal.policy, policy_view(proposal.policy, source=source, text=text,
@@ -420,6 +420,8 @@ pre.diff span { display: block; }
 pre.diff .add { background: var(--add); }
 pre.diff .del { background: var(--del); }
 pre.diff .hunk { color: var(--muted); }
+pre.toml .ln { display: inline-block; width: 3.5em; padding-right: 1em; text-align: right; color: var(--muted);
+               user-select: none; }
 .note { color: var(--muted); font-style: italic; }
 .yes { color: var(--ok); font-weight: 600; }
 .no { color: var(--bad); font-weight: 600; }
@@ -829,8 +831,9 @@ def _policy_section(policy: PolicyView | None) -> str:
         return (head + '<p class="note">No policy given. Write one with '
                 "<code>jsonp2cors policy generate</code> and pass it with "
                 "<code>--policy cors-policy.toml</code>.</p></section>")
-    origin_of = esc(policy.source) if policy.proposal else f"<code>{esc(policy.source)}</code>"
-    parts = [head, f"<p>From {origin_of}. "
+    lead = esc(policy.source[:1].upper() + policy.source[1:]) if policy.proposal else (
+        f"From <code>{esc(policy.source)}</code>")
+    parts = [head, f"<p>{lead}. "
                    f"{len(policy.allow_origins)} allowed origins at the top level; "
                    + (f"JSONP sunset on {esc(policy.sunset)}." if policy.sunset else "no sunset date.")
                    + "</p>"]
@@ -841,6 +844,8 @@ def _policy_section(policy: PolicyView | None) -> str:
                         [[f'<span class="sev-{esc(f.severity)}">{esc(f.severity)}</span>',
                           f"<code>{esc(f.code)}</code>", f"<code>{esc(f.where)}</code>" if f.where else "",
                           esc(f.message)] for f in policy.lint], empty="The linter found nothing to report."))
-    parts.append(f"<details><summary>The policy file</summary><pre>{esc(policy.text)}</pre></details>")
+    numbered = "".join(f'<span class="ln">{number}</span>{esc(line)}\n'
+                       for number, line in enumerate(policy.text.splitlines(), 1))
+    parts.append(f'<details><summary>The policy file</summary><pre class="toml">{numbered}</pre></details>')
     parts.append("</section>")
     return "".join(parts)

@@ -257,6 +257,7 @@ def test_policy_file_lint_findings_point_into_the_file(tmp_path: Path) -> None:
     text = render(data)
     assert "allow_origins = [&quot;https://a.example&quot;" in text  # the file as written
     assert "Lint findings (" in text and "CP105" in text
+    assert '<span class="ln">4</span>max_age = 86400' in text  # the line the CP102 finding points at
 
 
 def test_without_a_policy_the_report_proposes_one_from_scan_and_usage() -> None:
