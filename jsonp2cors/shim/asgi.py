@@ -63,27 +63,24 @@ class ASGIShim:
         root = scope.get("root_path")
         if root and not path.startswith(root):
             path = root + path
-        facts = RequestFacts(scope["method"], path, scope.get("query_string", b""))
-        acrh: list[str] | None = None
-        wanted = FACT_HEADERS_BYTES
-        for name, value in scope["headers"]:
-            attr = wanted.get(name)
-            if attr is None:
-                continue
-            text = value.decode("latin-1")
-            if attr == "origin":
-                facts.origin_lines += 1
-                facts.origin = text
-            elif attr == "acrh":
-                if acrh is None:
-                    acrh = []
-                acrh.append(text)
-            else:
-                setattr(facts, attr, text)
-        if acrh is not None:
-            facts.acrh = ",".join(acrh)
+        method = scope["method"]
+        query = scope.get("query_string", b"")
+        core = self.core
+        look = core.needs_look(query)
+        if method == "OPTIONS" or look:
+            facts = _all_facts(method, path, query, scope["headers"])
+        else:  # the common case: only Origin and Sec-Fetch-Dest matter
+            origin = dest = None
+            lines = 0
+            for name, value in scope["headers"]:
+                if name == b"origin":
+                    lines += 1
+                    origin = value.decode("latin-1")
+                elif name == b"sec-fetch-dest":
+                    dest = value.decode("latin-1")
+            facts = RequestFacts(method, path, query, origin, lines, dest)
 
-        decision = self.core.decide(facts)
+        decision = core.decide(facts, look)
         if isinstance(decision, Respond):
             await _send_response(send, decision)
             return
@@ -92,99 +89,137 @@ class ASGIShim:
     async def _forward(self, scope: Scope, receive: Receive, send: Send, fwd: Forward) -> None:
         plan = fwd.plan()
         if fwd.callback is not None:
-            scope = dict(scope)
-            scope["method"] = fwd.method
-            extensions = scope.get("extensions")
-            if extensions and any(e in extensions for e in _FILE_EXTENSIONS):
-                scope["extensions"] = {k: v for k, v in extensions.items() if k not in _FILE_EXTENSIONS}
-        drop_body = fwd.method != fwd.facts.method  # a HEAD served by the app as GET
-        max_body = self.core.max_body
-        # state: 0 = before start, 1 = passing through, 2 = peeking, 3 = buffering
-        state = 0
-        start: Message | None = None
-        chunks: list[bytes] = []
-        size = 0
-        sent_start = False
-
-        async def send_start(headers: Headers) -> None:
-            nonlocal sent_start
-            assert start is not None
-            message = dict(start)
-            message["headers"] = headers
-            sent_start = True
-            await send(message)
-
-        async def wrapped(message: Message) -> None:
-            nonlocal state, start, size
-            kind = message["type"]
-            if state == 1:
-                if drop_body and kind == "http.response.body":
-                    if not message.get("more_body", False):
-                        await send({"type": "http.response.body", "body": b"", "more_body": False})
-                    return
-                await send(message)
-                return
-            if kind == "http.response.start":
-                start = message
-                action = plan.start(message["status"], message.get("headers", ()))
-                if action == SEND:
-                    state = 1
-                    await send_start(plan.headers)
-                else:
-                    state = 2 if action == PEEK else 3
-                return
-            if kind != "http.response.body":  # trailers, pathsend...: stop looking, pass everything on
-                if state in (2, 3):
-                    await self._flush_unchanged(send_start, send, plan, chunks)
-                    state = 1
-                await send(message)
-                return
-            body: bytes = message.get("body", b"")
-            more = message.get("more_body", False)
-            if state == 2:
-                if not body and more:
-                    return
-                if plan.peek(body) == SEND:
-                    state = 1
-                    await send_start(plan.headers)
-                    await send(message)
-                    return
-                state = 3
-            if body:
-                chunks.append(body)
-                size += len(body)
-            if size > max_body:
-                headers = plan.overflow()
-                state = 1
-                await send_start(headers)
-                await send({"type": "http.response.body", "body": b"".join(chunks), "more_body": more})
-                chunks.clear()
-                return
-            if more:
-                return
-            headers, out = plan.finish(b"".join(chunks))
-            chunks.clear()
-            state = 1
-            await send_start(headers)
-            await send({"type": "http.response.body", "body": b"" if drop_body else out, "more_body": False})
-
+            extensions = scope.get("extensions") or {}
+            strip = any(e in extensions for e in _FILE_EXTENSIONS)
+            if strip or fwd.method != scope["method"]:
+                scope = dict(scope)
+                scope["method"] = fwd.method
+                if strip:
+                    scope["extensions"] = {k: v for k, v in extensions.items() if k not in _FILE_EXTENSIONS}
+        reply = _Reply(send, plan, self.core.max_body, fwd.method != fwd.facts.method)
         try:
-            await self.app(scope, receive, wrapped)
+            await self.app(scope, receive, reply)
         except Exception:
-            if not sent_start:
+            if not reply.sent_start:
                 await _send_response(send, self.core.error_response(fwd))
             raise
-        if state in (2, 3) and start is not None:
+        if reply.state >= PEEKING and reply.start is not None:
             # The app returned without finishing its body; send what it gave us, unchanged.
-            await self._flush_unchanged(send_start, send, plan, chunks, final=True)
+            await reply.flush_unchanged(final=True)
 
-    @staticmethod
-    async def _flush_unchanged(send_start: Callable[[Headers], Awaitable[None]], send: Send,
-                               plan: ResponsePlan, chunks: list[bytes], *, final: bool = False) -> None:
-        await send_start(plan.headers)
-        if chunks or final:
-            await send({"type": "http.response.body", "body": b"".join(chunks), "more_body": not final})
+
+# _Reply states
+BEFORE, PASSING, PEEKING, BUFFERING = 0, 1, 2, 3
+
+
+class _Reply:
+    """The `send` the app sees for one request: applies the plan to the head, buffers when it must."""
+
+    __slots__ = ("chunks", "drop_body", "max_body", "plan", "send", "sent_start", "size", "start", "state")
+
+    def __init__(self, send: Send, plan: ResponsePlan, max_body: int, drop_body: bool) -> None:
+        self.send = send
+        self.plan = plan
+        self.max_body = max_body
+        self.drop_body = drop_body  # a HEAD the app served as GET: the body is not sent
+        self.state = BEFORE
+        self.start: Message | None = None
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.sent_start = False
+
+    async def __call__(self, message: Message) -> None:
+        state = self.state
+        kind = message["type"]
+        if state == PASSING:
+            if self.drop_body and kind == "http.response.body":
+                if not message.get("more_body", False):
+                    await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
+            await self.send(message)
+            return
+        if kind == "http.response.start":
+            self.start = message
+            action = self.plan.start(message["status"], message.get("headers", ()))
+            if action == SEND:
+                self.state = PASSING
+                await self.send_start(self.plan.headers)
+            else:
+                self.state = PEEKING if action == PEEK else BUFFERING
+            return
+        if kind != "http.response.body":  # trailers, pathsend...: stop looking, pass everything on
+            if state >= PEEKING:
+                await self.flush_unchanged()
+            await self.send(message)
+            return
+        body: bytes = message.get("body", b"")
+        more = message.get("more_body", False)
+        if state == PEEKING:
+            if not body and more:
+                return
+            if self.plan.peek(body) == SEND:
+                self.state = PASSING
+                await self.send_start(self.plan.headers)
+                await self.send(message)
+                return
+            self.state = BUFFERING
+        chunks = self.chunks
+        if body:
+            chunks.append(body)
+            self.size += len(body)
+        if self.size > self.max_body:
+            headers = self.plan.overflow()
+            self.state = PASSING
+            await self.send_start(headers)
+            await self.send({"type": "http.response.body", "body": b"".join(chunks), "more_body": more})
             chunks.clear()
+            return
+        if more:
+            return
+        headers, out = self.plan.finish(b"".join(chunks))
+        chunks.clear()
+        self.state = PASSING
+        await self.send_start(headers)
+        await self.send({"type": "http.response.body", "body": b"" if self.drop_body else out,
+                         "more_body": False})
+
+    async def send_start(self, headers: Headers) -> None:
+        message = self.start
+        assert message is not None
+        message["headers"] = headers  # as Starlette's own middlewares do, the app's message is updated
+        self.sent_start = True
+        await self.send(message)
+
+    async def flush_unchanged(self, *, final: bool = False) -> None:
+        await self.send_start(self.plan.headers)
+        self.state = PASSING
+        if self.chunks or final:
+            await self.send({"type": "http.response.body", "body": b"".join(self.chunks),
+                             "more_body": not final})
+            self.chunks.clear()
+
+
+def _all_facts(method: str, path: str, query: bytes, headers: Any) -> RequestFacts:
+    facts = RequestFacts(method, path, query, None, 0)
+    acrh: list[str] | None = None
+    wanted = FACT_HEADERS_BYTES
+    for name, value in headers:
+        attr = wanted.get(name)
+        if attr is None:
+            continue
+        text = value.decode("latin-1")
+        if attr == "origin":
+            facts.origin_lines += 1
+            facts.origin = text
+        elif attr == "acrh":
+            if acrh is None:
+                acrh = []
+            acrh.append(text)
+        else:
+            setattr(facts, attr, text)
+    if acrh is not None:
+        facts.acrh = ",".join(acrh)
+    return facts
 
 
 async def _send_response(send: Send, response: Respond) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from jsonp2cors.shim.usage import UsageRecord, UsageSink, make_sink, referer_origin
+from jsonp2cors.shim.usage import BaseSink, UsageFields, make_sink, referer_origin
 
 if TYPE_CHECKING:
     from jsonp2cors.policy import EffectivePolicy, Policy
@@ -31,7 +31,6 @@ log = logging.getLogger("jsonp2cors.shim")
 
 Headers = list[tuple[bytes, bytes]]
 Clock = Callable[[], "float | dt.datetime"]
-UsageArg = "str | Path | Callable[[UsageRecord], None] | UsageSink | None"
 
 # ------------------------------------------------------------------------------------------- limits
 #: Largest response body the shim buffers to wrap (JSONP) or unwrap (legacy padding). Bigger bodies pass
@@ -60,7 +59,7 @@ CT_JSON: Final = (b"content-type", b"application/json")
 NOSNIFF: Final = (b"x-content-type-options", b"nosniff")
 
 _TOKEN_RE = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_CALLBACK_RE = re.compile(rb"[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*|\[[0-9]{1,9}\])*")
+_CALLBACK_RE = re.compile(rb"([A-Za-z_$][A-Za-z0-9_$]*)(?:\.[A-Za-z_$][A-Za-z0-9_$]*|\[[0-9]{1,9}\])*")
 #: A first name that is an ECMAScript reserved word (or strict-mode reserved) would not parse.
 RESERVED_WORDS: Final = frozenset(
     b"""await break case catch class const continue debugger default delete do else enum export extends
@@ -103,10 +102,22 @@ BUFFER: Final = 1  # hold the head; collect the whole body (up to MAX_BODY) and 
 PEEK: Final = 2  # hold the head until the first non-empty body chunk, then call `plan.peek(chunk)`
 
 
+_KIND_CACHE: dict[bytes, int] = {}
+
+
 def media_kind(content_type: bytes | None) -> int:
     """Classify a Content-Type value: JSON (incl. `+json`), JavaScript, HTML/plain text, or other."""
     if not content_type:
         return K_OTHER
+    kind = _KIND_CACHE.get(content_type)
+    if kind is None:
+        kind = _media_kind(content_type)
+        if len(_KIND_CACHE) < 256:
+            _KIND_CACHE[content_type] = kind
+    return kind
+
+
+def _media_kind(content_type: bytes) -> int:
     media = content_type.split(b";", 1)[0].strip().lower()
     if media in _JSON_TYPES or media.endswith(b"+json"):
         return K_JSON
@@ -117,7 +128,19 @@ def media_kind(content_type: bytes | None) -> int:
     return K_OTHER
 
 
+_CHARSET_CACHE: dict[bytes, str | None] = {}
+
+
 def _charset(content_type: bytes) -> str | None:
+    if content_type in _CHARSET_CACHE:
+        return _CHARSET_CACHE[content_type]
+    charset = _parse_charset(content_type)
+    if len(_CHARSET_CACHE) < 256:
+        _CHARSET_CACHE[content_type] = charset
+    return charset
+
+
+def _parse_charset(content_type: bytes) -> str | None:
     for param in content_type.split(b";")[1:]:
         key, _, value = param.partition(b"=")
         if key.strip().lower() == b"charset":
@@ -196,14 +219,10 @@ def validate_callback(value: bytes, max_length: int) -> bool:
 
     The first name may not be a reserved word; later names may (property names), e.g. `api.default`.
     """
-    if not value or len(value) > max_length or _CALLBACK_RE.fullmatch(value) is None:
+    if not value or len(value) > max_length:
         return False
-    end = len(value)
-    for i, ch in enumerate(value):
-        if ch in b".[":
-            end = i
-            break
-    return value[:end] not in RESERVED_WORDS
+    m = _CALLBACK_RE.fullmatch(value)
+    return m is not None and m.group(1) not in RESERVED_WORDS
 
 
 def decode_body(body: bytes, encoding: bytes, limit: int) -> bytes | str:
@@ -343,35 +362,34 @@ class RouteRules:
 
 
 class RequestFacts:
-    """The parts of a request the shim looks at; adapters fill it from a scope or an environ."""
+    """The parts of a request the shim looks at; adapters fill it from a scope or an environ.
 
-    __slots__ = ("acrh", "acrm", "acrpn", "host", "method", "origin", "origin_lines", "path", "query",
-                 "referer", "sec_fetch_dest", "sec_fetch_site", "user_agent")
+    Only method, path, query, Origin and Sec-Fetch-Dest are read for every request; the other headers
+    matter for preflights and JSONP only, so adapters fill them in just for those (`needs_all`).
+    """
 
-    def __init__(self, method: str, path: str, query: bytes = b"", *, origin: str | None = None,
-                 origin_lines: int | None = None, acrm: str | None = None, acrh: str | None = None,
-                 acrpn: str | None = None, referer: str | None = None, sec_fetch_site: str | None = None,
-                 sec_fetch_dest: str | None = None, user_agent: str | None = None,
-                 host: str | None = None) -> None:
+    acrm: str | None = None
+    acrh: str | None = None
+    acrpn: str | None = None
+    referer: str | None = None
+    sec_fetch_site: str | None = None
+    user_agent: str | None = None
+    host: str | None = None
+
+    def __init__(self, method: str, path: str, query: bytes = b"", origin: str | None = None,
+                 origin_lines: int | None = None, sec_fetch_dest: str | None = None) -> None:
         self.method = method
         self.path = path
         self.query = query
         self.origin = origin
         self.origin_lines = origin_lines if origin_lines is not None else (0 if origin is None else 1)
-        self.acrm = acrm
-        self.acrh = acrh
-        self.acrpn = acrpn
-        self.referer = referer
-        self.sec_fetch_site = sec_fetch_site
         self.sec_fetch_dest = sec_fetch_dest
-        self.user_agent = user_agent
-        self.host = host
 
     @classmethod
     def from_headers(cls, method: str, path: str, query: bytes | str,
                      headers: Iterable[tuple[bytes | str, bytes | str]]) -> RequestFacts:
         """Build facts from raw header pairs (any case; repeated lines kept apart, as on the wire)."""
-        facts = cls(method, path, query.encode("latin-1") if isinstance(query, str) else query)
+        facts = cls(method, path, query.encode("latin-1") if isinstance(query, str) else query, None, 0)
         acrh: list[str] = []
         for raw_name, raw_value in headers:
             name = (raw_name.decode("latin-1") if isinstance(raw_name, bytes) else raw_name).lower()
@@ -416,7 +434,7 @@ class Respond:
 
     __slots__ = ("body", "headers", "record", "status")
 
-    def __init__(self, status: int, headers: Headers, body: bytes, record: UsageRecord | None = None) -> None:
+    def __init__(self, status: int, headers: Headers, body: bytes, record: UsageFields | None = None) -> None:
         self.status = status
         self.headers = headers
         self.body = body
@@ -458,26 +476,33 @@ Decision = Respond | Forward
 
 
 class ResponsePlan:
-    """One response's transformation. `start` -> SEND | BUFFER | PEEK; then `peek`/`finish`/`overflow`."""
+    """One response's transformation. `start` -> SEND | BUFFER | PEEK; then `peek`/`finish`/`overflow`.
 
-    __slots__ = ("content_encoding", "content_type", "fwd", "headers", "kind", "status", "vary")
+    `headers` is what to send when the body passes through untouched; it is only built when asked for.
+    """
+
+    __slots__ = ("_headers", "base", "content_encoding", "content_type", "extra", "fwd", "kind", "nosniff",
+                 "status", "vary")
 
     def __init__(self, fwd: Forward) -> None:
         self.fwd = fwd
         self.status = 200
-        self.headers: Headers = []
+        self.base: Headers = []  # the app's headers minus Vary and any Access-Control-*
+        self.extra: tuple[tuple[bytes, bytes], ...] = ()
+        self._headers: Headers | None = None
         self.content_type: bytes | None = None
         self.content_encoding: bytes | None = None
         self.kind = K_OTHER
+        self.nosniff = False
         self.vary: list[bytes] = []
 
     # -- head
     def start(self, status: int, headers: Iterable[tuple[bytes, bytes]]) -> int:
-        """Look at the app's status and headers; `self.headers` becomes what to send for SEND."""
+        """Look at the app's status and headers and say what the adapter must do next."""
         self.status = status
+        self._headers = None
         out: Headers = []
         vary = self.vary
-        nosniff = False
         for name, value in headers:
             lname = name.lower()
             if lname == b"content-type":
@@ -490,44 +515,53 @@ class ResponsePlan:
             elif lname == b"content-encoding":
                 self.content_encoding = value
             elif lname == b"x-content-type-options":
-                nosniff = True
+                self.nosniff = True
             out.append((name, value))
+        self.base = out
         fwd = self.fwd
         kind = self.kind = media_kind(self.content_type)
-        extra = fwd.cors_headers
-        if kind == K_JSON and not nosniff:
-            out.append(NOSNIFF)
-        self.headers = out
         if fwd.callback is not None:
             fwd.core.record_response(fwd, status)
-            self._add((*extra, *fwd.rules.jsonp_headers))
+            self.extra = fwd.cors_headers + fwd.rules.jsonp_headers
             if status in _NO_BODY_STATUS or status < 200:
                 return SEND
             if kind in (K_JSON, K_JS):
                 return BUFFER
             return PEEK if kind == K_TEXT else SEND
-        self._add(extra)
+        self.extra = fwd.cors_headers
         if not fwd.core.unwrap_legacy or status in _NO_BODY_STATUS or status < 200 or fwd.method == "HEAD":
             return SEND
-        if kind == K_OTHER or fwd.facts.sec_fetch_dest == "script":
-            return SEND  # a script loader gets the script it asked for
-        if kind == K_JSON and (fwd.facts.origin is None or self._encoded()):
-            return SEND  # JSON to a plain caller, or compressed JSON: nothing worth decoding
+        if kind in (K_OTHER, K_JSON) or fwd.facts.sec_fetch_dest == "script":
+            # JSON needs nothing but nosniff; a script loader gets the script it asked for
+            return SEND
         return PEEK
+
+    @property
+    def headers(self) -> Headers:
+        """The app's headers plus ours, for a body that passes through untouched."""
+        headers = self._headers
+        if headers is None:
+            headers = self.base
+            if self.kind == K_JSON and not self.nosniff:
+                headers.append(NOSNIFF)
+            vary = self.vary
+            for pair in self.extra:
+                if pair[0] == b"vary":
+                    vary.append(pair[1])
+                else:
+                    headers.append(pair)
+            if vary:
+                headers.append((b"vary", vary[0] if len(vary) == 1 else _merge_vary(vary)))
+            self._headers = headers
+        return headers
+
+    @headers.setter
+    def headers(self, value: Headers) -> None:
+        self._headers = value
 
     def _encoded(self) -> bool:
         ce = self.content_encoding
         return ce is not None and ce.strip().lower() not in (b"", b"identity")
-
-    def _add(self, extra: Iterable[tuple[bytes, bytes]]) -> None:
-        headers = self.headers
-        for pair in extra:
-            if pair[0] == b"vary":
-                self.vary.append(pair[1])
-            else:
-                headers.append(pair)
-        if self.vary:
-            headers.append((b"vary", _merge_vary(self.vary)))
 
     # -- body
     def peek(self, chunk: bytes) -> int:
@@ -588,20 +622,20 @@ class ResponsePlan:
 
     def _replace(self, content_type: tuple[bytes, bytes], body: bytes,
                  extra: tuple[tuple[bytes, bytes], ...], *, vary_dest: bool = False) -> tuple[Headers, bytes]:
-        out: Headers = []
-        for name, value in self.headers:
-            lname = name.lower()
-            if lname in _REPLACED:
-                continue
-            out.append((name, value))
+        out: Headers = [pair for pair in self.base if pair[0].lower() not in _REPLACED]
         out.append(content_type)
         out.extend(extra)
-        out.append((b"content-length", str(len(body)).encode("ascii")))
+        out.append((b"content-length", b"%d" % len(body)))
+        vary = self.vary
+        for pair in self.extra:
+            if pair[0] == b"vary":
+                vary.append(pair[1])
+            else:
+                out.append(pair)
         if vary_dest:
-            self.vary.append(b"Sec-Fetch-Dest")
-            out.append((b"vary", _merge_vary(self.vary)))
-        elif self.vary:
-            out.append((b"vary", _merge_vary(self.vary)))
+            vary.append(b"Sec-Fetch-Dest")
+        if vary:
+            out.append((b"vary", vary[0] if len(vary) == 1 else _merge_vary(vary)))
         return out, body
 
 
@@ -635,7 +669,7 @@ class ShimCore:
         self.policy = policy
         # Path prefixes where a `callback` parameter means something else (a login redirect...).
         self.no_jsonp = tuple(p.rstrip("/") for p in no_jsonp)
-        self.sink: UsageSink | None = make_sink(usage)
+        self.sink: BaseSink | None = make_sink(usage)
         self.clock: Clock = clock or time.time
         self.max_body = max_body
         self.max_acrh = max_acrh
@@ -690,14 +724,17 @@ class ShimCore:
         return any(needle in query for needle in self.param_needles)
 
     # -- the decision
-    def decide(self, facts: RequestFacts) -> Decision:
+    def decide(self, facts: RequestFacts, look: bool | None = None) -> Decision:
+        """The decision for one request; `look` is `needs_look(facts.query)` when the adapter knows it."""
         rules = self.rules_for(facts.path)
         method = facts.method
         origin = facts.origin if facts.origin_lines <= 1 else None
         if method == "OPTIONS" and facts.acrm is not None and facts.origin_lines:
             return self._preflight(rules, facts)
         cors = rules.cors_headers(origin) if facts.origin_lines <= 1 else rules.vary_only
-        if (method == "GET" or method == "HEAD") and self.needs_look(facts.query) and not (
+        if look is None:
+            look = self.needs_look(facts.query)
+        if (method == "GET" or method == "HEAD") and look and not (
                 self.no_jsonp and _under(facts.path, self.no_jsonp)):
             found = find_callback(facts.query, rules.callback_params)
             if found is not None:
@@ -750,29 +787,24 @@ class ShimCore:
         return self._respond(status, [CT_TEXT, NOSNIFF], message, cors, facts)
 
     def _respond(self, status: int, headers: Headers, body: bytes, cors: Iterable[tuple[bytes, bytes]],
-                 facts: RequestFacts, record: UsageRecord | None = None) -> Respond:
+                 facts: RequestFacts, record: UsageFields | None = None) -> Respond:
         vary = [v for n, v in cors if n == b"vary"]
         headers.extend(pair for pair in cors if pair[0] != b"vary")
         if vary:
             headers.append((b"vary", _merge_vary(vary)))
         headers.append((b"content-length", str(len(body)).encode("ascii")))
         if record is not None and self.sink is not None:
-            self.sink.emit(record)
+            self.sink.emit_fields(record)
         return Respond(status, headers, b"" if facts.method == "HEAD" else body, record)
 
-    def _record(self, facts: RequestFacts, param: str, callback: bytes, status: int) -> UsageRecord:
-        return UsageRecord(
-            time=dt.datetime.fromtimestamp(int(self.now()), dt.timezone.utc),
-            method=facts.method, path=facts.path, callback_param=param,
-            callback=callback.decode("ascii"), origin=referer_origin(facts.referer),
-            sec_fetch_site=facts.sec_fetch_site, sec_fetch_dest=facts.sec_fetch_dest,
-            user_agent=facts.user_agent, status=status,
-        )
+    def _record(self, facts: RequestFacts, param: str, callback: bytes, status: int) -> UsageFields:
+        return (self.now(), facts.method, facts.path, param, callback.decode("ascii"), facts.referer,
+                facts.sec_fetch_site, facts.sec_fetch_dest, facts.user_agent, status)
 
     def record_response(self, fwd: Forward, status: int) -> None:
         """Emit the usage record for a forwarded JSONP request once its status is known."""
         if self.sink is not None and fwd.callback is not None and fwd.callback_param is not None:
-            self.sink.emit(self._record(fwd.facts, fwd.callback_param, fwd.callback, status))
+            self.sink.emit_fields(self._record(fwd.facts, fwd.callback_param, fwd.callback, status))
 
     # -- preflight
     def _preflight(self, rules: RouteRules, facts: RequestFacts) -> Respond:
@@ -862,17 +894,22 @@ def find_callback(query: bytes, params: tuple[bytes, ...]) -> tuple[bytes | None
     """
     found: tuple[bytes, bytes] | None = None
     count = 0
+    semicolons = b";" in query
     for piece in query.split(b"&"):
-        views = [piece]
-        if b";" in piece:
-            views.extend(piece.split(b";"))
-        for view in views:
-            key, _, value = view.partition(b"=")
-            if b"%" in key or b"+" in key:
-                key = _unquote_plus(key)
-            if key in params:
-                count += 1
-                found = (key, value)
+        key, _, value = piece.partition(b"=")
+        if b"%" in key or b"+" in key:
+            key = _unquote_plus(key)
+        if key in params:
+            count += 1
+            found = (key, value)
+        if semicolons and b";" in piece:
+            for view in piece.split(b";"):
+                key, _, value = view.partition(b"=")
+                if b"%" in key or b"+" in key:
+                    key = _unquote_plus(key)
+                if key in params:
+                    count += 1
+                    found = (key, value)
     if found is None:
         return None
     if count > 1:

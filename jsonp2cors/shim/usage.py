@@ -6,13 +6,13 @@ The same files feed `jsonp2cors usage FILE...` and `jsonp2cors policy generate -
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import datetime as dt
 import errno
 import json
 import logging
 import os
-import queue
 import threading
 import weakref
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +31,7 @@ __all__ = [
     "UsageSummary",
     "make_sink",
     "read_usage",
+    "record_from_fields",
     "referer_origin",
     "summarize",
 ]
@@ -109,7 +110,7 @@ class UsageRecord:
 
     def to_line(self) -> bytes:
         """The record as one JSON line (UTF-8, `\\n`-terminated, no raw newlines inside)."""
-        return (json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
+        return (_ENCODER.encode(self.to_dict()) + "\n").encode("utf-8")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> UsageRecord:
@@ -302,6 +303,19 @@ def summarize(records: Iterable[UsageRecord], *, skipped: int | None = None) -> 
 # ------------------------------------------------------------------------------------------ writing
 
 
+#: What the shim hands a sink per JSONP response, cheap to build on the request path:
+#: (epoch seconds, method, path, callback parameter, callback, Referer, Sec-Fetch-Site, Sec-Fetch-Dest,
+#: User-Agent, status). `UsageRecord.from_fields` turns it into a record.
+UsageFields = tuple[float, str, str, str, str, "str | None", "str | None", "str | None", "str | None", int]
+
+
+def record_from_fields(fields: UsageFields) -> UsageRecord:
+    ts, method, path, param, callback, referer, site, dest, agent, status = fields
+    return UsageRecord(time=dt.datetime.fromtimestamp(int(ts), dt.timezone.utc), method=method, path=path,
+                       callback_param=param, callback=callback, origin=referer_origin(referer),
+                       sec_fetch_site=site, sec_fetch_dest=dest, user_agent=agent, status=status)
+
+
 class UsageSink(Protocol):
     """Where the shim sends usage records. `emit` must be cheap and must never raise."""
 
@@ -310,7 +324,40 @@ class UsageSink(Protocol):
     def close(self) -> None: ...
 
 
-class CallableSink:
+class BaseSink:
+    """Base of the bundled sinks: `emit_fields` is what the shim calls on the request path."""
+
+    def emit(self, record: UsageRecord) -> None:
+        raise NotImplementedError
+
+    def emit_fields(self, fields: UsageFields) -> None:
+        self.emit(record_from_fields(fields))
+
+    def close(self) -> None:
+        return None
+
+
+class _ForeignSink(BaseSink):
+    """Adapts a user object with `emit(record)`/`close()`; its exceptions are logged once."""
+
+    def __init__(self, sink: UsageSink) -> None:
+        self._sink = sink
+        self._warned = False
+
+    def emit(self, record: UsageRecord) -> None:
+        try:
+            self._sink.emit(record)
+        except Exception:
+            if not self._warned:
+                self._warned = True
+                log.exception("jsonp2cors: the usage sink raised; further errors from it are not logged")
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._sink.close()
+
+
+class CallableSink(BaseSink):
     """Hands each record to a user callable on the request path; its exceptions are logged, never raised."""
 
     def __init__(self, func: Callable[[UsageRecord], None]) -> None:
@@ -325,115 +372,156 @@ class CallableSink:
                 self._warned = True
                 log.exception("jsonp2cors: the usage callable raised; further errors from it are not logged")
 
-    def close(self) -> None:
-        return None
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_encode_string: Callable[[str], str] = json.encoder.encode_basestring
 
 
-_STOP = object()
+def _string(value: str | None) -> str:
+    return "null" if value is None else _encode_string(value)
 
 
-class FileSink:
+class FileSink(BaseSink):
     """Appends records to a JSON-lines file from a background thread.
 
-    The request path only puts the record on a bounded queue. The writer thread turns a batch of records
-    into whole lines and appends them with one `write` on a descriptor opened with O_APPEND, so several
-    worker processes can share one file without interleaving inside a line. A missing folder, a full disk
-    or a full queue is logged once and the records are dropped: a request never fails because of usage
-    logging. The file is opened per batch, so a rotated (moved) file is picked up by the next batch.
+    The request path only appends a tuple to a deque. Every `interval` seconds (and on `flush`/`close`)
+    the writer thread turns what is pending into whole lines and appends them with `write` calls on a
+    descriptor opened with O_APPEND, so several worker processes can share one file without interleaving
+    inside a line. A missing folder, a full disk or a full backlog (`max_queue` records) is logged once and
+    the records are dropped: a request never fails because of usage logging. The file is opened per batch,
+    so a rotated (moved) file is picked up by the next batch. At most `interval` seconds of records are
+    lost if the process is killed (SIGKILL); a normal exit writes them (atexit).
     """
 
-    MAX_QUEUE = 10_000
-    MAX_BATCH_BYTES = 64 * 1024
+    MAX_QUEUE = 100_000
+    MAX_BATCH_BYTES = 256 * 1024
+    INTERVAL = 0.5
 
-    def __init__(self, path: str | Path, *, max_queue: int = MAX_QUEUE) -> None:
+    def __init__(self, path: str | Path, *, max_queue: int = MAX_QUEUE, interval: float = INTERVAL) -> None:
         self.path = Path(path)
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=max_queue)
+        self.max_queue = max_queue
+        self.interval = interval
+        self._pending: collections.deque[UsageFields | UsageRecord] = collections.deque()
+        self._waiters: list[threading.Event] = []
+        self._wake = threading.Event()
         self._warned: set[str] = set()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
+        self._stop = False
         self._closed = False
         self.dropped = 0
         self.written = 0
+        self._last_second = -1
+        self._last_time = ""
+        self._origins: dict[str | None, str] = {}
         _OPEN_SINKS.add(self)
 
     # -- request path
-    def emit(self, record: UsageRecord) -> None:
-        if self._closed:
-            return
+    def emit_fields(self, fields: UsageFields) -> None:
         if self._thread is None or self._pid != os.getpid():
+            if self._closed:
+                return
             self._start()
-        try:
-            self._queue.put_nowait(record)
-        except queue.Full:
+        pending = self._pending
+        if len(pending) >= self.max_queue:
             self.dropped += 1
-            self._warn_once("full", "jsonp2cors: usage queue is full; dropping records (disk too slow?)")
+            self._warn_once("full", "jsonp2cors: usage backlog is full; dropping records (disk too slow?)")
+            return
+        pending.append(fields)
+
+    def emit(self, record: UsageRecord) -> None:
+        self.emit_fields(record)  # type: ignore[arg-type]  # records are accepted as they are
 
     # -- lifecycle
     def _start(self) -> None:
         with self._lock:
-            if self._pid != os.getpid():  # forked after the thread started (gunicorn preload): new queue
-                self._queue = queue.Queue(maxsize=self._queue.maxsize)
+            if self._pid != os.getpid():  # forked after the thread started (gunicorn --preload)
+                self._pending = collections.deque()
+                self._waiters = []
                 self._pid = os.getpid()
                 self._thread = None
-            if self._thread is None:
+            if self._thread is None and not self._closed:
                 self._thread = threading.Thread(target=self._run, name="jsonp2cors-usage", daemon=True)
                 self._thread.start()
 
     def flush(self, timeout: float = 5.0) -> None:
-        """Wait until every queued record has been written (or dropped)."""
-        if self._thread is None:
+        """Wait until every pending record has been written (or dropped)."""
+        thread = self._thread
+        if thread is None or not thread.is_alive() or self._pid != os.getpid():
             return
         done = threading.Event()
-        try:
-            self._queue.put(done, timeout=timeout)
-        except queue.Full:
-            return
+        with self._lock:
+            self._waiters.append(done)
+        self._wake.set()
         done.wait(timeout)
 
     def close(self, timeout: float = 5.0) -> None:
-        """Write what is queued and stop the thread. Further records are ignored."""
+        """Write what is pending and stop the thread. Further records are ignored."""
         if self._closed:
             return
         self._closed = True
         thread = self._thread
         if thread is not None and thread.is_alive() and self._pid == os.getpid():
-            with contextlib.suppress(queue.Full):
-                self._queue.put(_STOP, timeout=timeout)
+            self._stop = True
+            self._wake.set()
             thread.join(timeout)
         _OPEN_SINKS.discard(self)
 
     # -- writer thread
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
-            batch: list[bytes] = []
-            size = 0
-            events: list[threading.Event] = []
-            stop = False
-            while True:
-                if item is _STOP:
-                    stop = True
-                elif isinstance(item, threading.Event):
-                    events.append(item)
-                elif isinstance(item, UsageRecord):
-                    line = item.to_line()
-                    batch.append(line)
-                    size += len(line)
-                if stop or size >= self.MAX_BATCH_BYTES:
-                    break
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-            if batch:
-                self._write(b"".join(batch), len(batch))
-            for event in events:
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            with self._lock:
+                waiters, self._waiters = self._waiters, []
+            self._drain()
+            for event in waiters:
                 event.set()
-            if stop:
+            if self._stop:
+                self._drain()
+                self._closed = True
                 return
 
-    def _write(self, data: bytes, n: int) -> None:
+    def _drain(self) -> None:
+        pending = self._pending
+        batch: list[str] = []
+        size = 0
+        line_of = self._line
+        while pending:
+            line = line_of(pending.popleft())
+            batch.append(line)
+            size += len(line)
+            if size >= self.MAX_BATCH_BYTES:
+                self._write(batch)
+                batch, size = [], 0
+        if batch:
+            self._write(batch)
+
+    def _line(self, item: UsageFields | UsageRecord) -> str:
+        """One JSON line, formatted directly from the fields (the same text `UsageRecord.to_line` gives)."""
+        if isinstance(item, UsageRecord):
+            return _ENCODER.encode(item.to_dict())
+        ts, method, path, param, callback, referer, site, dest, agent, status = item
+        second = int(ts)
+        if second != self._last_second:
+            self._last_second = second
+            self._last_time = _format_time(dt.datetime.fromtimestamp(second, dt.timezone.utc))
+        origins = self._origins
+        origin = origins.get(referer)
+        if origin is None:
+            origin = _string(referer_origin(referer))
+            if len(origins) >= 4096:
+                origins.clear()
+            origins[referer] = origin
+        return (f'{{"time":"{self._last_time}","method":{_string(method)},"path":{_string(path)},'
+                f'"callback_param":{_string(param)},"callback":{_string(callback)},"origin":{origin},'
+                f'"sec_fetch_site":{_string(site)},"sec_fetch_dest":{_string(dest)},'
+                f'"user_agent":{_string(agent)},"status":{int(status)}}}')
+
+    def _write(self, lines: list[str]) -> None:
+        data = ("\n".join(lines) + "\n").encode("utf-8")
+        n = len(lines)
         try:
             flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
             fd = os.open(self.path, flags, 0o644)
@@ -473,14 +561,16 @@ def _flush_at_exit() -> None:
 atexit.register(_flush_at_exit)
 
 
-def make_sink(usage: str | Path | Callable[[UsageRecord], None] | UsageSink | None) -> UsageSink | None:
+def make_sink(usage: str | Path | Callable[[UsageRecord], None] | UsageSink | None) -> BaseSink | None:
     """The sink for the shim's `usage=` argument: a path (file sink), a callable, a sink, or None."""
     if usage is None:
         return None
+    if isinstance(usage, BaseSink):
+        return usage
     if isinstance(usage, (str, os.PathLike)):
         return FileSink(Path(usage))
     if hasattr(usage, "emit") and hasattr(usage, "close"):
-        return usage
+        return _ForeignSink(usage)
     if callable(usage):
         return CallableSink(usage)
     raise TypeError("usage must be a path, a callable taking a UsageRecord, or None")

@@ -71,19 +71,20 @@ class WSGIShim:
         if not path.isascii():  # PEP 3333 hands us latin-1-decoded bytes
             path = path.encode("latin-1").decode("utf-8", "replace")
         get = environ.get
-        facts = RequestFacts(
-            environ["REQUEST_METHOD"], path or "/", get("QUERY_STRING", "").encode("latin-1"),
-            origin=get("HTTP_ORIGIN"),
-            acrm=get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
-            acrh=get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
-            acrpn=get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"),
-            referer=get("HTTP_REFERER"),
-            sec_fetch_site=get("HTTP_SEC_FETCH_SITE"),
-            sec_fetch_dest=get("HTTP_SEC_FETCH_DEST"),
-            user_agent=get("HTTP_USER_AGENT"),
-            host=get("HTTP_HOST"),
-        )
-        decision = self.core.decide(facts)
+        method = environ["REQUEST_METHOD"]
+        query = get("QUERY_STRING", "").encode("latin-1")
+        origin = get("HTTP_ORIGIN")
+        facts = RequestFacts(method, path or "/", query, origin, None, get("HTTP_SEC_FETCH_DEST"))
+        look = self.core.needs_look(query)
+        if method == "OPTIONS" or look:
+            facts.acrm = get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
+            facts.acrh = get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
+            facts.acrpn = get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK")
+            facts.referer = get("HTTP_REFERER")
+            facts.sec_fetch_site = get("HTTP_SEC_FETCH_SITE")
+            facts.user_agent = get("HTTP_USER_AGENT")
+            facts.host = get("HTTP_HOST")
+        decision = self.core.decide(facts, look)
         if isinstance(decision, Respond):
             start_response(_status_line(decision.status), _to_str(decision.headers))
             return [decision.body]

@@ -44,11 +44,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _gunicorn_flags() -> list[str]:
+    # gunicorn >= 24 opens a per-user control socket by default; parallel servers would clash on it.
+    import gunicorn
+
+    return ["--no-control-socket"] if int(gunicorn.__version__.split(".")[0]) >= 24 else []
+
+
 SERVERS = {
     "uvicorn": lambda target, port: [PY, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port),
                                      "--log-level", "warning", "--no-access-log"],
     "gunicorn": lambda target, port: [PY, "-m", "gunicorn", "-b", f"127.0.0.1:{port}", "-w", "2",
-                                      "--log-level", "warning", "--graceful-timeout", "5", target],
+                                      "--log-level", "warning", "--graceful-timeout", "5",
+                                      *_gunicorn_flags(), target],
     "waitress": lambda target, port: [PY, "-m", "waitress", f"--listen=127.0.0.1:{port}", "--threads=4",
                                       target],
 }
