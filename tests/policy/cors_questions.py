@@ -67,6 +67,9 @@ allow_credentials = true
 max_age = 600
 """
 
+# The same with the opaque origin let in on purpose (lint CP002 would flag it).
+FLAT_NULL_POLICY = FLAT_POLICY + "allow_null = true\n"
+
 # Per-route overrides (what flask-cors and nginx can express).
 ROUTED_POLICY = """
 version = 1

@@ -57,13 +57,14 @@ def _starlette_send(kwargs: Mapping[str, Any]) -> cq.Send:
     return send
 
 
-@pytest.mark.parametrize("source", [cq.FLAT_POLICY, cq.OPEN_POLICY], ids=["flat", "open"])
+@pytest.mark.parametrize("source", [cq.FLAT_POLICY, cq.FLAT_NULL_POLICY, cq.OPEN_POLICY],
+                         ids=["flat", "flat-null", "open"])
 def test_starlette_export_answers_like_the_policy(source: str) -> None:
     policy = Policy.from_toml(source)
     result = export(policy, "starlette")
     assert result.losses == ()
     kwargs = _load(result.text)["CORS_MIDDLEWARE_KWARGS"]
-    assert ("allow_origin_regex" in kwargs) == (source == cq.FLAT_POLICY)
+    assert ("allow_origin_regex" in kwargs) == (source != cq.OPEN_POLICY)
     assert cq.disagreements(policy, _starlette_send(kwargs)) == []
 
 
@@ -111,8 +112,8 @@ def _flask_send(resources: Mapping[str, Any]) -> cq.Send:
     return send
 
 
-@pytest.mark.parametrize("source", [cq.FLAT_POLICY, cq.ROUTED_POLICY, cq.OPEN_POLICY],
-                         ids=["flat", "routed", "open"])
+@pytest.mark.parametrize("source", [cq.FLAT_POLICY, cq.FLAT_NULL_POLICY, cq.ROUTED_POLICY, cq.OPEN_POLICY],
+                         ids=["flat", "flat-null", "routed", "open"])
 def test_flask_cors_export_answers_like_the_policy(source: str) -> None:
     policy = Policy.from_toml(source)
     result = export(policy, "flask-cors")
@@ -164,7 +165,8 @@ def _django_verdicts(text: str, tmp_path: Path) -> tuple[list[str], list[bool]]:
     return data["errors"], data["verdicts"]
 
 
-@pytest.mark.parametrize("source", [cq.FLAT_POLICY, cq.OPEN_POLICY], ids=["flat", "open"])
+@pytest.mark.parametrize("source", [cq.FLAT_POLICY, cq.FLAT_NULL_POLICY, cq.OPEN_POLICY],
+                         ids=["flat", "flat-null", "open"])
 def test_django_export_answers_like_the_policy(tmp_path: Path, source: str) -> None:
     policy = Policy.from_toml(source)
     result = export(policy, "django")

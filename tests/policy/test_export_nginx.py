@@ -105,8 +105,8 @@ def nginx_for(tmp_path: Path) -> Iterator[object]:
             proc.wait()
 
 
-@pytest.mark.parametrize("source", [cq.FLAT_POLICY, cq.ROUTED_POLICY, cq.OPEN_POLICY],
-                         ids=["flat", "routed", "open"])
+@pytest.mark.parametrize("source", [cq.FLAT_POLICY, cq.FLAT_NULL_POLICY, cq.ROUTED_POLICY, cq.OPEN_POLICY],
+                         ids=["flat", "flat-null", "routed", "open"])
 def test_nginx_export_answers_like_the_policy(nginx_for: object, source: str) -> None:
     policy = Policy.from_toml(source)
     send = nginx_for(policy)  # type: ignore[operator]
