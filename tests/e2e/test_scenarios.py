@@ -66,6 +66,10 @@ def test_legacy_jsonp_page_still_works_through_the_shim(stack: Stack, browse: Ca
     assert "deprecation" in headers
     assert "sunset" in headers
     assert "rel=\"deprecation\"" in headers.get("link", "")
+    # The Flask view pads by hand (`showWeather({...});`); the shim re-wraps it as guarded, hardened JSONP.
+    body = visit.page.request.get(f"{api.origin}/api/weather?callback=showWeather").text()
+    assert "typeof showWeather === 'function' && showWeather(" in body, body
+    assert "showWeather(showWeather(" not in body
 
     # The shim recorded the JSONP call, with the calling page's origin taken from the Referer.
     records = _wait_for_usage(api, lambda r: r["callback"] == "showWeather")
