@@ -407,7 +407,7 @@ def _normalise_host(entry: str, host: str) -> str:
     last = labels[-1]
     if last.isdigit() or last.startswith("0x"):
         try:
-            return str(ipaddress.IPv4Address(body)) + ("." if lowered.endswith(".") else "")
+            return str(ipaddress.IPv4Address(body))  # a trailing dot is dropped, as WHATWG URL does
         except ValueError as exc:
             raise OriginError(entry, f"{body!r} is not a canonical IPv4 address (write a.b.c.d)",
                               "host") from exc

@@ -33,6 +33,7 @@ NORMALISED = [
     ("https://straße.de", "https://xn--strae-oqa.de"),  # UTS #46 non-transitional, as browsers
     ("https://xn--bcher-kva.example", "https://xn--bcher-kva.example"),
     ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+    ("http://127.0.0.1.:8000", "http://127.0.0.1:8000"),
     ("http://[::1]:8080", "http://[::1]:8080"),
     ("http://[0:0:0:0:0:0:0:1]", "http://[::1]"),
     ("http://[::1]:80", "http://[::1]"),
