@@ -45,6 +45,7 @@ RULES: dict[str, tuple[Severity, str]] = {
     "CP104": ("warning", "a method that needs no preflight is listed as if it did"),
     "CP105": ("warning", "the JSONP sunset date is in the past"),
     "CP106": ("warning", "duplicate entry"),
+    "CP107": ("warning", "the JSONP deprecation date is after the sunset date"),
 }
 
 _ORIGIN_KIND_CODES = {
@@ -348,19 +349,27 @@ class _Linter:
         if not isinstance(jsonp, Mapping):
             return
         self.check_duplicates(("jsonp", 0), "callback_params", jsonp.get("callback_params"), fold=False)
-        sunset = jsonp.get("sunset")
-        day: datetime.date | None = None
-        if isinstance(sunset, datetime.date) and not isinstance(sunset, datetime.datetime):
-            day = sunset
-        elif isinstance(sunset, str):
-            try:
-                day = datetime.date.fromisoformat(sunset)
-            except ValueError:
-                day = None
+        day = _as_date(jsonp.get("sunset"))
+        deprecation = _as_date(jsonp.get("deprecation"))
+        if day is not None and deprecation is not None and deprecation > day:
+            self.add("CP107", f"deprecation {deprecation.isoformat()} comes after the sunset {day.isoformat()}: "
+                     "callers get no warning before JSONP stops", self.loc.key(("jsonp", 0), "deprecation"),
+                     "jsonp.deprecation")
         if day is not None and day < self.today:
             self.add("CP105", f"sunset {day.isoformat()} is in the past: every JSONP request already gets "
                      "410 Gone; move the date or remove the JSONP endpoints",
                      self.loc.key(("jsonp", 0), "sunset"), "jsonp.sunset")
+
+
+def _as_date(value: object) -> datetime.date | None:
+    if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
 
 
 def _structure(text: str, data: Mapping[str, Any], linter: _Linter, known_bad: set[str]) -> None:

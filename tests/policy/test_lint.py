@@ -81,6 +81,8 @@ CASES = [
     ('[jsonp]\nsunset = "2026-11-25"', []),
     ('[cors]\nallow_origins = ["https://a.example", "https://a.example"]', [("CP106", 2)]),
     ('[cors]\nallow_headers = ["X-A", "x-a"]', [("CP106", 2)]),
+    ('[jsonp]\nsunset = "2027-06-30"\ndeprecation = "2027-07-01"', [("CP107", 3)]),
+    ('[jsonp]\nsunset = "2027-06-30"\ndeprecation = "2026-12-01"', []),
 ]
 
 
