@@ -110,10 +110,9 @@ class _Exchange:
         self.chunks: list[bytes] = []
         self.sent = False
         self.drop_body = fwd.method != fwd.facts.method
-        if fwd.callback is not None:
+        if fwd.method != environ["REQUEST_METHOD"]:  # a JSONP HEAD: the app serves it as a GET
             environ = dict(environ)
             environ["REQUEST_METHOD"] = fwd.method
-            environ.pop("wsgi.file_wrapper", None)  # we need the bytes
         self._environ = environ
 
     def start_response(self, status: str, headers: StrHeaders,
