@@ -118,6 +118,7 @@ class EndpointUsage:
     last: dt.datetime
     recent: int  # calls in the last RECENT_DAYS days of the log
     origins: int  # distinct caller origins
+    refused: int = 0  # answered 4xx/5xx by the shim (410 after the sunset, 403 from the Referer check, ...)
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ class OriginUsage:
     last: dt.datetime
     recent: int
     endpoints: tuple[str, ...]
+    refused: int = 0
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,8 @@ def usage_view(records: Iterable[Any], *, files: Sequence[str] = (), skipped: in
     per_day: dict[str, dict[dt.date, int]] = {}
     recent_path: dict[str, int] = {}
     recent_origin: dict[str | None, int] = {}
+    refused_path: dict[str, int] = {}
+    refused_origin: dict[str | None, int] = {}
     origin_paths: dict[str | None, set[str]] = {}
     path_origins: dict[str, set[str | None]] = {}
     for record in rows:
@@ -184,6 +188,9 @@ def usage_view(records: Iterable[Any], *, files: Sequence[str] = (), skipped: in
             recent_origin[record.origin] = recent_origin.get(record.origin, 0) + 1
         origin_paths.setdefault(record.origin, set()).add(record.path)
         path_origins.setdefault(record.path, set()).add(record.origin)
+        if record.status >= 400:
+            refused_path[record.path] = refused_path.get(record.path, 0) + 1
+            refused_origin[record.origin] = refused_origin.get(record.origin, 0) + 1
 
     ranked = [count.key for count in summary.endpoints if count.key is not None]
     shown, rest = ranked[:max_series], ranked[max_series:]
@@ -195,12 +202,12 @@ def usage_view(records: Iterable[Any], *, files: Sequence[str] = (), skipped: in
 
     endpoints = tuple(
         EndpointUsage(str(c.key), c.count, c.first, c.last, recent_path.get(str(c.key), 0),
-                      len(path_origins.get(str(c.key), ())))
+                      len(path_origins.get(str(c.key), ())), refused_path.get(str(c.key), 0))
         for c in summary.endpoints
     )
     origins = tuple(
         OriginUsage(c.key, c.count, c.first, c.last, recent_origin.get(c.key, 0),
-                    tuple(sorted(origin_paths.get(c.key, ()))))
+                    tuple(sorted(origin_paths.get(c.key, ()))), refused_origin.get(c.key, 0))
         for c in summary.origins
     )
     return UsageView(tuple(files), summary.total, summary.skipped, summary.first, summary.last, days,
@@ -526,6 +533,9 @@ def _overview(data: ReportData) -> str:
     if data.usage is not None and data.usage.total:
         still = sum(1 for o in data.usage.origins if o.recent)
         cards.append(_card(data.usage.total, "JSONP calls in the usage log"))
+        refused = sum(e.refused for e in data.usage.endpoints)
+        if refused:
+            cards.append(_card(refused, "of them refused (410 after the sunset, 403 Referer check, ...)"))
         cards.append(_card(still, f"caller origins in the last {RECENT_DAYS} days of the log"))
         allows = data.policy.allows if data.policy is not None else None
         if allows is not None:
@@ -646,13 +656,16 @@ def _usage_section(data: ReportData) -> str:
             for i, s in enumerate(usage.series)) + "</ul>",
         _daily_table(usage),
         "<h3>Endpoints</h3>",
-        _table(["Endpoint", "Calls", f"Last {RECENT_DAYS} days", "Caller origins", "First seen", "Last seen"],
-               [[f"<code>{esc(e.path)}</code>", _num(e.count), _num(e.recent), _num(e.origins),
-                 esc(_day(e.first)), esc(_day(e.last))] for e in usage.endpoints], numeric={1, 2, 3}),
+        _table(["Endpoint", "Calls", "Refused", f"Last {RECENT_DAYS} days", "Caller origins", "First seen",
+                "Last seen"],
+               [[f"<code>{esc(e.path)}</code>", _num(e.count), _num(e.refused), _num(e.recent), _num(e.origins),
+                 esc(_day(e.first)), esc(_day(e.last))] for e in usage.endpoints], numeric={1, 2, 3, 4}),
         "<h3>Caller origins still using JSONP</h3>",
         "<p>Origins come from the <code>Referer</code> of each JSONP call (script tags send no "
         "<code>Origin</code>). An origin the policy does not allow will break when its pages move to "
-        "<code>fetch()</code>: add it to the policy or contact its owners before the sunset.</p>",
+        "<code>fetch()</code>: add it to the policy or contact its owners before the sunset. "
+        "<em>Refused</em> counts calls the shim answered with an error status: 410 after the sunset "
+        "(a caller that has not migrated yet), 403 from the Referer check on credentialed routes.</p>",
         _origins_table(usage, data.policy),
         "</section>",
     ]
@@ -685,10 +698,10 @@ def _origins_table(usage: UsageView, policy: PolicyView | None) -> str:
         elif o.origin is None:
             allowed = '<span class="note">–</span>'
         endpoints = ", ".join(f"<code>{esc(p)}</code>" for p in o.endpoints)
-        rows.append([name, _num(o.count), _num(o.recent), esc(_day(o.first)), esc(_day(o.last)), allowed,
-                     endpoints])
-    return _table(["Origin", "Calls", f"Last {RECENT_DAYS} days", "First seen", "Last seen",
-                   "Allowed by policy", "Endpoints"], rows, numeric={1, 2})
+        rows.append([name, _num(o.count), _num(o.refused), _num(o.recent), esc(_day(o.first)),
+                     esc(_day(o.last)), allowed, endpoints])
+    return _table(["Origin", "Calls", "Refused", f"Last {RECENT_DAYS} days", "First seen", "Last seen",
+                   "Allowed by policy", "Endpoints"], rows, numeric={1, 2, 3})
 
 
 def _allowed_on(allows: Callable[[str, str], bool], origin: str, paths: Sequence[str]) -> int:

@@ -122,6 +122,18 @@ def test_usage_view_counts_every_endpoint_every_day_from_the_records() -> None:
     assert news.recent == 0 + sum(n for d, n in expected["/api/news"].items() if d >= "2026-10-08")
     no_referer = [o for o in view.origins if o.origin is None]
     assert no_referer and no_referer[0].endpoints == ("/api/news",)
+    # Calls the shim refused (410 after the fixture's sunset, 403 from the Referer check), per endpoint.
+    refused: Counter[str] = Counter()
+    for line in USAGE.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+            if record["status"] >= 400:
+                refused[record["path"]] += 1
+        except (ValueError, KeyError, TypeError):
+            continue
+    assert {e.path: e.refused for e in view.endpoints if e.refused} == dict(refused)
+    scraper = next(o for o in view.origins if o.origin == "https://scraper.example.net")
+    assert scraper.refused == scraper.count == 2
 
 
 def test_chart_has_one_series_per_endpoint_and_one_point_per_day() -> None:
@@ -240,8 +252,9 @@ def test_policy_view_marks_caller_origins_the_policy_allows() -> None:
     rows = re.findall(r'<tr><td><code>([^<]+)</code></td>(?:(?!</tr>).)*?<span class="(?:yes|no)">([^<]+)<',
                       text)
     assert dict(rows) == {"https://news.example.com": "on 1 of 2 endpoints",
-                          "https://blog.partner.example": "yes", "http://old.example.org": "no"}
-    assert "<b>2</b><span>caller origins the policy does not allow everywhere they call" in text
+                          "https://blog.partner.example": "yes", "http://old.example.org": "no",
+                          "https://scraper.example.net": "no"}
+    assert "<b>3</b><span>caller origins the policy does not allow everywhere they call" in text
 
 
 def test_policy_file_lint_findings_point_into_the_file(tmp_path: Path) -> None:
@@ -350,7 +363,8 @@ def test_cli_writes_the_report_and_exits_1_when_jsonp_is_found(tmp_path: Path) -
     assert result.exit_code == 1, result.output
     text = out.read_text(encoding="utf-8")
     assert "JSONP endpoints" in text and 'class="series"' in text
-    assert "264 JSONP calls" in result.output
+    total = sum(sum(days.values()) for days in raw_daily_counts(USAGE).values())
+    assert f"{total} JSONP calls" in result.output
 
 
 def test_cli_exit_zero_stdout_and_errors(tmp_path: Path) -> None:
