@@ -36,6 +36,7 @@ __all__ = [
     "Series",
     "UsageView",
     "build_report",
+    "chart_svg",
     "policy_view",
     "render",
     "rewrite_view",
