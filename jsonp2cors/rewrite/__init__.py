@@ -219,7 +219,12 @@ def plan(result: ScanResult, root: str | Path, policy: Any = None, *, only: set[
                 out.declined += [Declined(rel, e.line, f"cannot read the file: {exc}", f"endpoint {e.function}")
                                  for e in endpoints]
                 continue
-            res = py.rewrite_python(text, endpoints, facts)
+            try:
+                res = py.rewrite_python(text, endpoints, facts)
+            except Exception as exc:  # one file's surprise must not stop the others; report it
+                out.declined += [Declined(rel, e.line, f"internal error, left alone: {type(exc).__name__}: {exc}",
+                                          f"endpoint {e.function}") for e in endpoints]
+                continue
             notes = [c.note for c in res.changed if c.note != "plain JSON"]
             files.update(rel, res.text, notes)
             out.migrated += [Migrated(rel, c.line, f"endpoint {c.function}", c.note, "endpoint")
@@ -274,7 +279,12 @@ def _plan_consumers(files: _Files, rel: str, kind: str, group: list[Consumer], o
     if minified:
         out.declined += [Declined(rel, c.line, f"{minified}: never edited", f"consumer {c.kind}") for c in group]
         return
-    res = rewrite_markup(text, group) if kind == "markup" else rewrite_js(text, group)
+    try:
+        res = rewrite_markup(text, group) if kind == "markup" else rewrite_js(text, group)
+    except Exception as exc:  # one file's surprise must not stop the others; report it
+        out.declined += [Declined(rel, c.line, f"internal error, left alone: {type(exc).__name__}: {exc}",
+                                  f"consumer {c.kind}") for c in group]
+        return
     files.update(rel, res.text, [c.note for c in res.changed])
     out.migrated += [Migrated(rel, c.line, f"consumer {c.kind}", c.note) for c in (*res.changed, *res.covered)]
     out.declined += [Declined(rel, d.line, d.note, f"consumer {d.kind}") for d in res.declined]

@@ -51,6 +51,7 @@ _PERCENT = re.compile(r"%(?:\((?P<name>\w+)\))?[-#0 +]*\d*(?:\.\d+)?(?P<conv>[sd
 Absent = Union[None, str, bool, Literal["REQUIRED", "TRUTHY", "UNKNOWN"]]
 Truth = Union[bool, None]
 Conv = Literal["s", "r", "plain"]
+FuncOrModule = Union[cst.FunctionDef, cst.Module]
 
 
 class Decline(Exception):
@@ -187,12 +188,55 @@ class ModuleContext:
         self.params = frozenset(p.lower() for p in params) | frozenset(DEFAULT_CALLBACK_PARAMS)
         self.framework = framework
         self.imports: list[tuple[str, str | None]] = []
+        self.getters: set[str] = set()
         self.consts: dict[str, str] = {}
         for node in m.findall(self.module, m.Assign(targets=[m.AssignTarget(target=m.Name())])):
             value = _string_value(node.value)
             target = node.targets[0].target
             if isinstance(value, str) and isinstance(target, cst.Name):
                 self.consts.setdefault(target.value, value)
+        self.find_getters()
+
+    def find_getters(self) -> None:
+        """Module functions that only fetch the callback name (`def _callback(request): for name in NAMES: ...`).
+
+        A call of one counts as a read of the callback parameter that gives None when it is absent.
+        """
+        lists: dict[str, set[str]] = {}
+        for node in m.findall(self.module, m.Assign(targets=[m.AssignTarget(target=m.Name())])):
+            assert isinstance(node, cst.Assign)
+            if isinstance(node.value, (cst.Tuple, cst.List)):
+                values = {_string_value(e.value) for e in node.value.elements}
+                target = node.targets[0].target
+                if all(isinstance(v, str) for v in values) and isinstance(target, cst.Name):
+                    lists[target.value] = {str(v).lower() for v in values}
+        for func in self.module.body:
+            if not isinstance(func, cst.FunctionDef):
+                continue
+            loops = [f for f in m.findall(func, m.For(target=m.Name()))
+                     if isinstance(f, cst.For) and (
+                         (isinstance(f.iter, cst.Name) and lists.get(f.iter.value, set()) & self.params)
+                         or (isinstance(f.iter, (cst.Tuple, cst.List)) and {
+                             str(_string_value(e.value)).lower() for e in f.iter.elements} & self.params)
+                         or any(hint in _dotted(f.iter).lower() for hint in ("callback", "jsonp")))]
+            if not loops:
+                continue
+            names = {loop.target.value for loop in loops if isinstance(loop.target, cst.Name)}
+
+            def keyed(node: cst.CSTNode, names: set[str] = names) -> bool:
+                if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.args:
+                    return node.func.attr.value == "get" and m.matches(node.args[0].value, m.Name()) and \
+                        _dotted(node.args[0].value) in names
+                if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+                    index = node.slice[0].slice
+                    return isinstance(index, cst.Index) and _dotted(index.value) in names
+                return False
+
+            reads = [c for c in m.findall(func, m.Call() | m.Subscript()) if keyed(c)]
+            returns = [r for r in m.findall(func, m.Return()) if isinstance(r, cst.Return)]
+            if reads and returns and all(r.value is None or isinstance(r.value, cst.Name) or keyed(r.value)
+                                         or m.matches(r.value, m.Name("None")) for r in returns):
+                self.getters.add(func.name.value)
 
     def qnames(self, node: cst.CSTNode) -> set[str]:
         value = self._qn.get(node)
@@ -233,7 +277,7 @@ class ModuleContext:
 class FunctionRewrite:
     """Specialises one function to 'no callback' and swaps padding for JSON; raises Decline or NothingToDo."""
 
-    def __init__(self, ctx: ModuleContext, func: cst.FunctionDef, endpoint: Endpoint,
+    def __init__(self, ctx: ModuleContext, func: FuncOrModule, endpoint: Endpoint,
                  class_bases: Sequence[str] = ()) -> None:
         self.ctx = ctx
         self.func = func
@@ -241,6 +285,7 @@ class FunctionRewrite:
         self.params = ctx.params | frozenset(p.lower() for p in endpoint.callback_params)
         self.class_bases = class_bases
         self.cb: dict[str, Absent] = {}
+        self.cb_attrs: set[str] = set()  # self.<attr> holding the callback name (a padding class)
         self.cb_assigns: set[cst.CSTNode] = set()
         self.padding: dict[cst.CSTNode, _Padding] = {}
         self.replace: dict[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel] = {}
@@ -273,6 +318,8 @@ class FunctionRewrite:
                 if not known:
                     return "UNKNOWN"
                 return _absent_of(value)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in self.ctx.getters:
+            return None
         if isinstance(node, cst.Call) and _dotted(node.func) == "getattr" and len(node.args) >= 2:
             key = self.ctx.str_const(node.args[1].value)
             if key is not None and key.lower() in self.params:
@@ -306,6 +353,8 @@ class FunctionRewrite:
         """If `node` evaluates to the callback name, how it looks when the parameter is absent."""
         if isinstance(node, cst.Name) and node.value in self.cb:
             return self.cb[node.value]
+        if isinstance(node, cst.Attribute) and node.attr.value in self.cb_attrs and _dotted(node.value) == "self":
+            return None
         read = self._read_absent(node)
         if read is not False:
             return read
@@ -344,7 +393,7 @@ class FunctionRewrite:
         return False
 
     def _collect_sources(self) -> None:
-        params = self.func.params
+        params = self.func.params if isinstance(self.func, cst.FunctionDef) else cst.Parameters()
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
             name = param.name.value
             if name.lower() not in self.params or name in ("self", "cls"):
@@ -384,6 +433,9 @@ class FunctionRewrite:
                     first = next((t for t in tokens if t[0] != "lit"), None)
                     if first and isinstance(first[1], cst.Name):
                         self.cb[first[1].value] = None
+                        break
+                    if first and isinstance(first[1], cst.Attribute) and _dotted(first[1].value) == "self":
+                        self.cb_attrs.add(first[1].attr.value)
                         break
 
     # -- truth of tests ----------------------------------------------------------------------------
@@ -441,7 +493,10 @@ class FunctionRewrite:
         """Flatten a string-building expression into literal / callback / expression tokens."""
         def is_cb(sub: cst.CSTNode) -> bool:
             if assume_params and isinstance(sub, cst.Name):
-                return sub.value in {p.name.value for p in self.func.params.params}
+                return isinstance(self.func, cst.FunctionDef) and sub.value in {
+                    p.name.value for p in self.func.params.params}
+            if assume_params and isinstance(sub, cst.Attribute) and _dotted(sub.value) == "self":
+                return True  # a padding class keeps the name: self.callback
             return self.is_cb(sub)
 
         def part(sub: cst.BaseExpression, conv: Conv) -> list[tuple[object, ...]]:
@@ -718,7 +773,7 @@ class FunctionRewrite:
 
     # -- content types -----------------------------------------------------------------------------
     def _fix_mimes(self) -> None:
-        for node in m.findall(self.func, m.SimpleString()):
+        for node in m.findall(self._own_code(), m.SimpleString()):
             assert isinstance(node, cst.SimpleString)
             value = node.evaluated_value
             if node not in self.replace and _is_mime_js(value):
@@ -735,22 +790,27 @@ class FunctionRewrite:
                 self.replace[line] = cst.RemoveFromParent()
 
     # -- run ---------------------------------------------------------------------------------------
-    def run(self) -> cst.FunctionDef:
+    def run(self) -> FuncOrModule:
         self._collect_sources()
         for node in m.findall(self.func, m.BinaryOperation() | m.FormattedString() | m.Call()):
             info = self._padding_info(node)
             if info is not None:
                 self.padding[node] = info
-        if not self.cb and not self.padding:
+        if not self.cb and not self.cb_attrs and not self.padding:
+            for loop in m.findall(self.func, m.For()):
+                assert isinstance(loop, cst.For)
+                if any(hint in _dotted(loop.iter).lower() for hint in ("callback", "jsonp")):
+                    raise Decline(f"the callback is looked up in a loop over `{self.ctx.code(loop.iter)}`; "
+                                  "rewrite by hand", self.ctx.line(loop))
             raise NothingToDo
         self.mode = "present" if any(v in ("REQUIRED", "TRUTHY") for v in self.cb.values()) else "absent"
-        self._walk(_statements(self.func.body))
+        self._walk(self._body())
         if self._error_branch:  # the function refused requests without a callback: keep the JSONP path
             self.mode = "present"
             self.if_plan.clear()
             self.inline_terminal.clear()
             self.notes.clear()
-            self._walk(_statements(self.func.body))
+            self._walk(self._body())
         for node in m.findall(self.func, m.IfExp()):
             assert isinstance(node, cst.IfExp)
             if self.mentions_cb(node.test):
@@ -782,19 +842,38 @@ class FunctionRewrite:
                     del self.replace[assign]
             new = self._apply()
             self.notes.append("callback still read and passed on")
-        if self.decorators_to_add:
+        if self.decorators_to_add and isinstance(new, cst.FunctionDef):
             new = new.with_changes(decorators=[*new.decorators, *self.decorators_to_add])
         return new
 
-    def _apply(self) -> cst.FunctionDef:
+    @staticmethod
+    def _own_code_of(module: cst.Module) -> cst.Module:
+        return module.with_changes(body=[s for s in module.body if not isinstance(s, (cst.FunctionDef,
+                                                                                     cst.ClassDef))])
+
+    def _body(self) -> list[cst.BaseStatement]:
+        if isinstance(self.func, cst.Module):
+            return list(self.func.body)
+        return _statements(self.func.body)
+
+    def _own_code(self) -> cst.CSTNode:
+        """The code this rewrite may touch literals in: a module's top-level statements, not its defs."""
+        if isinstance(self.func, cst.Module):
+            return self.func.with_changes(body=[s for s in self.func.body if not isinstance(
+                s, (cst.FunctionDef, cst.ClassDef))])
+        return self.func
+
+    def _apply(self) -> FuncOrModule:
         result = self.func.visit(_Apply(self))
-        assert isinstance(result, cst.FunctionDef)
+        assert isinstance(result, (cst.FunctionDef, cst.Module))
         return result
 
-    def _leftover(self, new: cst.FunctionDef) -> list[cst.CSTNode]:
-        param_names = {id(p.name) for p in m.findall(new.params, m.Param())}  # type: ignore[attr-defined]
+    def _leftover(self, new: FuncOrModule) -> list[cst.CSTNode]:
+        params = new.params if isinstance(new, cst.FunctionDef) else cst.Parameters()
+        param_names = {id(p.name) for p in m.findall(params, m.Param())}  # type: ignore[attr-defined]
+        code = new.body if isinstance(new, cst.FunctionDef) else self._own_code_of(new)
         out: list[cst.CSTNode] = []
-        for node in m.findall(new.body, m.Name() | m.Call() | m.Subscript() | m.Attribute()):
+        for node in m.findall(code, m.Name() | m.Call() | m.Subscript() | m.Attribute()):
             if id(node) in param_names:
                 continue
             if isinstance(node, cst.Name) and node.value in self.cb:
@@ -1142,6 +1221,30 @@ class _ModuleEdits(cst.CSTTransformer):
     def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
         return self.functions.get(original_node, updated_node)
 
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+        """A padding class whose method was rewritten: its class-level JS media type becomes JSON."""
+        if not isinstance(original_node.body, cst.IndentedBlock) or not any(
+            stmt in self.functions for stmt in original_node.body.body
+        ):
+            return updated_node
+        assert isinstance(updated_node.body, cst.IndentedBlock)
+        body = []
+        for stmt in updated_node.body.body:
+            if m.matches(stmt, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(
+                    target=m.Name("media_type") | m.Name("mimetype") | m.Name("content_type")
+                    | m.Name("default_mimetype"))], value=m.SimpleString())])):
+                assert isinstance(stmt, cst.SimpleStatementLine)
+                assign = stmt.body[0]
+                assert isinstance(assign, cst.Assign) and isinstance(assign.value, cst.SimpleString)
+                value = assign.value.evaluated_value
+                if _is_mime_js(value):
+                    assert isinstance(value, str)
+                    rest = value.split(";", 1)[1] if ";" in value else None
+                    new = JSON_MIME + (f";{rest}" if rest is not None else "")
+                    stmt = stmt.with_changes(body=[assign.with_changes(value=_requote(assign.value, new))])
+            body.append(stmt)
+        return updated_node.with_changes(body=updated_node.body.with_changes(body=body))
+
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
         if self.jsonpify and self.ctx.qnames(original_node) & {
             "flask_jsonpify.jsonify", "flask_jsonpify.jsonpify", "flask.ext.jsonpify.jsonify",
@@ -1301,13 +1404,15 @@ def _covered_by(func: cst.FunctionDef, bases: Sequence[str], facts: ProjectFacts
     return f"through helper {hit[0]}() rewritten once" if hit else None
 
 
-def _covered_by_helper(endpoint: Endpoint, same_file: Sequence[Endpoint], facts: ProjectFacts) -> str | None:
+def _covered_by_helper(endpoint: Endpoint, same_file: Sequence[Endpoint], facts: ProjectFacts,
+                       hook_names: set[str]) -> str | None:
     """The scan says a helper pads this handler (`recognised_by` "helper:NAME"), or a hook in its module does."""
-    if endpoint.recognised_by.startswith("helper:"):
-        name = endpoint.recognised_by.split(":", 1)[1].split(".")[-1]
-        if name in facts.helper_names:
-            return f"through helper {name}() rewritten once"
-    hooks = [e for e in same_file if e.role == "helper" and e is not endpoint]
+    how, _, via = endpoint.recognised_by.partition(":")
+    if via and how not in ("python2-tokens",):
+        parts = via.split(".")
+        if parts[-1] in facts.helper_names or parts[0] in facts.helper_names:
+            return f"through {how} {via}, rewritten once"
+    hooks = [e for e in same_file if e.role == "helper" and e is not endpoint and e.function in hook_names]
     if hooks:
         return f"through {hooks[0].function}() in this module, rewritten once"
     return None
@@ -1318,7 +1423,10 @@ def rewrite_python(text: str, endpoints: Sequence[Endpoint], facts: ProjectFacts
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        reason = "Python 2 or invalid syntax; rewrite by hand" + (f" ({exc.message})" if exc.message else "")
+        reason = f"Python 2 syntax or a syntax error (line {exc.raw_line}); rewrite by hand"
+        return PyResult(text, declined=tuple(PyDeclined(e.line, e.function, reason) for e in endpoints))
+    except Exception as exc:  # libcst rejects some sources Python would not accept either
+        reason = f"the file does not parse ({type(exc).__name__}); rewrite by hand"
         return PyResult(text, declined=tuple(PyDeclined(e.line, e.function, reason) for e in endpoints))
     frameworks = [e.framework for e in endpoints]
     params = {p for e in endpoints for p in e.callback_params}
@@ -1337,7 +1445,14 @@ def rewrite_python(text: str, endpoints: Sequence[Endpoint], facts: ProjectFacts
     jsonpify = any(ctx.qnames(n) & {"flask_jsonpify.jsonify", "flask_jsonpify.jsonpify"}
                    for n in m.findall(ctx.module, m.Name()))
     targets: list[tuple[Endpoint, cst.FunctionDef]] = []
+    hooks = {qualname for f, (qualname, _) in functions.items() if any(
+        _dotted(d.decorator).endswith(("after_request", "before_request", "after_app_request", "after_this_request"))
+        for d in f.decorators)}
+    module_level: list[Endpoint] = []
     for endpoint in endpoints:
+        if endpoint.function == "<module>":  # a CGI script or similar: the module body is the handler
+            module_level.append(endpoint)
+            continue
         candidates = by_line.get(endpoint.line, [])
         last = endpoint.function.split(".")[-1]
         func = next((f for f in candidates if f.name.value == last), candidates[0] if candidates else None)
@@ -1358,7 +1473,7 @@ def rewrite_python(text: str, endpoints: Sequence[Endpoint], facts: ProjectFacts
             new = FunctionRewrite(ctx, func, endpoint, bases).run()
         except NothingToDo:
             del ctx.imports[imports_before:]
-            reason = _covered_by(func, bases, facts, ctx) or _covered_by_helper(endpoint, endpoints, facts)
+            reason = _covered_by(func, bases, facts, ctx) or _covered_by_helper(endpoint, endpoints, facts, hooks)
             if reason is None:
                 declined.append(PyDeclined(endpoint.line, endpoint.function,
                                            "no callback handling or padding recognised in this function"))
@@ -1376,6 +1491,26 @@ def rewrite_python(text: str, endpoints: Sequence[Endpoint], facts: ProjectFacts
         changed.append(PyChange(endpoint.line, endpoint.function, "plain JSON"))
     edits = _ModuleEdits(ctx, new_functions, facts.jsonp_renderers, jsonpify)
     after = ctx.module.visit(edits)
+    for endpoint in module_level:
+        if new_functions or edits.renamed or edits.renderer_edits:
+            declined.append(PyDeclined(endpoint.line, endpoint.function,
+                                       "module-level JSONP beside other edits in this file: run the rewrite again"))
+            continue
+        imports_before = len(ctx.imports)
+        try:
+            new_module = FunctionRewrite(ctx, ctx.module, endpoint).run()
+        except NothingToDo:
+            del ctx.imports[imports_before:]
+            declined.append(PyDeclined(endpoint.line, endpoint.function,
+                                       "no callback handling or padding recognised at module level"))
+            continue
+        except Decline as exc:
+            del ctx.imports[imports_before:]
+            declined.append(PyDeclined(exc.line or endpoint.line, endpoint.function, exc.reason))
+            continue
+        assert isinstance(new_module, cst.Module)
+        after = new_module
+        changed.append(PyChange(endpoint.line, endpoint.function, "plain JSON"))
     if edits.renamed:
         ctx.need_import("flask", "jsonify")
     if after.deep_equals(ctx.module) and not ctx.imports:
