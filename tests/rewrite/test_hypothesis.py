@@ -97,3 +97,55 @@ def test_mutated_fixture_sources_never_yield_broken_python(data: st.DataObject) 
     result = rewrite_python(mutated, [Endpoint("app.py", 7, "view", "flask")])
     if result.text != mutated:
         ast.parse(result.text)
+
+
+# ---------------------------------------------------------------------------------- JavaScript / markup
+from jsonp2cors.findings import Consumer  # noqa: E402
+from jsonp2cors.rewrite.javascript import error_count, parser, rewrite_js  # noqa: E402
+from jsonp2cors.rewrite.markup import rewrite_markup  # noqa: E402
+
+JS_CALLS = st.sampled_from([
+    '$.ajax({url: {u}, dataType: "jsonp"{extra}});',
+    '$.getJSON({u}, function (d) {{ show(d); }});',
+    '$http.jsonp({u}{cfg}).then(function (r) {{ show(r.data); }});',
+    'var s = document.createElement("script"); s.src = {u}; document.head.appendChild(s);',
+    'fetchJsonp({u}{cfg}).then((r) => r.json());',
+])
+URLS = st.sampled_from(['"/api/x?callback=?"', '"/api/x?a=1&callback=show"', '"/api/x?callback=show&b=2"',
+                        'base + "/x?cb=" + name', '`/api/${id}?callback=show`', 'url', '"/api/x"',
+                        'API + "/w?callback=JSON_CALLBACK"'])
+EXTRAS = st.sampled_from(["", ', jsonp: "cb"', ', jsonpCallback: "show"', ', jsonp: "cb", success: fn',
+                          ', xhrFields: {withCredentials: true}'])
+CONFIGS = st.sampled_from(["", ", {}", ", { jsonpCallbackParam: 'callback' }", ", cfg", ", {timeout: 5}"])
+KINDS = {"$.ajax": "jquery-ajax", "$.getJSON": "jquery-getjson", "$http": "angular-jsonp",
+         "var s": "dynamic-script", "fetchJsonp": "other"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(JS_CALLS, URLS, EXTRAS, CONFIGS, st.sampled_from([True, False, None]), st.integers(0, 3))
+def test_js_rewrite_never_breaks_parsing(call: str, url: str, extra: str, cfg: str, creds: bool | None,
+                                         pad: int) -> None:
+    code = call.replace("{u}", url).replace("{extra}", extra).replace("{cfg}", cfg).replace("{{", "{").replace(
+        "}}", "}")
+    source = "\n" * pad + "(function () {\n  " + code + "\n})();\n"
+    if error_count(parser().parse(source.encode())):
+        return
+    kind = next(v for k, v in KINDS.items() if code.startswith(k))
+    detail = "fetch-jsonp" if kind == "other" else None
+    consumer = Consumer("a.js", pad + 2, kind, callback_param="callback", credentials=creds, detail=detail,
+                        endpoint=None)
+    result = rewrite_js(source, [consumer])
+    assert error_count(parser().parse(result.text.encode())) == 0, result.text
+    assert bool(result.changed) != bool(result.declined or result.covered) or result.covered
+    again = rewrite_js(result.text, [consumer])
+    assert again.text == result.text or again.declined
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(max_size=300), st.integers(1, 6), st.sampled_from(["script-tag", "jquery-ajax", "dynamic-script"]))
+def test_markup_rewrite_never_crashes(text: str, line: int, kind: str) -> None:
+    page = "<html>\n" + text + '\n<script src="/api/x?callback=show"></script>\n<script>' + text + "</script>\n"
+    result = rewrite_markup(page, [Consumer("p.html", line, kind, callback="show", callback_param="callback")])
+    assert isinstance(result.text, str)
+    if result.text != page:
+        assert result.changed
