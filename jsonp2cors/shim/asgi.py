@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from jsonp2cors.shim.core import (
+    BYTES_NAMES,
     FACT_HEADERS_BYTES,
     MAX_ACRH,
     MAX_BODY,
@@ -20,7 +21,9 @@ from jsonp2cors.shim.core import (
     RequestFacts,
     Respond,
     ResponsePlan,
+    RouteRules,
     ShimCore,
+    pass_headers,
 )
 
 if TYPE_CHECKING:
@@ -67,24 +70,40 @@ class ASGIShim:
         query = scope.get("query_string", b"")
         core = self.core
         look = core.needs_look(query)
-        if method == "OPTIONS" or look:
-            facts = _all_facts(method, path, query, scope["headers"])
-        else:  # the common case: only Origin and Sec-Fetch-Dest matter
-            origin = dest = None
-            lines = 0
-            for name, value in scope["headers"]:
-                if name == b"origin":
-                    lines += 1
-                    origin = value.decode("latin-1")
-                elif name == b"sec-fetch-dest":
-                    dest = value.decode("latin-1")
-            facts = RequestFacts(method, path, query, origin, lines, dest)
-
+        if method != "OPTIONS" and not look:
+            await self._pass(scope, receive, send, method, path, query)
+            return
+        facts = _all_facts(method, path, query, scope["headers"])
         decision = core.decide(facts, look)
         if isinstance(decision, Respond):
             await _send_response(send, decision)
             return
         await self._forward(scope, receive, send, decision)
+
+    async def _pass(self, scope: Scope, receive: Receive, send: Send, method: str, path: str,
+                    query: bytes) -> None:
+        """The common case, no callback and no preflight: only Origin and Sec-Fetch-Dest matter."""
+        origin = dest = None
+        lines = 0
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                lines += 1
+                origin = value.decode("latin-1")
+            elif name == b"sec-fetch-dest":
+                dest = value.decode("latin-1")
+        rules = self.core.rules_for(path)
+        extra, vary = rules.cors_parts(origin) if lines < 2 else ((), rules.vary_value)
+        passer = _Pass(self.core, send, rules, extra, vary, dest, RequestFacts(method, path, query, origin,
+                                                                               lines, dest))
+        try:
+            await self.app(scope, receive, passer)
+        except Exception:
+            if not passer.started:
+                await _send_response(send, ShimCore.error_response_parts(extra, vary, method))
+            raise
+        reply = passer.reply
+        if reply is not None and reply.state >= PEEKING and reply.start is not None:
+            await reply.flush_unchanged(final=True)
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send, fwd: Forward) -> None:
         plan = fwd.plan()
@@ -106,6 +125,53 @@ class ASGIShim:
         if reply.state >= PEEKING and reply.start is not None:
             # The app returned without finishing its body; send what it gave us, unchanged.
             await reply.flush_unchanged(final=True)
+
+
+class _Pass:
+    """The `send` the app sees on the fast path: one look at the head, then bytes pass straight through.
+
+    Only a script or text body that may be legacy padding hands over to the full `_Reply` machinery.
+    """
+
+    __slots__ = ("core", "dest", "extra", "facts", "passing", "reply", "rules", "send", "started", "vary")
+
+    def __init__(self, core: ShimCore, send: Send, rules: RouteRules, extra: tuple[tuple[bytes, bytes], ...],
+                 vary: bytes | None, dest: str | None, facts: RequestFacts) -> None:
+        self.core = core
+        self.send = send
+        self.rules = rules
+        self.extra = extra
+        self.vary = vary
+        self.dest = dest
+        self.facts = facts
+        self.passing = False
+        self.started = False
+        self.reply: _Reply | None = None
+
+    async def __call__(self, message: Message) -> None:
+        if self.passing:
+            await self.send(message)
+            return
+        reply = self.reply
+        if reply is not None:
+            await reply(message)
+            self.started = reply.sent_start
+            return
+        if message["type"] == "http.response.start":
+            core = self.core
+            facts = self.facts
+            headers = pass_headers(BYTES_NAMES, message.get("headers", ()), self.extra, self.vary,
+                                   unwrap=core.unwrap_legacy, status=message["status"], method=facts.method,
+                                   dest=self.dest)
+            if headers is None:  # maybe legacy padding: the full plan looks at the body
+                cors = self.extra + (((b"vary", self.vary),) if self.vary is not None else ())
+                fwd = Forward(core, self.rules, facts, cors)
+                self.reply = reply = _Reply(self.send, fwd.plan(), core.max_body, False)
+                await reply(message)
+                return
+            message["headers"] = headers
+            self.passing = self.started = True
+        await self.send(message)
 
 
 # _Reply states

@@ -14,7 +14,7 @@ import re
 import time
 import zlib
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, AnyStr, Final, Generic
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from jsonp2cors.shim.usage import BaseSink, UsageFields, make_sink, referer_origin
@@ -102,16 +102,17 @@ BUFFER: Final = 1  # hold the head; collect the whole body (up to MAX_BODY) and 
 PEEK: Final = 2  # hold the head until the first non-empty body chunk, then call `plan.peek(chunk)`
 
 
-_KIND_CACHE: dict[bytes, int] = {}
+_KIND_CACHE: dict[bytes | str, int] = {}
 
 
-def media_kind(content_type: bytes | None) -> int:
+def media_kind(content_type: bytes | str | None) -> int:
     """Classify a Content-Type value: JSON (incl. `+json`), JavaScript, HTML/plain text, or other."""
     if not content_type:
         return K_OTHER
     kind = _KIND_CACHE.get(content_type)
     if kind is None:
-        kind = _media_kind(content_type)
+        raw = content_type.encode("latin-1") if isinstance(content_type, str) else content_type
+        kind = _media_kind(raw)
         if len(_KIND_CACHE) < 256:
             _KIND_CACHE[content_type] = kind
     return kind
@@ -280,10 +281,10 @@ class RouteRules:
     """What one route's effective policy means for requests, computed once: matchers and header sets."""
 
     __slots__ = (
-        "acao_any", "callback_params", "check_referer",
-        "cors", "credentials", "effective", "expose", "gone_body", "jsonp_headers", "matcher",
-        "max_callback_length", "param_needles", "preflight_static", "private_network", "simple_static",
-        "sunset_ts", "vary_only",
+        "acao_any", "allowed_static", "allowed_static_str", "callback_params", "check_referer", "cors",
+        "credentials", "effective", "expose", "gone_body", "jsonp_headers", "matcher", "max_callback_length",
+        "param_needles", "preflight_static", "private_network", "simple_static", "sunset_ts", "vary_only",
+        "vary_value", "vary_value_str",
     )
 
     def __init__(self, eff: EffectivePolicy, *, deprecation_default: int) -> None:
@@ -311,6 +312,12 @@ class RouteRules:
         if self.expose:
             simple.append((b"access-control-expose-headers", self.expose))
         self.simple_static: tuple[tuple[bytes, bytes], ...] = tuple(simple)
+        # The same, split for the pass-through fast path: (pairs without Vary, Vary value or None), as bytes
+        # (ASGI) and as str (WSGI).
+        self.vary_value: bytes | None = b"Origin" if vary else None
+        self.allowed_static = tuple(p for p in simple if p[0] != b"vary")
+        self.allowed_static_str = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in self.allowed_static)
+        self.vary_value_str: str | None = "Origin" if vary else None
         pre: Headers = [(b"access-control-allow-methods",
                          b", ".join(m.upper().encode("ascii") for m in cors.allow_methods))]
         if credentials:
@@ -347,6 +354,24 @@ class RouteRules:
         if docs_raw:
             gone += b"; see " + docs_raw.replace(b"*/", b"*%2F")
         self.gone_body = gone + b". */\n"
+
+    def cors_parts(self, origin: str | None) -> tuple[tuple[tuple[bytes, bytes], ...], bytes | None]:
+        """(CORS headers without Vary, the Vary value or None) for an actual request: the fast path's form."""
+        if not self.cors:
+            return (), None
+        if origin is None or not self.matcher.matches(origin):
+            return (), self.vary_value
+        acao = b"*" if self.acao_any else origin.encode("latin-1")
+        return ((b"access-control-allow-origin", acao), *self.allowed_static), self.vary_value
+
+    def cors_parts_str(self, origin: str | None) -> tuple[tuple[tuple[str, str], ...], str | None]:
+        """`cors_parts` with str headers, for WSGI."""
+        if not self.cors:
+            return (), None
+        if origin is None or not self.matcher.matches(origin):
+            return (), self.vary_value_str
+        acao = "*" if self.acao_any else origin
+        return (("Access-Control-Allow-Origin", acao), *self.allowed_static_str), self.vary_value_str
 
     def cors_headers(self, origin: str | None) -> tuple[tuple[bytes, bytes], ...]:
         """Headers for an actual (non-preflight) response to a request with this Origin (or none)."""
@@ -639,6 +664,77 @@ class ResponsePlan:
         return out, body
 
 
+class _Names(Generic[AnyStr]):
+    """Header names and values in one string type, so the fast path runs on bytes (ASGI) or str (WSGI)."""
+
+    def __init__(self, content_type: AnyStr, vary: AnyStr, cors_prefix: AnyStr, nosniff_name: AnyStr,
+                 nosniff: tuple[AnyStr, AnyStr], comma: AnyStr, star: AnyStr) -> None:
+        self.content_type: AnyStr = content_type
+        self.vary: AnyStr = vary
+        self.cors_prefix: AnyStr = cors_prefix
+        self.nosniff_name: AnyStr = nosniff_name
+        self.nosniff: tuple[AnyStr, AnyStr] = nosniff
+        self.comma: AnyStr = comma
+        self.star: AnyStr = star
+
+
+BYTES_NAMES: Final = _Names(b"content-type", b"vary", b"access-control-", b"x-content-type-options", NOSNIFF,
+                            b", ", b"*")
+STR_NAMES: Final = _Names("content-type", "vary", "access-control-", "x-content-type-options",
+                          ("X-Content-Type-Options", "nosniff"), ", ", "*")
+
+
+def pass_headers(names: _Names[AnyStr], headers: Iterable[tuple[AnyStr, AnyStr]],
+                 extra: tuple[tuple[AnyStr, AnyStr], ...], vary: AnyStr | None, *, unwrap: bool,
+                 status: int, method: str, dest: str | None) -> list[tuple[AnyStr, AnyStr]] | None:
+    """The fast path for a request without a callback: the headers to send with the body untouched, or
+    None when the body may be legacy padding to unwrap (then the full `ResponsePlan` takes over).
+
+    Drops the app's own Access-Control-* headers, adds nosniff to JSON, adds `extra` (CORS) and merges Vary.
+    """
+    out: list[tuple[AnyStr, AnyStr]] = []
+    kind = K_OTHER
+    app_vary: AnyStr | None = None
+    nosniff = False
+    for pair in headers:
+        name = pair[0].lower()
+        if name == names.content_type:
+            kind = media_kind(pair[1])
+        elif name == names.vary:
+            app_vary = pair[1] if app_vary is None else app_vary + names.comma + pair[1]
+            continue
+        elif name.startswith(names.cors_prefix):
+            continue
+        elif name == names.nosniff_name:
+            nosniff = True
+        out.append(pair)
+    if kind == K_JSON:
+        if not nosniff:
+            out.append(names.nosniff)
+    elif (kind != K_OTHER and unwrap and dest != "script" and method != "HEAD" and status >= 200
+          and status not in _NO_BODY_STATUS):
+        return None
+    if extra:
+        out.extend(extra)
+    if app_vary is not None:
+        out.append((names.vary, app_vary if vary is None else _merge_vary_any(names, app_vary, vary)))
+    elif vary is not None:
+        out.append((names.vary, vary))
+    return out
+
+
+def _merge_vary_any(names: _Names[AnyStr], app: AnyStr, ours: AnyStr) -> AnyStr:
+    seen: dict[AnyStr, AnyStr] = {}
+    for value in (app, ours):
+        for item in value.split(names.comma.strip()):
+            token = item.strip()
+            if token:
+                seen.setdefault(token.lower(), token)
+    if names.star in seen:
+        return names.star
+    return names.comma.join(seen.values())
+
+
 _REPLACED: Final = frozenset({b"content-type", b"content-length", b"content-encoding", b"transfer-encoding",
                               b"x-content-type-options", b"vary", b"content-md5", b"digest",
                               b"content-digest", b"repr-digest", b"accept-ranges"})
@@ -862,6 +958,15 @@ class ShimCore:
         """A 500 for an app that raised before answering, still carrying the CORS headers."""
         headers: Headers = [CT_TEXT, NOSNIFF]
         return self._respond(500, headers, MSG_ERROR, fwd.cors_headers, fwd.facts)
+
+    @staticmethod
+    def error_response_parts(extra: tuple[tuple[bytes, bytes], ...], vary: bytes | None, method: str) -> Respond:
+        """`error_response` for the fast path, from `RouteRules.cors_parts`."""
+        headers: Headers = [CT_TEXT, NOSNIFF, *extra]
+        if vary is not None:
+            headers.append((b"vary", vary))
+        headers.append((b"content-length", b"%d" % len(MSG_ERROR)))
+        return Respond(500, headers, b"" if method == "HEAD" else MSG_ERROR)
 
     def close(self) -> None:
         if self.sink is not None:
