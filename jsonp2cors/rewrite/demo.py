@@ -77,7 +77,7 @@ def _show(migration: Migration, folder: Path, pages_origin: str, color: bool, ou
 
 
 class _Quiet(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
+    def log_message(self, format: str, *args: Any) -> None:
         sys.stderr.write(f"  {self.address_string()} {format % args}\n")
 
 

@@ -89,7 +89,7 @@ def apply_edits(src: bytes, edits: Sequence[Edit]) -> bytes:
 
 
 def _overlap(a: Sequence[Edit], b: Sequence[Edit]) -> bool:
-    return any(x[0] < y[1] and y[0] < x[1] or (x[0] == y[0] and x[1] == y[1]) for x in a for y in b)
+    return any((x[0] < y[1] and y[0] < x[1]) or (x[0] == y[0] and x[1] == y[1]) for x in a for y in b)
 
 
 class _Doc:
@@ -238,7 +238,7 @@ def _plus_parts(node: Node) -> list[Node]:
         left = node.child_by_field_name("left")
         right = node.child_by_field_name("right")
         assert left is not None and right is not None
-        return _plus_parts(left) + [right]
+        return [*_plus_parts(left), right]
     return [node]
 
 
@@ -533,7 +533,7 @@ class _Rewriter:
     def dynamic_script(self) -> list[Edit]:
         doc = self.doc
         creates = self.calls(lambda f: f.endswith("createElement"))
-        creates = [c for c in creates if (_string_raw(doc, (_args(c) or [None])[0]) or "").lower() == "script"]
+        creates = [c for c in creates if _args(c) and (_string_raw(doc, _args(c)[0]) or "").lower() == "script"]
         if not creates:
             raise Decline("could not locate document.createElement('script') at this line")
         create = self.pick(creates)

@@ -145,7 +145,7 @@ def _script_tag(text: str, element: ScriptElement, consumer: Consumer, notes: li
     if stripped is None:
         raise MarkupDecline("no callback parameter found in the src URL")
     cut = len(masked) - len(stripped[0])
-    start = next(i for i, (a, b) in enumerate(zip(masked, stripped[0] + "\x01")) if a != b)
+    start = next(i for i, (a, b) in enumerate(zip(masked, stripped[0] + "\x01", strict=False)) if a != b)
     new_url = url[:start] + url[start + cut:]
     value = url[start:start + cut].split("=", 1)[1].rstrip("&") if "=" in url[start:start + cut] else ""
     if "\x00" in stripped[1]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import ClassVar, Literal, Union
+from dataclasses import dataclass
+from typing import ClassVar, Literal
 
 import libcst as cst
 import libcst.matchers as m
@@ -48,10 +48,10 @@ _PAD_OPEN = re.compile(r"\s*\(")
 _PAD_CLOSE = re.compile(r"\)\s*;?\s*")
 _PERCENT = re.compile(r"%(?:\((?P<name>\w+)\))?[-#0 +]*\d*(?:\.\d+)?(?P<conv>[sdrifaxXeEgGoc%])")
 
-Absent = Union[None, str, bool, Literal["REQUIRED", "TRUTHY", "UNKNOWN"]]
-Truth = Union[bool, None]
+Absent = None | str | bool | Literal["REQUIRED", "TRUTHY", "UNKNOWN"]
+Truth = bool | None
 Conv = Literal["s", "r", "plain"]
-FuncOrModule = Union[cst.FunctionDef, cst.Module]
+FuncOrModule = cst.FunctionDef | cst.Module
 
 
 class Decline(Exception):
@@ -191,6 +191,7 @@ class ModuleContext:
         self.getters: set[str] = set()
         self.consts: dict[str, str] = {}
         for node in m.findall(self.module, m.Assign(targets=[m.AssignTarget(target=m.Name())])):
+            assert isinstance(node, cst.Assign)
             value = _string_value(node.value)
             target = node.targets[0].target
             if isinstance(value, str) and isinstance(target, cst.Name):
@@ -876,9 +877,10 @@ class FunctionRewrite:
         for node in m.findall(code, m.Name() | m.Call() | m.Subscript() | m.Attribute()):
             if id(node) in param_names:
                 continue
-            if isinstance(node, cst.Name) and node.value in self.cb:
-                out.append(node)
-            elif not isinstance(node, cst.Name) and self._read_absent(node) is not False:
+            if isinstance(node, cst.Name):
+                if node.value in self.cb:
+                    out.append(node)
+            elif self._read_absent(node) is not False:
                 out.append(node)
         return out
 
@@ -889,7 +891,7 @@ class _Apply(cst.CSTTransformer):
         self.rw = rewrite
         self.terminals: set[int] = set()
 
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode  # type: ignore[override]
                  ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
         if isinstance(original_node, cst.If) and original_node in self.rw.if_plan:
             assert isinstance(updated_node, cst.If)
@@ -1177,7 +1179,7 @@ class CherryPyJsonOut(Idiom):
     FRAMEWORKS = frozenset({"cherrypy"})
 
     def apply(self, rw: FunctionRewrite) -> None:
-        if rw.endpoint.role != "handler":
+        if rw.endpoint.role != "handler" or not isinstance(rw.func, cst.FunctionDef):
             return
         found = []
         for ret in m.findall(rw.func, m.Return()):
@@ -1188,14 +1190,12 @@ class CherryPyJsonOut(Idiom):
         returns = m.findall(rw.func, m.Return())
         if not found or len(found) != len(returns):
             return  # every return must become an object for json_out to be right
-        alias = next((n for n in ("cherrypy",) if any(
-            rw.ctx.qnames(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator)
-            for d in rw.func.decorators)), "cherrypy")
         for ret, info in found:
-            rw.replace[ret.value] = info.obj  # type: ignore[index]
+            assert ret.value is not None and info.obj is not None
+            rw.replace[ret.value] = info.obj
         rw.remove_statement_if(_is_ct_setting)
         if not any("json_out" in _dotted(d.decorator) for d in rw.func.decorators):
-            rw.decorators_to_add.append(cst.Decorator(decorator=cst.parse_expression(f"{alias}.tools.json_out()")))
+            rw.decorators_to_add.append(cst.Decorator(decorator=cst.parse_expression("cherrypy.tools.json_out()")))
 
 
 IDIOMS: list[Idiom] = [
@@ -1375,7 +1375,7 @@ def _enclosing(module: cst.Module, ctx: ModuleContext) -> dict[cst.FunctionDef, 
                 inner = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else ()
                 walk(inner, prefix + stmt.name.value + ".", [_dotted(a.value) for a in stmt.bases])
             elif isinstance(stmt, cst.BaseCompoundStatement):
-                for suite in _sub_suites(stmt):  # type: ignore[arg-type]
+                for suite in _sub_suites(stmt):
                     walk(_statements(suite), prefix, bases)
 
     walk(module.body, "", [])
@@ -1455,35 +1455,36 @@ def rewrite_python(text: str, endpoints: Sequence[Endpoint], facts: ProjectFacts
             continue
         candidates = by_line.get(endpoint.line, [])
         last = endpoint.function.split(".")[-1]
-        func = next((f for f in candidates if f.name.value == last), candidates[0] if candidates else None)
-        if func is None:
+        found = next((f for f in candidates if f.name.value == last), candidates[0] if candidates else None)
+        if found is None:
             declined.append(PyDeclined(endpoint.line, endpoint.function, "no function definition at this line"))
             continue
-        targets.append((endpoint, func))
+        targets.append((endpoint, found))
     target_funcs = {f for _, f in targets}
     for endpoint, func in targets:
         if any(func is not other and any(func is inner for inner in m.findall(other, m.FunctionDef()))
                for other in target_funcs):
             covered.append(PyChange(endpoint.line, endpoint.function, "inside another rewritten function"))
             continue
-        qualname, bases = functions[func]
+        _, bases = functions[func]
         ctx.framework = endpoint.framework
         imports_before = len(ctx.imports)
         try:
             new = FunctionRewrite(ctx, func, endpoint, bases).run()
         except NothingToDo:
             del ctx.imports[imports_before:]
-            reason = _covered_by(func, bases, facts, ctx) or _covered_by_helper(endpoint, endpoints, facts, hooks)
-            if reason is None:
+            why = _covered_by(func, bases, facts, ctx) or _covered_by_helper(endpoint, endpoints, facts, hooks)
+            if why is None:
                 declined.append(PyDeclined(endpoint.line, endpoint.function,
                                            "no callback handling or padding recognised in this function"))
             else:
-                covered.append(PyChange(endpoint.line, endpoint.function, reason))
+                covered.append(PyChange(endpoint.line, endpoint.function, why))
             continue
         except Decline as exc:
             del ctx.imports[imports_before:]  # a declined function adds no imports either
             declined.append(PyDeclined(exc.line or endpoint.line, endpoint.function, exc.reason))
             continue
+        assert isinstance(new, cst.FunctionDef)
         if new.deep_equals(func):
             covered.append(PyChange(endpoint.line, endpoint.function, "already plain JSON"))
             continue
@@ -1586,7 +1587,3 @@ def renderer_uses(text: str, name: str) -> int:
     return sum(1 for arg in m.findall(module, m.Arg(keyword=m.Name("renderer")))
                if isinstance(arg, cst.Arg) and _string_value(arg.value) == name)
 
-
-@dataclass(frozen=True)
-class _Unused:
-    names: frozenset[str] = field(default_factory=frozenset)

@@ -69,9 +69,9 @@ def test_rewritten_javascript_parses(case: Path, tmp_path: Path) -> None:
 @pytest.mark.parametrize("case", JS_CASES, ids=[c.name for c in JS_CASES])
 def test_consumer_rewrite_is_idempotent(case: Path) -> None:
     """Running again over the result with the same findings changes nothing more."""
-    from tests.rewrite.cases_support import consumers
     from jsonp2cors.rewrite.javascript import rewrite_js
     from jsonp2cors.rewrite.markup import rewrite_markup
+    from tests.rewrite.cases_support import consumers
 
     text = after_file(case).read_text(encoding="utf-8")
     again = (rewrite_js(text, consumers(case)) if after_file(case).suffix == ".js"

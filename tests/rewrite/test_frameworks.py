@@ -10,7 +10,6 @@ import io
 import json
 import sys
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 from wsgiref.util import setup_testing_defaults
