@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -39,7 +39,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     version: Annotated[
-        Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+        bool | None, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = None,
 ) -> None:
     """Move legacy web apps off JSONP and onto JSON + CORS."""
@@ -373,13 +373,17 @@ def _echo_lines(lines: list[str], err: bool = True) -> None:
 
 @app.command("rewrite")
 def rewrite_command(
-    paths: Annotated[Optional[list[Path]], typer.Argument(metavar="[PATH]...", help="Files or folders (default .).")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(metavar="[PATH]...",
+                                                       help="Files or folders (default .).")] = None,
     write: Annotated[bool, typer.Option("--write", help="Apply the changes (atomic writes).")] = False,
-    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 when something would change.")] = False,
-    policy: Annotated[Optional[Path], typer.Option("--policy", help="cors-policy.toml (callback names, shim).")] = None,
-    only: Annotated[Optional[list[OnlyPart]], typer.Option("--only", help="Only python, markup or js edits.")] = None,
-    allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Write even over uncommitted changes.")] = False,
-    mount_shim: Annotated[bool, typer.Option("--mount-shim", help="Also mount the shim where the app is built.")] = False,
+    check: Annotated[bool, typer.Option("--check",
+                                        help="Write nothing; exit 1 when something would change.")] = False,
+    policy: Annotated[Path | None, typer.Option("--policy", help="cors-policy.toml (callback names, shim).")] = None,
+    only: Annotated[list[OnlyPart] | None, typer.Option("--only", help="Only python, markup or js edits.")] = None,
+    allow_dirty: Annotated[bool, typer.Option("--allow-dirty",
+                                              help="Write even over uncommitted changes.")] = False,
+    mount_shim: Annotated[bool, typer.Option("--mount-shim",
+                                             help="Also mount the shim where the app is built.")] = False,
 ) -> None:
     """Rewrite JSONP endpoints to plain JSON and JSONP consumers to fetch()/JSON requests.
 
@@ -437,11 +441,13 @@ def rewrite_command(
 @app.command("migrate")
 def migrate_command(
     path: Annotated[Path, typer.Argument(help="The code base to migrate (default .).")] = Path("."),
-    origin: Annotated[Optional[list[str]], typer.Option("--origin", help="An origin allowed to call the API "
-                                                        "(repeat); goes into cors-policy.toml.")] = None,
+    origin: Annotated[list[str] | None, typer.Option("--origin", help="An origin allowed to call the API "
+                                                     "(repeat); goes into cors-policy.toml.")] = None,
     write: Annotated[bool, typer.Option("--write", help="Write the rewrite and cors-policy.toml.")] = False,
-    allow_dirty: Annotated[bool, typer.Option("--allow-dirty", help="Write even over uncommitted changes.")] = False,
-    mount_shim: Annotated[bool, typer.Option("--mount-shim", help="Also mount the shim where the app is built.")] = False,
+    allow_dirty: Annotated[bool, typer.Option("--allow-dirty",
+                                              help="Write even over uncommitted changes.")] = False,
+    mount_shim: Annotated[bool, typer.Option("--mount-shim",
+                                             help="Also mount the shim where the app is built.")] = False,
 ) -> None:
     """Scan, generate cors-policy.toml, rewrite (diff, or --write), then summarise and list the next steps.
 
