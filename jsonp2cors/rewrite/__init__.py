@@ -69,7 +69,7 @@ class Migrated:
     line: int
     what: str
     note: str = ""
-    kind: str = "consumer"  # "endpoint" | "consumer" | "shim"
+    kind: str = "consumer"  # "endpoint" | "consumer" | "shim" | "registration"
 
 
 @dataclass
@@ -317,7 +317,7 @@ def _drop_unused_renderers(files: _Files, renderers: dict[str, set[str]], root: 
             new = py.remove_renderer_registrations(text, {name})
             if new != text:
                 files.update(rel, new, [f"JSONP renderer {name!r} registration removed (no view uses it)"])
-                out.migrated.append(Migrated(rel, 0, f"renderer {name}", "registration removed", "endpoint"))
+                out.migrated.append(Migrated(rel, 0, f"renderer {name}", "registration removed", "registration"))
 
 
 def apply(edits: Sequence[FileEdit]) -> None:

@@ -106,7 +106,7 @@ def migrate(path: str | Path, origins: Sequence[str] = (), *, write: bool = Fals
 def summary_lines(migration: Migration) -> list[str]:
     """The short summary `migrate` prints: what moved, what was left alone and why, lint, next steps."""
     rewrite = migration.plan
-    endpoints = [m for m in rewrite.migrated if m.kind == "endpoint" and not m.what.startswith("renderer")]
+    endpoints = rewrite.endpoints_migrated()
     consumers = rewrite.consumers_migrated()
     shims = [m for m in rewrite.migrated if m.kind == "shim"]
     total_endpoints = len(migration.result.endpoints)
