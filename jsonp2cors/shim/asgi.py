@@ -23,7 +23,10 @@ from jsonp2cors.shim.core import (
     ResponsePlan,
     RouteRules,
     ShimCore,
+    jsonp_fast_body,
+    jsonp_fast_head,
     pass_headers,
+    wrap_jsonp,
 )
 
 if TYPE_CHECKING:
@@ -106,16 +109,19 @@ class ASGIShim:
             await reply.flush_unchanged(final=True)
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send, fwd: Forward) -> None:
-        plan = fwd.plan()
         if fwd.callback is not None:
-            extensions = scope.get("extensions") or {}
-            strip = any(e in extensions for e in _FILE_EXTENSIONS)
+            extensions = scope.get("extensions")
+            strip = bool(extensions) and (_FILE_EXTENSIONS[0] in extensions or _FILE_EXTENSIONS[1] in extensions)
             if strip or fwd.method != scope["method"]:
                 scope = dict(scope)
                 scope["method"] = fwd.method
-                if strip:
+                if strip and extensions:
                     scope["extensions"] = {k: v for k, v in extensions.items() if k not in _FILE_EXTENSIONS}
-        reply = _Reply(send, plan, self.core.max_body, fwd.method != fwd.facts.method)
+        reply: _Reply | _JSONPReply
+        if fwd.callback is not None:
+            reply = _JSONPReply(send, fwd, self.core.max_body)
+        else:
+            reply = _Reply(send, fwd.plan(), self.core.max_body, fwd.method != fwd.facts.method)
         try:
             await self.app(scope, receive, reply)
         except Exception:
@@ -172,6 +178,83 @@ class _Pass:
             message["headers"] = headers
             self.passing = self.started = True
         await self.send(message)
+
+
+class _JSONPReply:
+    """The `send` for a JSONP request: a single-message JSON body is wrapped on the spot; anything else
+    (streams, compression, other types, legacy padding, oversized) is replayed into the general `_Reply`."""
+
+    __slots__ = ("app_vary", "base", "done", "fwd", "max_body", "reply", "send", "start", "status")
+
+    def __init__(self, send: Send, fwd: Forward, max_body: int) -> None:
+        self.send = send
+        self.fwd = fwd
+        self.max_body = max_body
+        self.reply: _Reply | None = None
+        self.start: Message | None = None
+        self.base: Headers | None = None
+        self.app_vary: bytes | None = None
+        self.status = 200
+        self.done = False  # the fast path answered
+
+    @property
+    def sent_start(self) -> bool:
+        return self.done or (self.reply is not None and self.reply.sent_start)
+
+    @property
+    def state(self) -> int:
+        if self.done:
+            return PASSING
+        return self.reply.state if self.reply is not None else BEFORE
+
+    async def flush_unchanged(self, *, final: bool = False) -> None:
+        if self.reply is None:
+            await self._general()
+        assert self.reply is not None
+        await self.reply.flush_unchanged(final=final)
+
+    async def _general(self, message: Message | None = None) -> None:
+        fwd = self.fwd
+        self.reply = reply = _Reply(self.send, fwd.plan(), self.max_body, fwd.method != fwd.facts.method)
+        if self.start is not None:
+            await reply(self.start)
+        if message is not None:
+            await reply(message)
+
+    async def __call__(self, message: Message) -> None:
+        reply = self.reply
+        if reply is not None:
+            await reply(message)
+            return
+        if self.done:
+            return  # nothing may follow the final body
+        kind = message["type"]
+        if kind == "http.response.start" and self.start is None:
+            self.start = message
+            self.status = message["status"]
+            fast = jsonp_fast_head(self.status, message.get("headers", ()))
+            if fast is None:
+                await self._general()
+            else:
+                self.base, self.app_vary = fast
+            return
+        base = self.base
+        if kind == "http.response.body" and base is not None and not message.get("more_body", False):
+            body: bytes = message.get("body", b"")
+            fwd = self.fwd
+            headers = jsonp_fast_body(fwd, self.status, base, self.app_vary, body)
+            if headers is not None:
+                out = wrap_jsonp(fwd.callback, body.strip(b" \t\r\n"))  # type: ignore[arg-type]
+                headers.append((b"content-length", b"%d" % len(out)))
+                start = self.start
+                assert start is not None
+                start["headers"] = headers
+                self.done = True
+                await self.send(start)
+                await self.send({"type": "http.response.body", "more_body": False,
+                                 "body": b"" if fwd.method != fwd.facts.method else out})
+                return
+        await self._general(message)
 
 
 # _Reply states
@@ -266,6 +349,7 @@ class _Reply:
 
 
 def _all_facts(method: str, path: str, query: bytes, headers: Any) -> RequestFacts:
+    """Every header the core may look at (preflights and JSONP requests)."""
     facts = RequestFacts(method, path, query, None, 0)
     acrh: list[str] | None = None
     wanted = FACT_HEADERS_BYTES
@@ -273,16 +357,15 @@ def _all_facts(method: str, path: str, query: bytes, headers: Any) -> RequestFac
         attr = wanted.get(name)
         if attr is None:
             continue
-        text = value.decode("latin-1")
         if attr == "origin":
             facts.origin_lines += 1
-            facts.origin = text
+            facts.origin = value.decode("latin-1")
         elif attr == "acrh":
             if acrh is None:
                 acrh = []
-            acrh.append(text)
+            acrh.append(value.decode("latin-1"))
         else:
-            setattr(facts, attr, text)
+            facts.__dict__[attr] = value.decode("latin-1")
     if acrh is not None:
         facts.acrh = ",".join(acrh)
     return facts

@@ -740,6 +740,56 @@ _REPLACED: Final = frozenset({b"content-type", b"content-length", b"content-enco
                               b"content-digest", b"repr-digest", b"accept-ranges"})
 
 
+def jsonp_fast_head(status: int, headers: Iterable[tuple[bytes, bytes]]) -> tuple[Headers, bytes | None] | None:
+    """The JSONP fast path, head: for a plain UTF-8 JSON response with a body and no Content-Encoding,
+    the app's headers that stay (and its Vary); None sends the response down the general `ResponsePlan`."""
+    if status in _NO_BODY_STATUS or status < 200:
+        return None
+    out: Headers = []
+    kind = K_OTHER
+    vary: bytes | None = None
+    for pair in headers:
+        name = pair[0].lower()
+        if name in _REPLACED:
+            if name == b"content-type":
+                kind = media_kind(pair[1])
+                if kind != K_JSON or _charset(pair[1]) not in (None, "utf-8", "utf8", "us-ascii", "ascii"):
+                    return None
+            elif name == b"content-encoding" and pair[1].strip().lower() not in (b"", b"identity"):
+                return None
+            elif name == b"vary":
+                vary = pair[1] if vary is None else vary + b", " + pair[1]
+            continue
+        if not name.startswith(b"access-control-"):
+            out.append(pair)
+    if kind != K_JSON:
+        return None
+    return out, vary
+
+
+def jsonp_fast_body(fwd: Forward, status: int, base: Headers, app_vary: bytes | None,
+                    body: bytes) -> Headers | None:
+    """The JSONP fast path, body: the headers for `wrap_jsonp(callback, body)` when the body starts like
+    JSON (else None: the general plan decides). `base` becomes the header list."""
+    callback = fwd.callback
+    if (callback is None or len(body) > fwd.core.max_body or not looks_like_json(body[:64])
+            or body.startswith(b"\xef\xbb\xbf")):
+        return None
+    base.append(CT_JS)
+    base.append(NOSNIFF)
+    vary = app_vary
+    for pair in fwd.cors_headers:
+        if pair[0] == b"vary":
+            vary = pair[1] if vary is None else _merge_vary([vary, pair[1]])
+        else:
+            base.append(pair)
+    base.extend(fwd.rules.jsonp_headers)
+    if vary is not None:
+        base.append((b"vary", vary))
+    fwd.core.record_response(fwd, status)
+    return base
+
+
 def _merge_vary(values: list[bytes]) -> bytes:
     """One Vary value from the app's and ours, without duplicates (case-insensitive); `*` wins."""
     seen: dict[bytes, bytes] = {}
@@ -785,7 +835,8 @@ class ShimCore:
     # -- helpers
     def now(self) -> float:
         value = self.clock()
-        return value.timestamp() if isinstance(value, dt.datetime) else float(value)
+        return value if type(value) is float else (
+            value.timestamp() if isinstance(value, dt.datetime) else float(value))
 
     def note(self, reason: str) -> None:
         """Log why a response passed through unchanged: once as a warning, then at debug level."""
@@ -817,7 +868,10 @@ class ShimCore:
             return False
         if b"%" in query:
             return True
-        return any(needle in query for needle in self.param_needles)
+        for needle in self.param_needles:  # noqa: SIM110 - a plain loop, no generator, on every request
+            if needle in query:
+                return True
+        return False
 
     # -- the decision
     def decide(self, facts: RequestFacts, look: bool | None = None) -> Decision:
