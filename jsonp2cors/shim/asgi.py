@@ -110,12 +110,12 @@ class ASGIShim:
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send, fwd: Forward) -> None:
         if fwd.callback is not None:
-            extensions = scope.get("extensions")
-            strip = bool(extensions) and (_FILE_EXTENSIONS[0] in extensions or _FILE_EXTENSIONS[1] in extensions)
+            extensions: dict[str, Any] = scope.get("extensions") or {}
+            strip = _FILE_EXTENSIONS[0] in extensions or _FILE_EXTENSIONS[1] in extensions
             if strip or fwd.method != scope["method"]:
                 scope = dict(scope)
                 scope["method"] = fwd.method
-                if strip and extensions:
+                if strip:
                     scope["extensions"] = {k: v for k, v in extensions.items() if k not in _FILE_EXTENSIONS}
         reply: _Reply | _JSONPReply
         if fwd.callback is not None:
