@@ -16,13 +16,16 @@ from jsonp2cors.shim.core import (
     MAX_BODY,
     PEEK,
     SEND,
+    STR_NAMES,
     Clock,
     Forward,
     Headers,
     RequestFacts,
     Respond,
     ResponsePlan,
+    RouteRules,
     ShimCore,
+    pass_headers,
 )
 
 if TYPE_CHECKING:
@@ -74,21 +77,82 @@ class WSGIShim:
         method = environ["REQUEST_METHOD"]
         query = get("QUERY_STRING", "").encode("latin-1")
         origin = get("HTTP_ORIGIN")
-        facts = RequestFacts(method, path or "/", query, origin, None, get("HTTP_SEC_FETCH_DEST"))
-        look = self.core.needs_look(query)
-        if method == "OPTIONS" or look:
-            facts.acrm = get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
-            facts.acrh = get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
-            facts.acrpn = get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK")
-            facts.referer = get("HTTP_REFERER")
-            facts.sec_fetch_site = get("HTTP_SEC_FETCH_SITE")
-            facts.user_agent = get("HTTP_USER_AGENT")
-            facts.host = get("HTTP_HOST")
-        decision = self.core.decide(facts, look)
+        dest = get("HTTP_SEC_FETCH_DEST")
+        core = self.core
+        look = core.needs_look(query)
+        path = path or "/"
+        if method != "OPTIONS" and not look:
+            return self._pass(environ, start_response, method, path, query, origin, dest)
+        facts = RequestFacts(method, path, query, origin, None, dest)
+        facts.acrm = get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
+        facts.acrh = get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
+        facts.acrpn = get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK")
+        facts.referer = get("HTTP_REFERER")
+        facts.sec_fetch_site = get("HTTP_SEC_FETCH_SITE")
+        facts.user_agent = get("HTTP_USER_AGENT")
+        facts.host = get("HTTP_HOST")
+        decision = core.decide(facts, look)
         if isinstance(decision, Respond):
             start_response(_status_line(decision.status), _to_str(decision.headers))
             return [decision.body]
         return _Exchange(self, decision, environ, start_response).run()
+
+    def _pass(self, environ: dict[str, Any], start_response: StartResponse, method: str, path: str,
+              query: bytes, origin: str | None, dest: str | None) -> Iterable[bytes]:
+        """The common case, no callback and no preflight: one look at the head, the body passes untouched."""
+        rules = self.core.rules_for(path)
+        fast = _Pass(self, environ, start_response, rules, RequestFacts(method, path, query, origin, None, dest))
+        try:
+            result = self.app(environ, fast.start_response)
+        except Exception as exc:
+            if fast.exchange is not None:
+                return fast.exchange._error(exc)
+            if fast.sent:
+                raise
+            log.error("jsonp2cors: the application raised before responding; answering 500", exc_info=exc)
+            extra, vary = rules.cors_parts(origin)
+            response = ShimCore.error_response_parts(extra, vary, method)
+            start_response(_status_line(500), _to_str(response.headers), sys.exc_info())
+            return [response.body]
+        if fast.sent and fast.exchange is None:
+            return result
+        return fast.escalate()._continue(result)  # padding to look at, or start_response still to come
+
+
+class _Pass:
+    """start_response for the fast path; hands over to a full `_Exchange` when the body needs a look."""
+
+    __slots__ = ("environ", "exchange", "extra", "facts", "real_start", "rules", "sent", "shim", "vary")
+
+    def __init__(self, shim: WSGIShim, environ: dict[str, Any], start_response: StartResponse,
+                 rules: RouteRules, facts: RequestFacts) -> None:
+        self.shim = shim
+        self.environ = environ
+        self.real_start = start_response
+        self.rules = rules
+        self.facts = facts
+        # (a repeated Origin arrives joined with ", " and matches nothing: refused like any other)
+        self.extra, self.vary = rules.cors_parts_str(facts.origin)
+        self.sent = False
+        self.exchange: _Exchange | None = None
+
+    def escalate(self) -> _Exchange:
+        if self.exchange is None:
+            fwd = Forward(self.shim.core, self.rules, self.facts, self.rules.cors_headers(self.facts.origin))
+            self.exchange = _Exchange(self.shim, fwd, self.environ, self.real_start)
+        return self.exchange
+
+    def start_response(self, status: str, headers: StrHeaders,
+                       exc_info: ExcInfo | None = None) -> Callable[[bytes], object]:
+        if self.exchange is not None:
+            return self.exchange.start_response(status, headers, exc_info)
+        facts = self.facts
+        out = pass_headers(STR_NAMES, headers, self.extra, self.vary, unwrap=self.shim.core.unwrap_legacy,
+                           status=int(status[:3]), method=facts.method, dest=facts.sec_fetch_dest)
+        if out is None:
+            return self.escalate().start_response(status, headers, exc_info)
+        self.sent = True
+        return self.real_start(status, out, exc_info)
 
 
 class _Exchange:
