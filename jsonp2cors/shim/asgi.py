@@ -63,7 +63,10 @@ class ASGIShim:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            if scope["type"] == "lifespan":
+                await self._lifespan(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
             return
         path = scope["path"]
         root = scope.get("root_path")
@@ -82,6 +85,18 @@ class ASGIShim:
             await _send_response(send, decision)
             return
         await self._forward(scope, receive, send, decision)
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Write the pending usage records when the server shuts down: uvicorn re-raises SIGTERM after a
+        # graceful shutdown, so atexit handlers do not run there.
+        core = self.core
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
+                core.flush()
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
 
     async def _pass(self, scope: Scope, receive: Receive, send: Send, method: str, path: str,
                     query: bytes) -> None:

@@ -1022,6 +1022,12 @@ class ShimCore:
         headers.append((b"content-length", b"%d" % len(MSG_ERROR)))
         return Respond(500, headers, b"" if method == "HEAD" else MSG_ERROR)
 
+    def flush(self) -> None:
+        """Write pending usage records now (the file sink otherwise writes every half second)."""
+        flush = getattr(self.sink, "flush", None)
+        if flush is not None:
+            flush()
+
     def close(self) -> None:
         if self.sink is not None:
             self.sink.close()
