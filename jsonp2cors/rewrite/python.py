@@ -783,6 +783,23 @@ class FunctionRewrite:
                 new = JSON_MIME + (f";{rest}" if rest is not None else "")
                 self.replace[node] = _requote(node, new)
 
+    def _fix_mime_constants(self) -> None:
+        """`mimetype=JSONP_MIME` where the module constant is a JavaScript type: the literal JSON type instead."""
+        def js_const(node: cst.CSTNode | None) -> bool:
+            return isinstance(node, cst.Name) and _is_mime_js(self.ctx.consts.get(node.value))
+
+        json_literal = cst.SimpleString(f'"{JSON_MIME}"')
+        for arg in m.findall(self._own_code(), m.Arg(keyword=m.Name())):
+            assert isinstance(arg, cst.Arg) and arg.keyword is not None
+            if arg.keyword.value in ("mimetype", "content_type", "media_type") and js_const(arg.value):
+                self.replace.setdefault(arg.value, json_literal)
+        for assign in m.findall(self._own_code(), m.Assign(targets=[m.AssignTarget(target=m.Attribute())])):
+            assert isinstance(assign, cst.Assign)
+            target = assign.targets[0].target
+            assert isinstance(target, cst.Attribute)
+            if target.attr.value in ("content_type", "mimetype", "media_type") and js_const(assign.value):
+                self.replace.setdefault(assign.value, json_literal)
+
     def remove_statement_if(self, predicate: Callable[[cst.BaseSmallStatement], bool]) -> None:
         """Remove single-statement lines of the function matching `predicate` (e.g. a JS content type)."""
         for line in m.findall(self.func, m.SimpleStatementLine()):
@@ -827,6 +844,7 @@ class FunctionRewrite:
             if idiom.applies(self):
                 idiom.apply(self)
         self._fix_mimes()
+        self._fix_mime_constants()
         for assign in self.cb_assigns:
             self.replace.setdefault(assign, cst.RemoveFromParent())
         new = self._apply()
