@@ -211,3 +211,34 @@ def test_usage_file(kind: str, tmp_path: Any) -> None:
     c.shim.close()  # type: ignore[attr-defined]
     log = read_usage([usage])
     assert len(log) == 3 and log.skipped == 0 and {r.user_agent for r in log} == {"UA/2 (test)"}
+
+
+def test_starlette_add_middleware_and_fastapi_style_mounting() -> None:
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def data(request: Any) -> JSONResponse:
+        return JSONResponse({"ok": True})
+
+    app = Starlette(routes=[Route("/api/data", data)])
+    app.add_middleware(ASGIShim, policy=POLICY, clock=lambda: NOW)
+    with TestClient(app) as c:
+        assert unwrap(c.get("/api/data?callback=cb").content) == ("cb", {"ok": True})
+        r = c.get("/api/data", headers={"Origin": NEWS})
+        assert r.headers["access-control-allow-origin"] == NEWS
+
+
+def test_flask_wsgi_app_attribute_mounting() -> None:
+    from flask import Flask
+
+    app = Flask("mounting_test")
+
+    @app.route("/api/data")
+    def data() -> Any:
+        return {"ok": True}
+
+    app.wsgi_app = WSGIShim(app.wsgi_app, policy=POLICY, clock=lambda: NOW)  # type: ignore[method-assign]
+    client = app.test_client()
+    assert unwrap(client.get("/api/data?callback=cb").data) == ("cb", {"ok": True})
+    assert client.get("/api/data", headers={"Origin": NEWS}).headers["Access-Control-Allow-Origin"] == NEWS

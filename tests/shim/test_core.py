@@ -560,3 +560,15 @@ def test_no_jsonp_prefixes_leave_other_callback_parameters_alone() -> None:
         assert isinstance(d, Forward) and d.callback is None, path
     d = c.decide(facts(path="/accountsx", query="callback=/next"))
     assert isinstance(d, Respond) and d.status == 400
+
+
+def test_brotli_without_a_decoder_passes_through(caplog: pytest.LogCaptureFixture,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import jsonp2cors.shim.core as core_module
+
+    monkeypatch.setattr(core_module, "_brotli", None)
+    with caplog.at_level(logging.WARNING, logger="jsonp2cors.shim"):
+        r = simulate(core(), facts(query="callback=f"),
+                     headers=[("Content-Type", "application/json"), ("Content-Encoding", "br")], body=b"\x0b")
+    assert r.body == b"\x0b" and r.h("content-encoding") == "br"
+    assert "content-encoding br cannot be decoded" in caplog.text
