@@ -894,11 +894,11 @@ class ShimCore:
     def _jsonp(self, rules: RouteRules, facts: RequestFacts, cors: tuple[tuple[bytes, bytes], ...],
                param: bytes | None, value: bytes | None) -> Decision:
         if param is None:
-            return self._refuse(400, MSG_DUP_CALLBACK, cors, facts)
+            return self._refuse(400, MSG_DUP_CALLBACK, cors, facts, rules.jsonp_headers)
         if value == b"":
             return Forward(self, rules, facts, cors)  # empty value: a plain request (as Express does)
         if value is None or not validate_callback(value, rules.max_callback_length):
-            return self._refuse(400, MSG_BAD_CALLBACK, cors, facts)
+            return self._refuse(400, MSG_BAD_CALLBACK, cors, facts, rules.jsonp_headers)
         param_s = param.decode("utf-8")
         if rules.sunset_ts is not None and self.now() >= rules.sunset_ts:
             return self._gone(rules, facts, cors, param_s, value)
@@ -933,8 +933,8 @@ class ShimCore:
         return self._respond(410, headers, rules.gone_body, cors, facts, record)
 
     def _refuse(self, status: int, message: bytes, cors: tuple[tuple[bytes, bytes], ...],
-                facts: RequestFacts) -> Respond:
-        return self._respond(status, [CT_TEXT, NOSNIFF], message, cors, facts)
+                facts: RequestFacts, extra: tuple[tuple[bytes, bytes], ...] = ()) -> Respond:
+        return self._respond(status, [CT_TEXT, NOSNIFF, *extra], message, cors, facts)
 
     def _respond(self, status: int, headers: Headers, body: bytes, cors: Iterable[tuple[bytes, bytes]],
                  facts: RequestFacts, record: UsageFields | None = None) -> Respond:
