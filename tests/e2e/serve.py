@@ -157,7 +157,7 @@ def serve_fixture_starlette(args: argparse.Namespace) -> None:
         asgi = ASGIShim(asgi, policy=_policy(args.policy), usage=args.usage)
     asgi = _asgi_recorder(asgi, _RequestLog(args.requests))
     sock = _listen(args.host)
-    server = uvicorn.Server(uvicorn.Config(asgi, log_level="warning", access_log=False, lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(asgi, log_level="warning", access_log=False))
     _announce(sock)
     server.run(sockets=[sock])
 
@@ -174,7 +174,7 @@ def serve_starlette(args: argparse.Namespace) -> None:
         asgi = ASGIShim(asgi, policy=_policy(args.policy), usage=args.usage)
     asgi = _asgi_recorder(asgi, _RequestLog(args.requests))
     sock = _listen(args.host)
-    server = uvicorn.Server(uvicorn.Config(asgi, log_level="warning", access_log=False, lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(asgi, log_level="warning", access_log=False))
     _announce(sock)  # the socket already listens: connections queue until uvicorn accepts them
     server.run(sockets=[sock])
 
