@@ -740,6 +740,9 @@ _REPLACED: Final = frozenset({b"content-type", b"content-length", b"content-enco
                               b"content-digest", b"repr-digest", b"accept-ranges"})
 
 
+_PLAIN_JSON: dict[bytes, bool] = {}
+
+
 def jsonp_fast_head(status: int, headers: Iterable[tuple[bytes, bytes]]) -> tuple[Headers, bytes | None] | None:
     """The JSONP fast path, head: for a plain UTF-8 JSON response with a body and no Content-Encoding,
     the app's headers that stay (and its Vary); None sends the response down the general `ResponsePlan`."""
@@ -752,9 +755,15 @@ def jsonp_fast_head(status: int, headers: Iterable[tuple[bytes, bytes]]) -> tupl
         name = pair[0].lower()
         if name in _REPLACED:
             if name == b"content-type":
-                kind = media_kind(pair[1])
-                if kind != K_JSON or _charset(pair[1]) not in (None, "utf-8", "utf8", "us-ascii", "ascii"):
+                plain = _PLAIN_JSON.get(pair[1])
+                if plain is None:
+                    plain = media_kind(pair[1]) == K_JSON and _charset(pair[1]) in (
+                        None, "utf-8", "utf8", "us-ascii", "ascii")
+                    if len(_PLAIN_JSON) < 256:
+                        _PLAIN_JSON[pair[1]] = plain
+                if not plain:
                     return None
+                kind = K_JSON
             elif name == b"content-encoding" and pair[1].strip().lower() not in (b"", b"identity"):
                 return None
             elif name == b"vary":
@@ -772,8 +781,9 @@ def jsonp_fast_body(fwd: Forward, status: int, base: Headers, app_vary: bytes | 
     """The JSONP fast path, body: the headers for `wrap_jsonp(callback, body)` when the body starts like
     JSON (else None: the general plan decides). `base` becomes the header list."""
     callback = fwd.callback
-    if (callback is None or len(body) > fwd.core.max_body or not looks_like_json(body[:64])
-            or body.startswith(b"\xef\xbb\xbf")):
+    core = fwd.core
+    if callback is None or len(body) > core.max_body or not body or (
+            body[0] not in _JSON_LEAD and not looks_like_json(body[:64])):
         return None
     base.append(CT_JS)
     base.append(NOSNIFF)
@@ -786,7 +796,11 @@ def jsonp_fast_body(fwd: Forward, status: int, base: Headers, app_vary: bytes | 
     base.extend(fwd.rules.jsonp_headers)
     if vary is not None:
         base.append((b"vary", vary))
-    fwd.core.record_response(fwd, status)
+    sink = core.sink
+    if sink is not None and fwd.callback_param is not None:
+        facts = fwd.facts
+        sink.emit_fields((core.now(), facts.method, facts.path, fwd.callback_param, callback.decode("ascii"),
+                          facts.referer, facts.sec_fetch_site, facts.sec_fetch_dest, facts.user_agent, status))
     return base
 
 
@@ -1059,6 +1073,24 @@ def find_callback(query: bytes, params: tuple[bytes, ...]) -> tuple[bytes | None
     """
     found: tuple[bytes, bytes] | None = None
     count = 0
+    if b";" not in query and b"%" not in query and b"+" not in query:  # the usual, plain query
+        for piece in query.split(b"&"):
+            key, _, value = piece.partition(b"=")
+            if key in params:
+                count += 1
+                found = (key, value)
+        if found is None:
+            return None
+        if count > 1:
+            return (None, None)
+        if found[1].isascii():
+            return found
+        key, value = found
+        try:
+            value.decode("utf-8")
+        except UnicodeDecodeError:
+            return (key, None)
+        return found
     semicolons = b";" in query
     for piece in query.split(b"&"):
         key, _, value = piece.partition(b"=")

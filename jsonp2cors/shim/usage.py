@@ -415,6 +415,7 @@ class FileSink(BaseSink):
         self._last_second = -1
         self._last_time = ""
         self._origins: dict[str | None, str] = {}
+        self._rests: dict[tuple[object, ...], str] = {}
         _OPEN_SINKS.add(self)
 
     # -- request path
@@ -502,22 +503,30 @@ class FileSink(BaseSink):
         """One JSON line, formatted directly from the fields (the same text `UsageRecord.to_line` gives)."""
         if isinstance(item, UsageRecord):
             return _ENCODER.encode(item.to_dict())
-        ts, method, path, param, callback, referer, site, dest, agent, status = item
-        second = int(ts)
+        second = int(item[0])
         if second != self._last_second:
             self._last_second = second
             self._last_time = _format_time(dt.datetime.fromtimestamp(second, dt.timezone.utc))
-        origins = self._origins
-        origin = origins.get(referer)
-        if origin is None:
-            origin = _string(referer_origin(referer))
-            if len(origins) >= 4096:
-                origins.clear()
-            origins[referer] = origin
-        return (f'{{"time":"{self._last_time}","method":{_string(method)},"path":{_string(path)},'
-                f'"callback_param":{_string(param)},"callback":{_string(callback)},"origin":{origin},'
-                f'"sec_fetch_site":{_string(site)},"sec_fetch_dest":{_string(dest)},'
-                f'"user_agent":{_string(agent)},"status":{int(status)}}}')
+        # Callers repeat themselves (same page, same browser, same callback): the rest of the line is cached.
+        rest_key = item[1:]
+        rest = self._rests.get(rest_key)
+        if rest is None:
+            method, path, param, callback, referer, site, dest, agent, status = rest_key
+            origins = self._origins
+            origin = origins.get(referer)
+            if origin is None:
+                origin = _string(referer_origin(referer))
+                if len(origins) >= 4096:
+                    origins.clear()
+                origins[referer] = origin
+            rest = (f'"method":{_string(method)},"path":{_string(path)},'
+                    f'"callback_param":{_string(param)},"callback":{_string(callback)},"origin":{origin},'
+                    f'"sec_fetch_site":{_string(site)},"sec_fetch_dest":{_string(dest)},'
+                    f'"user_agent":{_string(agent)},"status":{int(status)}}}')
+            if len(self._rests) >= 4096:
+                self._rests.clear()
+            self._rests[rest_key] = rest
+        return f'{{"time":"{self._last_time}",{rest}'
 
     def _write(self, lines: list[str]) -> None:
         data = ("\n".join(lines) + "\n").encode("utf-8")
