@@ -17,8 +17,8 @@ from typing import ClassVar, Literal
 import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
-from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider, ScopeProvider
+from libcst.codemod.visitors import AddImportsVisitor
+from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider
 
 from jsonp2cors.findings import Endpoint
 from jsonp2cors.scan.base import DEFAULT_CALLBACK_PARAMS
@@ -212,7 +212,7 @@ class ModuleContext:
                 if all(isinstance(v, str) for v in values) and isinstance(target, cst.Name):
                     lists[target.value] = {str(v).lower() for v in values}
         for func in self.module.body:
-            if not isinstance(func, cst.FunctionDef):
+            if not isinstance(func, cst.FunctionDef) or not m.findall(func, m.For()):
                 continue
             loops = [f for f in m.findall(func, m.For(target=m.Name()))
                      if isinstance(f, cst.For) and (
@@ -287,6 +287,7 @@ class FunctionRewrite:
         self.class_bases = class_bases
         self.cb: dict[str, Absent] = {}
         self.cb_attrs: set[str] = set()  # self.<attr> holding the callback name (a padding class)
+        self._assigned: dict[str, list[cst.BaseExpression]] | None = None
         self.cb_assigns: set[cst.CSTNode] = set()
         self.padding: dict[cst.CSTNode, _Padding] = {}
         self.replace: dict[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel] = {}
@@ -386,6 +387,13 @@ class FunctionRewrite:
     def mentions_cb(self, node: cst.CSTNode) -> bool:
         if self.is_cb(node):
             return True
+        for comp in m.findall(node, m.Comparison()):
+            assert isinstance(comp, cst.Comparison)
+            key = self.ctx.str_const(comp.left)
+            if key is not None and key.lower() in self.params and any(
+                isinstance(c.operator, (cst.In, cst.NotIn)) for c in comp.comparisons
+            ):
+                return True
         for sub in m.findall(node, m.Name() | m.Call() | m.Subscript() | m.Attribute()):
             if isinstance(sub, cst.Name) and sub.value in self.cb:
                 return True
@@ -636,6 +644,8 @@ class FunctionRewrite:
             if names & _JSON_DUMPS or any(n.endswith((".dumps", "json_encode", "to_json")) for n in names):
                 return "json"
             dotted = _dotted(node.func)
+            if dotted.endswith("serialize") and node.args and _string_value(node.args[0].value) == "json":
+                return "json"  # django.core.serializers.serialize("json", ...)
             if dotted in ("dict",):
                 return "dict"
             if dotted in ("list", "sorted"):
@@ -653,18 +663,27 @@ class FunctionRewrite:
             return "list"
         if isinstance(node, cst.Name) and depth < 4:
             kinds = set()
-            for assign in m.findall(self.func, m.Assign(targets=[m.AssignTarget(target=m.Name(node.value))])):
-                assert isinstance(assign, cst.Assign)
-                kinds.add(self.kind(assign.value, depth + 1))
-            for ann in m.findall(self.func, m.AnnAssign(target=m.Name(node.value))):
-                assert isinstance(ann, cst.AnnAssign)
-                if ann.value is not None:
-                    kinds.add(self.kind(ann.value, depth + 1))
+            for value in self.assigned_values().get(node.value, ()):
+                if not self.mentions_cb(value):  # `data = "%s(%s)" % (cb, data)` pads, it is no source
+                    kinds.add(self.kind(value, depth + 1))
             if len(kinds) == 1:
                 return kinds.pop()
         if isinstance(node, cst.Attribute) and node.attr.value in ("text", "body", "data", "content"):
             return "str"
         return "unknown"
+
+    def assigned_values(self) -> dict[str, list[cst.BaseExpression]]:
+        """name -> the values plainly assigned to it in this function (one walk, then cached)."""
+        if self._assigned is None:
+            self._assigned = {}
+            for node in m.findall(self.func, m.Assign() | m.AnnAssign()):
+                if isinstance(node, cst.Assign):
+                    for target in node.targets:
+                        if isinstance(target.target, cst.Name):
+                            self._assigned.setdefault(target.target.value, []).append(node.value)
+                elif isinstance(node, cst.AnnAssign) and isinstance(node.target, cst.Name) and node.value:
+                    self._assigned.setdefault(node.target.value, []).append(node.value)
+        return self._assigned
 
     def json_obj(self, node: cst.BaseExpression) -> cst.BaseExpression | None:
         """The object `node` serialises when it is a plain `json.dumps(obj)` call."""
@@ -1309,18 +1328,82 @@ def _import_bindings(module: cst.Module) -> dict[str, tuple[str, str | None, str
     return out
 
 
+class _NameUses(cst.CSTVisitor):
+    """Every name the module reads or binds outside import statements (attribute and keyword names aside).
+
+    Conservative on purpose: a name that is still spelled anywhere keeps its import. Identifier-like string
+    literals count too, for `__all__` entries and string annotations.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.used: set[str] = set()
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.used.add(node.value)
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        value = node.evaluated_value
+        if isinstance(value, str) and value.isidentifier():
+            self.used.add(value)
+
+
 def _used_names(module: cst.Module) -> set[str]:
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    scopes = wrapper.resolve(ScopeProvider)
-    used: set[str] = set()
-    for scope in set(scopes.values()):
-        if scope is None:
+    uses = _NameUses()
+    module.visit(uses)
+    return uses.used
+
+
+def _drop_imports(module: cst.Module, names: set[str]) -> cst.Module:
+    """Remove the top-level import aliases that bind `names` (whole statements when nothing is left)."""
+    body: list[cst.BaseStatement] = []
+    for stmt in module.body:
+        if not isinstance(stmt, cst.SimpleStatementLine):
+            body.append(stmt)
             continue
-        for access in scope.accesses:
-            used.add(access.node.value if isinstance(access.node, cst.Name) else "")
-    for node in m.findall(module, m.Attribute()):
-        used.add(_dotted(node).split(".")[0])
-    return used
+        smalls: list[cst.BaseSmallStatement] = []
+        for small in stmt.body:
+            if isinstance(small, cst.Import) or (isinstance(small, cst.ImportFrom) and not isinstance(
+                small.names, cst.ImportStar
+            ) and not small.relative and small.module is not None):
+                aliases = list(small.names)  # type: ignore[arg-type]
+                kept = [a for a in aliases if _binding(a, isinstance(small, cst.Import)) not in names]
+                if not kept:
+                    continue
+                if len(kept) != len(aliases):
+                    parenthesized = isinstance(small, cst.ImportFrom) and small.lpar is not None
+                    if not parenthesized or aliases[-1].comma == cst.MaybeSentinel.DEFAULT:
+                        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                    small = small.with_changes(names=kept)
+            smalls.append(small)
+        if not smalls:
+            continue
+        if len(smalls) != len(stmt.body) or any(a is not b for a, b in zip(smalls, stmt.body, strict=False)):
+            smalls[-1] = smalls[-1].with_changes(semicolon=cst.MaybeSentinel.DEFAULT)
+            stmt = stmt.with_changes(body=smalls)
+        body.append(stmt)
+    return module.with_changes(body=body)
+
+
+def _binding(alias: cst.ImportAlias, plain_import: bool) -> str:
+    if alias.asname is not None:
+        return _dotted(alias.asname.name)
+    dotted = _dotted(alias.name)
+    return dotted.split(".")[0] if plain_import else dotted
 
 
 def _merge_from_import(module: cst.Module, source: str, name: str) -> cst.Module | None:
@@ -1369,13 +1452,9 @@ def _finish_imports(before: cst.Module, after: cst.Module, needed: Sequence[tupl
     if pending:
         after = AddImportsVisitor(context).transform_module(after)
     used_after = _used_names(after)
-    removable = [name for name in bindings if name in used_before and name not in used_after]
+    removable = {name for name in bindings if name in used_before and name not in used_after}
     if removable:
-        context = CodemodContext()
-        for name in removable:
-            module, obj, asname = bindings[name]
-            RemoveImportsVisitor.remove_unused_import(context, module, obj, asname)
-        after = RemoveImportsVisitor(context).transform_module(after)
+        after = _drop_imports(after, removable)
     return after
 
 
@@ -1448,7 +1527,7 @@ def rewrite_python(text: str, endpoints: Sequence[Endpoint], facts: ProjectFacts
         return PyResult(text, declined=tuple(PyDeclined(e.line, e.function, reason) for e in endpoints))
     frameworks = [e.framework for e in endpoints]
     params = {p for e in endpoints for p in e.callback_params}
-    wrapper = MetadataWrapper(module)
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)  # freshly parsed: nobody else holds it
     ctx = ModuleContext(wrapper, params, frameworks[0] if frameworks else "generic")
     functions = _enclosing(ctx.module, ctx)
     by_line: dict[int, list[cst.FunctionDef]] = {}
@@ -1460,8 +1539,8 @@ def rewrite_python(text: str, endpoints: Sequence[Endpoint], facts: ProjectFacts
     declined: list[PyDeclined] = []
     covered: list[PyChange] = []
     new_functions: dict[cst.FunctionDef, cst.FunctionDef] = {}
-    jsonpify = any(ctx.qnames(n) & {"flask_jsonpify.jsonify", "flask_jsonpify.jsonpify"}
-                   for n in m.findall(ctx.module, m.Name()))
+    jsonpify = "jsonpify" in text and any(ctx.qnames(n) & {"flask_jsonpify.jsonify", "flask_jsonpify.jsonpify"}
+                                          for n in m.findall(ctx.module, m.Name()))
     targets: list[tuple[Endpoint, cst.FunctionDef]] = []
     hooks = {qualname for f, (qualname, _) in functions.items() if any(
         _dotted(d.decorator).endswith(("after_request", "before_request", "after_app_request", "after_this_request"))
@@ -1552,7 +1631,7 @@ _JSONP_RENDERER = frozenset({"pyramid.renderers.JSONP"})
 
 def jsonp_renderer_names(text: str) -> set[str]:
     """Names registered with `config.add_renderer(NAME, JSONP(...))` in one module."""
-    if "JSONP" not in text:
+    if "JSONP" not in text or "add_renderer" not in text:
         return set()
     try:
         wrapper = MetadataWrapper(cst.parse_module(text))
