@@ -1,8 +1,9 @@
 """Benchmark `jsonp2cors scan` against grep and against parsing every file with libcst, side by side.
 
-Run: `python bench/scan_bench.py [--repeat N]`. The tree is a copy of this interpreter's site-packages in a
-temporary folder (under its own name, so the scan's site-packages/vendored rules do not skip it), plus a
-second tree made of the markup and JavaScript files found in it. Every timed command runs in turn within
+Run: `python bench/scan_bench.py [--repeat N]` (it re-runs itself under the project's .venv when there is
+one). The tree is a copy of that interpreter's site-packages in a temporary folder (under its own name, so
+the scan's site-packages/vendored rules do not skip it), plus a second tree made of the markup and
+JavaScript files found in it. Every timed command runs in turn within
 each round (the order rotates between rounds) and the median of the rounds is reported.
 """
 
@@ -157,6 +158,14 @@ def load() -> str:
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
 
+def use_project_venv() -> None:
+    """Re-run under the project's .venv when started by another interpreter (its site-packages is the tree)."""
+    venv = ROOT / ".venv"
+    python = venv / "bin" / "python"
+    if python.exists() and Path(sys.prefix).resolve() != venv.resolve():
+        os.execv(str(python), [str(python), str(Path(__file__).resolve()), *sys.argv[1:]])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--repeat", type=int, default=3, help="rounds per measurement (median is reported)")
@@ -239,4 +248,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    use_project_venv()
     raise SystemExit(main())
