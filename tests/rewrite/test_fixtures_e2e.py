@@ -27,7 +27,7 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, ScanResult
     root = tmp_path_factory.mktemp("e2e") / "fixtures"
     shutil.copytree(FIXTURES, root, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "cors-policy.toml"))
     before = scan([root])
-    migration = migrate(root, ["https://partner.example.com"], write=True, allow_dirty=True)
+    migration = migrate(root, ["https://partner.example.com"], write=True, allow_dirty=True, mount_shim=True)
     after = scan([root])
     return root, before, migration, after
 
@@ -78,32 +78,29 @@ def test_python_files_still_compile(migrated: tuple[Path, ScanResult, Migration,
             compile((root / edit.rel).read_text(encoding="utf-8"), edit.rel, "exec")
 
 
+WSGI_CLIENT = """
+import io, json, sys
+from wsgiref.util import setup_testing_defaults
+sys.path.insert(0, ".")
+{load}
+out = []
+for path, origin in json.loads(sys.argv[1]):
+    environ = {{}}
+    setup_testing_defaults(environ)
+    environ["PATH_INFO"], _, environ["QUERY_STRING"] = path.partition("?")
+    environ["wsgi.input"] = io.BytesIO(b"")
+    if origin:
+        environ["HTTP_ORIGIN"] = origin
+    seen = {{}}
+    def start_response(status, headers, exc_info=None):
+        seen["status"], seen["headers"] = int(status.split()[0]), {{k.lower(): v for k, v in headers}}
+    body = b"".join(wsgi(environ, start_response)).decode()
+    out.append([path, origin, seen["status"], seen["headers"], body])
+print(json.dumps(out))
+"""
 CLIENTS = {
-    "flask": """
-import json, sys
-sys.path.insert(0, ".")
-from app import app
-client = app.test_client()
-out = []
-for path in json.loads(sys.argv[1]):
-    r = client.get(path)
-    out.append([path, r.status_code, r.headers.get("Content-Type", ""), r.get_data(as_text=True)])
-print(json.dumps(out))
-""",
-    "django": """
-import json, os, sys
-sys.path.insert(0, ".")
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
-import django
-django.setup()
-from django.test import Client
-client = Client()
-out = []
-for path in json.loads(sys.argv[1]):
-    r = client.get(path)
-    out.append([path, r.status_code, r.get("Content-Type", ""), r.content.decode()])
-print(json.dumps(out))
-""",
+    "flask": WSGI_CLIENT.format(load="from app import app as wsgi"),
+    "django": WSGI_CLIENT.format(load="from wsgi import application as wsgi"),
     "starlette": """
 import json, sys, warnings
 warnings.simplefilter("ignore")
@@ -112,12 +109,13 @@ from starlette.testclient import TestClient
 from app import app
 client = TestClient(app)
 out = []
-for path in json.loads(sys.argv[1]):
-    r = client.get(path)
-    out.append([path, r.status_code, r.headers.get("content-type", ""), r.text])
+for path, origin in json.loads(sys.argv[1]):
+    r = client.get(path, headers={"Origin": origin} if origin else {})
+    out.append([path, origin, r.status_code, {k.lower(): v for k, v in r.headers.items()}, r.text])
 print(json.dumps(out))
 """,
 }
+ORIGIN = "https://partner.example.com"
 
 
 def _concrete(route: str) -> str | None:
@@ -127,21 +125,35 @@ def _concrete(route: str) -> str | None:
 
 
 @pytest.mark.parametrize("framework", sorted(CLIENTS))
-def test_rewritten_fixture_apps_answer_json(migrated: tuple[Path, ScanResult, Migration, ScanResult],
-                                            framework: str) -> None:
+def test_rewritten_fixture_apps_answer_json_and_the_shim_keeps_jsonp(
+        migrated: tuple[Path, ScanResult, Migration, ScanResult], framework: str) -> None:
+    """With the shim mounted by --mount-shim: plain requests get JSON, old JSONP callers get padding from the
+    shim, and the partner origin gets CORS headers."""
     root, before, migration, _ = migrated
+    assert any(m.kind == "shim" and m.file.startswith(f"{framework}/") for m in migration.plan.migrated)
     done_files = {m.file for m in migration.plan.migrated if m.kind == "endpoint"}
-    paths = sorted({f"{route}?callback=old" for e in before.endpoints
-                    if e.file.startswith(f"{framework}/") and e.role == "handler" and e.file in done_files
-                    and e.route and (route := _concrete(e.route))})
-    if not paths:
+    routes = sorted({route for e in before.endpoints
+                     if e.file.startswith(f"{framework}/") and e.role == "handler" and e.file in done_files
+                     and e.route and (route := _concrete(e.route))})
+    if not routes:
         pytest.skip(f"no concrete routes for {framework}")
-    run = subprocess.run([sys.executable, "-c", CLIENTS[framework], json.dumps(paths)], cwd=root / framework,
+    requests = [[r, None] for r in routes] + [[f"{r}?callback=old", None] for r in routes] + [
+        [r, ORIGIN] for r in routes]
+    run = subprocess.run([sys.executable, "-c", CLIENTS[framework], json.dumps(requests)], cwd=root / framework,
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     answers: list[list[Any]] = json.loads(run.stdout.strip().splitlines()[-1])
-    for path, status, content_type, body in answers:
-        assert "javascript" not in content_type, (path, content_type, body[:80])
-        if status == 200:
-            assert content_type.split(";")[0] == "application/json", (path, content_type)
+    ok = 0
+    for path, origin, status, headers, body in answers:
+        if status != 200:
+            continue
+        ok += 1
+        content_type = headers.get("content-type", "").split(";")[0]
+        if "callback=old" in path:
+            assert "javascript" in content_type and "old(" in body, (path, content_type, body[:80])
+        else:
+            assert content_type == "application/json", (path, content_type, body[:80])
             json.loads(body)
+        if origin:
+            assert headers.get("access-control-allow-origin") == origin, (path, headers)
+    assert ok, answers
