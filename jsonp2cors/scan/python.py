@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import ast
 import itertools
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from jsonp2cors.findings import ScanError
 from jsonp2cors.scan.base import Analyzer, FileFindings, ScanConfig
 from jsonp2cors.scan.files import decode_python
-from jsonp2cors.scan.pydetect import padding
+from jsonp2cors.scan.pydetect import padding, tables
 
 SUFFIXES = (".py", ".pyw", ".cgi", ".wsgi")
 # Files without any of these (lower-cased) bytes cannot hold a Python JSONP endpoint.
@@ -27,11 +30,6 @@ BASE_NEEDLES: tuple[bytes, ...] = (
     b"<cb>",
     b"{cb}",
     b"call_back",
-    # padding shapes, for callback parameters of any name: "(" / '(' / "%s(%s)" / "{}({})" / f"{cb}({body})"
-    b'"("',
-    b"'('",
-    b"%s(%",
-    b"}({",
 )
 
 
@@ -47,14 +45,39 @@ def needles_for(config: ScanConfig) -> tuple[bytes, ...]:
 
 
 # Calls that register routes (a module holding them is read fully so handlers elsewhere get their paths).
-ROUTE_CALLS = frozenset({
-    "add_route", "add_url_rule", "add_resource", "register_blueprint", "include_router", "add_renderer",
-    "add_view", "add_get", "add_post", "Application", "Mount", "Route", "quickstart", "include", "re_path",
-})
+ROUTE_CALLS = frozenset(
+    {
+        "add_route",
+        "add_url_rule",
+        "add_resource",
+        "register_blueprint",
+        "include_router",
+        "add_renderer",
+        "add_view",
+        "add_get",
+        "add_post",
+        "Application",
+        "Mount",
+        "Route",
+        "quickstart",
+        "include",
+        "re_path",
+    }
+)
 # Asked for in a second round when a handler's route lives in a module the prefilter dropped.
 ROUTE_NEEDLES: tuple[bytes, ...] = (
-    b"urlpatterns", b"add_route", b"add_view", b"application(", b"add_resource", b"add_url_rule",
-    b"register_blueprint", b"include_router", b"route(", b"mount(", b"add_get", b"add_routes",
+    b"urlpatterns",
+    b"add_route",
+    b"add_view",
+    b"application(",
+    b"add_resource",
+    b"add_url_rule",
+    b"register_blueprint",
+    b"include_router",
+    b"route(",
+    b"mount(",
+    b"add_get",
+    b"add_routes",
 )
 
 
@@ -69,43 +92,149 @@ def _padding_literal(value: str) -> bool:
     )
 
 
-def needs_full_analysis(tree: ast.AST, config: ScanConfig) -> bool:
-    """Cheap stdlib-`ast` test: does the module build `name(`-shaped strings or mention JSONP at all?"""
+@dataclass
+class Signals:
+    """What the cheap stage saw in a module."""
+
+    jsonp: bool = False  # mentions JSONP (or a configured helper name)
+    padding: bool = False  # builds `name(`-shaped strings
+    source: bool = False  # reads a callback-like request parameter (or names one)
+    routes: bool = False  # registers routes
+    padding_defs: set[str] = field(default_factory=set)  # top-level functions/classes that build `name(` strings
+    source_calls: set[str] = field(default_factory=set)  # callees of the functions that read request values
+
+    @property
+    def full(self) -> bool:
+        return self.jsonp or (self.padding and self.source)
+
+
+def _request_chain(node: ast.Attribute) -> bool:
+    parts: list[str] = [node.attr]
+    value: ast.expr = node.value
+    while isinstance(value, ast.Attribute):
+        parts.append(value.attr)
+        value = value.value
+    if isinstance(value, ast.Name):
+        parts.append(value.id)
+    dotted = ".".join(reversed(parts))
+    m = tables.REQUEST_CONTAINER.search(dotted)
+    return bool(m and tables.REQUEST_ROOT.match(dotted[: m.start()]))
+
+
+def _dotted(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+def _units(tree: ast.AST) -> list[tuple[str | None, list[ast.AST]]]:
+    """(top-level name, nodes) per function/method of the module; module-level code is one more unit."""
+    if not isinstance(tree, ast.Module):
+        return [(None, [tree])]
+    units: list[tuple[str | None, list[ast.AST]]] = []
+    loose: list[ast.AST] = []
+    for stmt in tree.body:
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            units.append((stmt.name, [stmt]))
+        elif isinstance(stmt, ast.ClassDef):
+            members = [m for m in stmt.body if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef)]
+            rest = [m for m in stmt.body if m not in members]
+            units.extend((stmt.name, [m]) for m in members)
+            units.append((stmt.name, [*rest, *stmt.bases, *stmt.decorator_list]))
+        else:
+            loose.append(stmt)
+    units.append((None, loose))
+    return units
+
+
+def signals(tree: ast.AST, config: ScanConfig) -> Signals:
+    """Cheap stdlib-`ast` look at a module: only modules that pad a request value, or mention JSONP, go on to
+    libcst; the others leave facts (imports, routes, padding functions, callees of request readers) for the
+    whole-repo pass."""
     helpers = {h.lower() for h in config.helper_names}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Constant):
-            value = node.value
-            if isinstance(value, bytes):
-                value = value.decode("latin-1")
-            if isinstance(value, str) and ("jsonp" in value.lower() or _padding_literal(value)):
-                return True
-        elif isinstance(node, ast.JoinedStr):
-            parts = node.values
-            for a, b in itertools.pairwise(parts):
-                if (
-                    isinstance(a, ast.FormattedValue)
-                    and isinstance(b, ast.Constant)
-                    and isinstance(b.value, str)
-                    and padding.opens_call(b.value)
-                ):
-                    return True
-        elif isinstance(node, ast.Call):
-            func = node.func
-            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-            if called in ROUTE_CALLS:
-                return True
-        if isinstance(node, ast.Name) and node.id == "urlpatterns":
-            return True
-        if not isinstance(node, ast.Constant | ast.JoinedStr):
-            name = (
-                getattr(node, "id", None)
-                or getattr(node, "attr", None)
-                or getattr(node, "name", None)
-                or getattr(node, "module", None)
-            )
-            if isinstance(name, str) and ("jsonp" in name.lower() or name.lower() in helpers):
-                return True
-    return False
+    sig = Signals()
+    for owner, roots in _units(tree):
+        pad = src = False
+        calls: set[str] = set()
+        for root in roots:
+            for node in ast.walk(root):
+                if isinstance(node, ast.Constant):
+                    value = node.value
+                    if isinstance(value, bytes):
+                        value = value.decode("latin-1")
+                    if isinstance(value, str):
+                        if "jsonp" in value.lower():
+                            sig.jsonp = True
+                        elif len(value) < 40 and tables.is_callback_name(value, config.callback_params):
+                            src = True
+                        elif not pad and _padding_literal(value):
+                            pad = True
+                    continue
+                if isinstance(node, ast.JoinedStr):
+                    for a, b in itertools.pairwise(node.values):
+                        if (
+                            isinstance(a, ast.FormattedValue)
+                            and isinstance(b, ast.Constant)
+                            and isinstance(b.value, str)
+                            and padding.opens_call(b.value)
+                        ):
+                            pad = True
+                    continue
+                if isinstance(node, ast.Call):
+                    func = node.func
+                    called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+                    if called in ROUTE_CALLS:
+                        sig.routes = True
+                    elif called in tables.REQUEST_API_METHODS:
+                        src = True
+                    dotted = _dotted(func)
+                    if dotted:
+                        calls.add(dotted)
+                elif isinstance(node, ast.Attribute):
+                    if not src and _request_chain(node):
+                        src = True
+                elif isinstance(node, ast.arg):
+                    if tables.is_callback_name(node.arg, config.callback_params):
+                        src = True
+                elif isinstance(node, ast.Name) and node.id == "urlpatterns":
+                    sig.routes = True
+                name = (
+                    getattr(node, "id", None)
+                    or getattr(node, "attr", None)
+                    or getattr(node, "name", None)
+                    or getattr(node, "module", None)
+                )
+                if isinstance(name, str) and ("jsonp" in name.lower() or name.lower() in helpers):
+                    sig.jsonp = True
+        sig.padding |= pad
+        sig.source |= src
+        if pad and owner:
+            sig.padding_defs.add(owner)
+        if src:
+            sig.source_calls |= calls
+    return sig
+
+
+def _absolute_calls(calls: set[str], imports: list[str]) -> list[str]:
+    """`wrap` / `helpers.wrap` called in a module -> `pkg.helpers.wrap` through the module's imports."""
+    by_name: dict[str, str] = {}
+    for imp in imports:
+        by_name.setdefault(imp.rsplit(".", 1)[-1], imp)
+        by_name.setdefault(imp, imp)
+    out: list[str] = []
+    for call in calls:
+        first, _, rest = call.partition(".")
+        base = by_name.get(first)
+        if base is not None:
+            out.append(f"{base}.{rest}" if rest else base)
+    return sorted(set(out))
+
+
+def needs_full_analysis(tree: ast.AST, config: ScanConfig) -> bool:
+    return signals(tree, config).full
 
 
 def _imports(tree: ast.AST, module: str, is_package: bool) -> list[str]:
@@ -124,22 +253,47 @@ def _imports(tree: ast.AST, module: str, is_package: bool) -> list[str]:
     return out
 
 
+def _definition_needles(refs: Iterable[str]) -> list[bytes]:
+    """`def wrap(` / `class wrap` needles (lower-cased) for the last component of each reference."""
+    out: set[bytes] = set()
+    for ref in refs:
+        name = ref.rsplit(".", 1)[-1].lower().encode()
+        if len(name) > 2:
+            out |= {b"def " + name + b"(", b"class " + name}
+    return sorted(out)
+
+
+def _project_import(name: str) -> bool:
+    top = name.split(".", 1)[0]
+    return bool(top) and top not in tables.LIBRARY_ROOTS and top not in sys.stdlib_module_names
+
+
 # --------------------------------------------------------------------------------------------- analyzer
 def _full(rel: str, text: str, config: ScanConfig, found: FileFindings) -> None:
     from jsonp2cors.scan.pydetect.collect import Collector
-    from jsonp2cors.scan.pydetect.resolve import padders, resolve
+    from jsonp2cors.scan.pydetect.resolve import Repo, Resolver
 
     facts = Collector(rel, text, config).collect()
-    found.endpoints.extend(resolve([facts], config))
+    resolver = Resolver(Repo([facts], config))
+    resolver.run()
+    found.endpoints.extend(resolver.endpoints())
     found.facts["stage"] = "full"
     found.facts["module_facts"] = facts
-    names = {n for ns in padders([facts], config).values() for n in ns if n not in ("<module>",)}
+    names = {n for ns in resolver.padders(strong_only=True).values() for n in ns if n != "<module>"}
     base = needles_for(config)
-    follow = sorted(
-        n.lower().encode() for n in names if len(n) > 2 and not any(b in n.lower().encode() for b in base)
-    )
+    follow = sorted(n.lower().encode() for n in names if len(n) > 2 and not any(b in n.lower().encode() for b in base))
     if any(e.role == "handler" and e.route is None for e in found.endpoints):
         follow = sorted({*follow, *ROUTE_NEEDLES})
+    # project functions called with a request value: their definitions may live in files the prefilter dropped
+    tainted_calls = {
+        c.target
+        for f in facts.functions.values()
+        for c in f.calls
+        if any(t is not None and t.kind == "request" for t in (*c.args, *(v for _, v in c.kwargs)))
+        and not c.target.startswith((facts.module + ".", "self."))
+        and _project_import(c.target)
+    }
+    follow = sorted({*follow, *_definition_needles(tainted_calls)})
     if follow:
         found.facts["followup_needles"] = follow
 
@@ -158,14 +312,27 @@ def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
         ast_error: BaseException = exc
     if tree is not None:
         found.parsed = True
-        if not needs_full_analysis(tree, config):
+        sig = signals(tree, config)
+        if not sig.full:
             from jsonp2cors.scan.pydetect.collect import module_name
 
             module = module_name(rel)
             imports = _imports(tree, module, rel.endswith("__init__.py"))
-            found.facts.update({"stage": "cheap", "module": module, "imports": imports})
-            if imports:
-                found.facts["text"] = text
+            found.facts.update(
+                {
+                    "stage": "cheap",
+                    "module": module,
+                    "imports": imports,
+                    "padding_defs": sorted(sig.padding_defs),
+                    "source_calls": _absolute_calls(sig.source_calls, imports),
+                    "routes": sig.routes,
+                }
+            )
+            if sig.padding_defs or sig.source_calls or sig.routes or any(_project_import(i) for i in imports):
+                found.facts["text"] = text  # may be read fully by the whole-repo pass
+            wanted = _definition_needles(c for c in found.facts["source_calls"] if _project_import(c))
+            if wanted:
+                found.facts["followup_needles"] = wanted
             return found
         _full(rel, text, config, found)
         return found
@@ -188,54 +355,93 @@ def _fallback(rel: str, text: str, config: ScanConfig, found: FileFindings, erro
     if marker is not None:
         what, line = marker
         found.errors.append(
-            ScanError(
-                rel, f"Python 2 syntax ({what}); scanned at token level, findings have low confidence", line
-            )
+            ScanError(rel, f"Python 2 syntax ({what}); scanned at token level, findings have low confidence", line)
         )
     else:
         lineno = getattr(error, "lineno", None)
         msg = getattr(error, "msg", None) or type(error).__name__
-        found.errors.append(
-            ScanError(rel, f"syntax error: {msg}; scanned at token level (low confidence)", lineno)
-        )
+        found.errors.append(ScanError(rel, f"syntax error: {msg}; scanned at token level (low confidence)", lineno))
     found.endpoints.extend(token_endpoints(rel, text, config))
 
 
 # ---------------------------------------------------------------------------------------- whole repo
 def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileFindings:
-    """Link handlers to JSONP helpers, decorators, base classes, renderers and routes in other modules."""
+    """Link handlers to JSONP helpers, decorators, base classes, renderers and routes in other modules.
+
+    Modules the cheap stage left out are read fully here only when they matter: they import a helper that pads
+    a request value, their request-reading code calls a padding function of another module, or they hold the
+    route table of a handler found without a route.
+    """
     from jsonp2cors.scan.pydetect.collect import Collector
     from jsonp2cors.scan.pydetect.model import ModuleFacts
-    from jsonp2cors.scan.pydetect.resolve import padders, resolve
+    from jsonp2cors.scan.pydetect.resolve import Repo, Resolver
 
     full: list[ModuleFacts] = [f["module_facts"] for _, f in items if f.get("stage") == "full"]
     out = FileFindings()
-    if not full:
+    cheap = [(rel, f) for rel, f in items if f.get("stage") == "cheap" and "text" in f]
+    if not full and not cheap:
         return out
-    keys = padders(full, config)
-    padder_modules = {k.rsplit(".", 1)[0] for k in keys} | {
-        k.rsplit(".", 2)[0] for k in keys if k.count(".") > 1
-    }
-    for rel, f in items:
-        if f.get("stage") != "cheap" or "text" not in f:
-            continue
-        if any(_names_padder(imp, keys, padder_modules) for imp in f.get("imports", ())):
-            try:
-                full.append(Collector(rel, f["text"], config).collect())
-            except Exception as exc:
-                out.errors.append(
-                    ScanError(rel, f"python: internal error: {type(exc).__name__}: {exc}"[:240])
-                )
-    if len(full) > 1:
-        out.endpoints.extend(resolve(full, config))
+    resolver = Resolver(Repo(full, config))
+    resolver.run()
+    strong = _Names(set(resolver.padders(strong_only=True)))
+    weak = _Names(set(resolver.padders(strong_only=False)))
+    cheap_pads = _Names({f"{f['module']}.{d}" for _, f in cheap for d in f.get("padding_defs", ())})
+    owner = {f"{f['module']}.{d}": rel for rel, f in cheap for d in f.get("padding_defs", ())}
+    rel_module = {m.rel: m.module for m in full}
+    routeless = _Names(
+        {rel_module[e.file] + ".x" for e in resolver.endpoints() if e.role == "handler" and e.route is None}
+    )
+    chosen: dict[str, dict[str, Any]] = {}
+    by_rel = dict(cheap)
+    for rel, f in cheap:
+        imports = f.get("imports", ())
+        calls = f.get("source_calls", ())
+        if (
+            any(i in strong for i in imports)
+            or any(c in weak for c in calls)
+            or (f.get("routes") and any(i in routeless for i in imports))
+        ):
+            chosen[rel] = f
+        for call in calls:
+            if call in cheap_pads:
+                chosen[rel] = f
+                for key, other in owner.items():
+                    if call in _Names({key}):
+                        chosen[other] = by_rel[other]
+    if chosen and any("urlpatterns" in f["text"] for f in chosen.values()):
+        for rel, f in cheap:  # the site's root urls.py that include()s the app's
+            if f.get("routes") and "include(" in f["text"]:
+                chosen[rel] = f
+    for rel, f in chosen.items():
+        try:
+            full.append(Collector(rel, f["text"], config).collect())
+        except Exception as exc:
+            out.errors.append(ScanError(rel, f"python: internal error: {type(exc).__name__}: {exc}"[:240]))
+    if len(full) > 1 or chosen:
+        resolver = Resolver(Repo(full, config))
+        resolver.run()
+        out.endpoints.extend(resolver.endpoints())
     return out
 
 
-def _names_padder(imported: str, keys: dict[str, set[str]], modules: set[str]) -> bool:
-    for key in keys:
-        if key == imported or key.endswith("." + imported) or imported.endswith("." + key):
+class _Names:
+    """Answers "does this import name one of these functions/classes/modules?" by dotted suffixes."""
+
+    def __init__(self, keys: set[str]) -> None:
+        self.full: set[str] = set()
+        self.suffixes: set[str] = set()
+        for key in keys:
+            for name in (key, key.rsplit(".", 1)[0]):
+                self.full.add(name)
+                parts = name.split(".")
+                for i in range(len(parts)):
+                    self.suffixes.add(".".join(parts[i:]))
+
+    def __contains__(self, imported: str) -> bool:
+        if imported in self.suffixes:
             return True
-    return any(m == imported or m.endswith("." + imported) for m in modules)
+        parts = imported.split(".")
+        return any(".".join(parts[i:]) in self.full for i in range(1, len(parts) - 1))
 
 
 ANALYZERS: list[Analyzer] = [

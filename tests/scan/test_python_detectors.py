@@ -60,7 +60,7 @@ def test_any_request_parameter_name_is_found_when_padded(tmp_path: Path) -> None
 @app.route("/api/x")
 def x():
     fn = request.args.get("fn")
-    return fn + "(" + json.dumps([1]) + ")"
+    return Response(fn + "(" + json.dumps([1]) + ")", mimetype="text/javascript")
 """
     ep = by_function(run(tmp_path, {"app.py": src}))["x"]
     assert ep.callback_params == ("fn",)
@@ -219,6 +219,27 @@ def me():
     assert eps["respond"].role == "helper"
     assert (eps["me"].file, eps["me"].route, eps["me"].credentials) == ("pkg/views.py", "/me", True)
     assert eps["me"].recognised_by == "helper:respond"
+
+
+def test_generic_helper_in_a_file_without_any_needle(tmp_path: Path) -> None:
+    """helpers.py never mentions a callback; the view passes one to it: both are found."""
+    helpers = """
+import json
+def wrap(name, payload):
+    return "%s(%s)" % (name, json.dumps(payload))
+"""
+    views = """
+from flask import Flask, request
+from helpers import wrap
+app = Flask(__name__)
+@app.route("/w")
+def w():
+    cb = request.args.get("callback")
+    return wrap(cb, {"a": 1})
+"""
+    eps = by_function(run(tmp_path, {"helpers.py": helpers, "views.py": views}))
+    assert (eps["wrap"].role, eps["wrap"].file) == ("helper", "helpers.py")
+    assert (eps["w"].route, eps["w"].callback_params) == ("/w", ("callback",))
 
 
 def test_helper_padding_its_argument(tmp_path: Path) -> None:

@@ -224,11 +224,7 @@ class Collector:
             elif isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
                     if isinstance(small, cst.Assign | cst.AnnAssign):
-                        targets = (
-                            [t.target for t in small.targets]
-                            if isinstance(small, cst.Assign)
-                            else [small.target]
-                        )
+                        targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
                         for target in targets:
                             if isinstance(target, cst.Name):
                                 self.top_names.add(target.value)
@@ -247,9 +243,7 @@ class Collector:
                     self.imports.append(base + ".*")
                 else:
                     for alias in node.names:
-                        self.imports.append(
-                            f"{base}.{self.text(alias.name)}" if base else self.text(alias.name)
-                        )
+                        self.imports.append(f"{base}.{self.text(alias.name)}" if base else self.text(alias.name))
 
     def _framework(self) -> None:
         tops = {i.split(".", 1)[0] for i in self.imports}
@@ -317,9 +311,7 @@ class Collector:
                             attrs[t.target.value] = values
                         if t.target.value == "exposed" and self.text(item.value) == "True":
                             exposed = True
-        self.facts.classes[qual] = ClassFacts(
-            qual, self.line(node), bases, tuple(methods), attrs, {}, exposed
-        )
+        self.facts.classes[qual] = ClassFacts(qual, self.line(node), bases, tuple(methods), attrs, {}, exposed)
 
     def _decorator(self, dec: cst.Decorator) -> Decorator:
         expr = dec.decorator
@@ -341,13 +333,9 @@ class Collector:
                         kwargs.append((a.keyword.value, value))
                     elif isinstance(a.value, cst.List | cst.Tuple | cst.Set):
                         list_kwargs.append((a.keyword.value, self.str_list(a.value) or ()))
-        return Decorator(
-            self.ref(func), self.text(func), tuple(args), tuple(kwargs), tuple(list_kwargs), called
-        )
+        return Decorator(self.ref(func), self.text(func), tuple(args), tuple(kwargs), tuple(list_kwargs), called)
 
-    def _register_function(
-        self, qual: str, node: cst.FunctionDef, cls: str | None, parent: str | None
-    ) -> None:
+    def _register_function(self, qual: str, node: cst.FunctionDef, cls: str | None, parent: str | None) -> None:
         params = tuple(p.name.value for p in (*node.params.posonly_params, *node.params.params))
         decorators = tuple(self._decorator(d) for d in node.decorators)
         try:
@@ -482,9 +470,7 @@ class Collector:
             self.facts.functions["<module>"] = fn
 
     # ------------------------------------------------------------------------------------ binding pass
-    def _assign(
-        self, target: cst.BaseExpression, value: cst.BaseExpression | None, taint: Taint | None
-    ) -> None:
+    def _assign(self, target: cst.BaseExpression, value: cst.BaseExpression | None, taint: Taint | None) -> None:
         if isinstance(target, cst.Name):
             name = target.value
             self._env[name] = merge(self._env.get(name), taint) if taint else self._env.get(name)  # type: ignore[assignment]
@@ -589,9 +575,7 @@ class Collector:
         if isinstance(node, cst.Attribute):
             base = self.text(node.value)
             attr = node.attr.value
-            cls_qual = (
-                self._cls if base in ("self", "cls") else (base if base in self.facts.classes else None)
-            )
+            cls_qual = self._cls if base in ("self", "cls") else (base if base in self.facts.classes else None)
             seen: set[str] = set()
             while cls_qual and cls_qual not in seen:
                 seen.add(cls_qual)
@@ -716,9 +700,7 @@ class Collector:
                 return t
             facts = self.facts.classes.get(c)
             if facts is not None:
-                queue.extend(
-                    b.rsplit(".", 1)[-1] for b in facts.bases if b.rsplit(".", 1)[-1] in self.facts.classes
-                )
+                queue.extend(b.rsplit(".", 1)[-1] for b in facts.bases if b.rsplit(".", 1)[-1] in self.facts.classes)
         return None
 
     # ------------------------------------------------------------------------------------- inspection
@@ -762,24 +744,17 @@ class Collector:
                 fn.returns.append(t)
             value = node.value
             if isinstance(value, cst.Dict) or (
-                isinstance(value, cst.Tuple)
-                and value.elements
-                and isinstance(value.elements[0].value, cst.Dict)
+                isinstance(value, cst.Tuple) and value.elements and isinstance(value.elements[0].value, cst.Dict)
             ):
                 fn.returns_json = True
-            if (
-                isinstance(value, cst.Name)
-                and f"{fn.qualname}.<locals>.{value.value}" in self.facts.functions
-            ):
+            if isinstance(value, cst.Name) and f"{fn.qualname}.<locals>.{value.value}" in self.facts.functions:
                 fn.returns_callable = True
         if isinstance(node, cst.Attribute | cst.Name):
             self._credentials(node)
         elif isinstance(node, cst.SimpleString) and fn is not None:
             sval = _string_value(node)
             if sval is not None and sval in tables.CREDENTIAL_STRINGS:
-                fn.credentials.append(
-                    "reads cookies" if "COOKIE" in sval.upper() else "reads the logged-in user"
-                )
+                fn.credentials.append("reads cookies" if "COOKIE" in sval.upper() else "reads the logged-in user")
 
     def _credentials(self, node: cst.Attribute | cst.Name) -> None:
         fn = self._fn
@@ -794,9 +769,7 @@ class Collector:
             base = self.text(node.value)
             reason = tables.CREDENTIAL_ATTRS.get(attr)
             request_like = bool(tables.REQUEST_ROOT.match(base)) or base in ("self", "handler")
-            if reason and (
-                request_like or attr in ("current_user", "get_secure_cookie", "get_signed_cookie")
-            ):
+            if reason and (request_like or attr in ("current_user", "get_secure_cookie", "get_signed_cookie")):
                 fn.credentials.append(reason)
             elif attr == "user" and tables.REQUEST_ROOT.match(base):
                 fn.credentials.append("reads the logged-in user")

@@ -76,9 +76,7 @@ def python2_marker(tokens: list[tokenize.TokenInfo]) -> tuple[str, int] | None:
             at_start = True
         elif tok.type != tokenize.COMMENT:
             # `if x: print "y"` starts a statement after the colon
-            at_start = (
-                tok.string == ":" and nxt is not None and nxt.type not in (tokenize.NEWLINE, tokenize.NL)
-            )
+            at_start = tok.string == ":" and nxt is not None and nxt.type not in (tokenize.NEWLINE, tokenize.NL)
     return None
 
 
@@ -141,11 +139,7 @@ def token_endpoints(rel: str, text: str, config: ScanConfig) -> list[Endpoint]:
             if (
                 tokens[j].type == tokenize.NAME
                 and tokens[j].string in ("route", "get", "post")
-                and (
-                    j + 2 < len(tokens)
-                    and tokens[j + 1].string == "("
-                    and tokens[j + 2].type == tokenize.STRING
-                )
+                and (j + 2 < len(tokens) and tokens[j + 1].string == "(" and tokens[j + 2].type == tokenize.STRING)
             ):
                 pending_route = _string(tokens[j + 2])
         elif tok.type == tokenize.NAME and tok.string == "def" and i + 1 < len(tokens):

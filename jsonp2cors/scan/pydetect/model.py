@@ -135,9 +135,7 @@ class ModuleFacts:
     hooks: list[Hook] = field(default_factory=list)
     renderers: dict[str, tuple[str, ...]] = field(default_factory=dict)  # pyramid JSONP renderers by name
     route_names: dict[str, str] = field(default_factory=dict)  # pyramid add_route name -> pattern
-    prefixes: dict[str, str] = field(
-        default_factory=dict
-    )  # registrar var -> url prefix (Blueprint, APIRouter)
+    prefixes: dict[str, str] = field(default_factory=dict)  # registrar var -> url prefix (Blueprint, APIRouter)
     registrar_types: dict[str, str] = field(default_factory=dict)  # var -> class reference it was built from
     mounts: dict[str, str] = field(default_factory=dict)  # class reference -> mount path (CherryPy)
     imports: tuple[str, ...] = ()

@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 import string
 
-_PERCENT = re.compile(
-    r"%(?:\((?P<key>[^)]*)\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?(?P<conv>[a-zA-Z%])"
-)
+_PERCENT = re.compile(r"%(?:\((?P<key>[^)]*)\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[hlL]?(?P<conv>[a-zA-Z%])")
 # A template that builds HTML or talks to another window is an iframe transport, not JSONP.
 _HTML = re.compile(r"<\s*/?\s*[a-zA-Z!]|(?:^|[\s;])(?:window\.)?(?:parent|top|opener)\.\s*(?:%|\{|$)")
 

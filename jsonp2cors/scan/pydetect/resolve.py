@@ -215,9 +215,9 @@ class Resolver:
                     for name in c.methods:
                         if name in tables.HANDLER_METHODS:
                             mk = f"{ck}.{name}"
-                            self.table_routes[
-                                f"{key}.{name}" if f"{key}.{name}" in self.repo.funcs else mk
-                            ].append((path, (tables.HANDLER_METHODS[name],), tr.framework))
+                            self.table_routes[f"{key}.{name}" if f"{key}.{name}" in self.repo.funcs else mk].append(
+                                (path, (tables.HANDLER_METHODS[name],), tr.framework)
+                            )
 
     def _hooks(self) -> None:
         """Which handlers each response hook (after_request, representation, Api.handle_error) touches."""
@@ -604,6 +604,35 @@ class Resolver:
                 return c.constants[name]
         return ()
 
+    def _relevant(self, fkey: str, seen: set[str]) -> bool:
+        """Does a request value reach this padding (here, or through the callers that use it)?"""
+        if any(e.kind == "request" for e in self.events.get(fkey, ())):
+            return True
+        seen.add(fkey)
+        return any(c not in seen and self._relevant(c, seen) for c in self.used.get(fkey, ()))
+
+    def _named_jsonp(self, fkey: str) -> bool:
+        _, f = self.repo.funcs[fkey]
+        return "jsonp" in f.qualname.lower()
+
+    def padders(self, *, strong_only: bool) -> dict[str, set[str]]:
+        """Functions/classes that pad (by key) -> the simple names other modules would import them by.
+
+        `strong_only`: only those padding a request value or a callback-named parameter (worth a second read
+        of files the prefilter dropped); otherwise every padding function (to pick modules that use them)."""
+        out: dict[str, set[str]] = {}
+        for fkey, evs in self.events.items():
+            if not evs:
+                continue
+            if strong_only and not any(e.kind == "request" or e.strong for e in evs):
+                continue
+            _, f = self.repo.funcs[fkey]
+            names = {f.name}
+            if f.cls:
+                names.add(f.cls.split(".", 1)[0])
+            out[fkey] = names
+        return out
+
     def endpoints(self) -> list[Endpoint]:
         out: list[Endpoint] = []
         for fkey, evs in self.events.items():
@@ -617,7 +646,7 @@ class Resolver:
                 pk = self.repo._key(m, f.parent)
                 if pk in self.repo.funcs and self.events.get(pk):
                     continue  # reported through the enclosing function (a decorator's wrapper)
-            used = bool(self.used.get(fkey))
+            used = bool(self.used.get(fkey)) and self._relevant(fkey, set())
             medium = False
             if strong:
                 role = "handler"
@@ -629,7 +658,7 @@ class Resolver:
                 role, chosen = "handler", request_evs
             elif request_evs:
                 role, chosen, medium = "handler", request_evs, True
-            elif any(e.strong for e in param_evs):
+            elif any(e.strong for e in param_evs) and self._named_jsonp(fkey):
                 role, chosen, medium = "helper", [e for e in param_evs if e.strong], True
             else:
                 continue
@@ -684,18 +713,3 @@ def resolve(modules: Iterable[ModuleFacts], config: ScanConfig) -> list[Endpoint
     resolver = Resolver(Repo(modules, config))
     resolver.run()
     return resolver.endpoints()
-
-
-def padders(modules: Iterable[ModuleFacts], config: ScanConfig) -> dict[str, set[str]]:
-    """Functions/classes that pad (by key) -> the simple names other modules would import them by."""
-    resolver = Resolver(Repo(modules, config))
-    resolver.run()
-    out: dict[str, set[str]] = {}
-    for fkey, evs in resolver.events.items():
-        if evs:
-            _, f = resolver.repo.funcs[fkey]
-            names = {f.name}
-            if f.cls:
-                names.add(f.cls.split(".", 1)[0])
-            out[fkey] = names
-    return out

@@ -90,9 +90,7 @@ def view_config_decorator(dec: Decorator, framework: str) -> RouteInfo | None:
         return None
     name = _kw(dec, "route_name")
     method = _kw(dec, "request_method")
-    return RouteInfo(
-        f"@route:{name}" if name else None, (method.upper(),) if method else ("GET",), "", "pyramid"
-    )
+    return RouteInfo(f"@route:{name}" if name else None, (method.upper(),) if method else ("GET",), "", "pyramid")
 
 
 @decorator_rule
@@ -417,9 +415,7 @@ def flask_registrations(call: cst.Call, framework: str, ctx: Ctx) -> bool:
         listed = ctx.str_list(methods) if methods is not None else None
         if path is not None and target:
             ctx.facts.table_routes.append(
-                TableRoute(
-                    target, path, tuple(m.upper() for m in listed or ()), "flask", registrar, ctx.line(call)
-                )
+                TableRoute(target, path, tuple(m.upper() for m in listed or ()), "flask", registrar, ctx.line(call))
             )
         return True
     if last == "add_resource":
@@ -428,9 +424,7 @@ def flask_registrations(call: cst.Call, framework: str, ctx: Ctx) -> bool:
             target = _view_target(positional[0], ctx)
             path = ctx.literal(positional[1])
             if target and path is not None:
-                ctx.facts.table_routes.append(
-                    TableRoute(target, path, (), "flask", registrar, ctx.line(call))
-                )
+                ctx.facts.table_routes.append(TableRoute(target, path, (), "flask", registrar, ctx.line(call)))
         return True
     if last in ("register_blueprint", "include_router"):
         bp, prefix = _arg(call, 0, "blueprint", "router"), _arg(call, 99, "url_prefix", "prefix")

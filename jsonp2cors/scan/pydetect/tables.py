@@ -116,9 +116,19 @@ IMPLICIT_METHODS = frozenset(
     }
 )
 # Methods of a response class that build its body (a class call then pads what they read).
-RESPONSE_METHODS = frozenset({
-    "__init__", "render", "__call__", "serialize", "encode", "get_body", "make_body", "to_response", "body",
-})
+RESPONSE_METHODS = frozenset(
+    {
+        "__init__",
+        "render",
+        "__call__",
+        "serialize",
+        "encode",
+        "get_body",
+        "make_body",
+        "to_response",
+        "body",
+    }
+)
 # Request-handler method names of class-based views/resources/handlers.
 HANDLER_METHODS: dict[str, str] = {
     "get": "GET",
