@@ -127,14 +127,28 @@ def load_app(folder: Path) -> Any:
     return module.app
 
 
-def start_servers(legacy: Path, migrated: Path, port: int) -> list[WSGIServer]:
-    app = load_app(migrated)
+def _not_yet(environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+    return [b"starting"]
+
+
+def bind_servers(port: int) -> tuple[WSGIServer, WSGIServer]:
+    """Listen first (API on `port`, pages on the next port or any free one), so the policy can name the
+    pages origin before the migration writes it."""
     try:
-        api = make_server(API_HOST, port, app, handler_class=_Quiet)
-        pages = make_server(API_HOST if PAGES_HOST == "localhost" else PAGES_HOST, port + 1,
-                            pages_app(legacy, migrated, port), handler_class=_Quiet)
+        api = make_server(API_HOST, port, _not_yet, handler_class=_Quiet)
     except OSError as exc:
-        raise DemoError(f"cannot listen on ports {port}/{port + 1}: {exc} (try --port)") from exc
+        raise DemoError(f"cannot listen on {API_HOST}:{port}: {exc} (try --port)") from exc
+    try:
+        pages = make_server(API_HOST, port + 1, _not_yet, handler_class=_Quiet)
+    except OSError:
+        pages = make_server(API_HOST, 0, _not_yet, handler_class=_Quiet)
+    return api, pages
+
+
+def start_servers(api: WSGIServer, pages: WSGIServer, legacy: Path, migrated: Path) -> list[WSGIServer]:
+    api.set_app(load_app(migrated))
+    pages.set_app(pages_app(legacy, migrated, api.server_port))
     servers = [api, pages]
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -144,7 +158,13 @@ def start_servers(legacy: Path, migrated: Path, port: int) -> list[WSGIServer]:
 def run_demo(*, serve: bool = False, port: int = BUNDLED_PORT, keep: bool = False, color: bool = False,
              out: Any = None) -> int:
     out = out or sys.stdout
-    pages_origin = f"http://{PAGES_HOST}:{port + 1}"
+    bound = bind_servers(port) if serve else None
+    if bound is not None and importlib.util.find_spec("flask") is None:
+        for server in bound:
+            server.server_close()
+        raise DemoError("demo --serve needs Flask: pip install flask")
+    pages_port = bound[1].server_port if bound else port + 1
+    pages_origin = f"http://{PAGES_HOST}:{pages_port}"
     temp = Path(tempfile.mkdtemp(prefix="jsonp2cors-demo-"))
     try:
         legacy = copy_demo_app(temp / "legacy")
@@ -156,10 +176,11 @@ def run_demo(*, serve: bool = False, port: int = BUNDLED_PORT, keep: bool = Fals
                 out.write(f"\nKept: {temp} (legacy/ and migrated/)\n")
             out.write("\nRun `jsonp2cors demo --serve` to try both pages in a browser.\n")
             return 0
-        servers = start_servers(legacy, migrated, port)
+        assert bound is not None
+        servers = start_servers(*bound, legacy, migrated)
         out.write(
             f"\nServing (Ctrl-C stops):\n"
-            f"  API, migrated, behind the shim: http://{API_HOST}:{port}/api/weather\n"
+            f"  API, migrated, behind the shim: http://{API_HOST}:{servers[0].server_port}/api/weather\n"
             f"  legacy page (JSONP via shim):   {pages_origin}/legacy/index.html\n"
             f"  migrated page (fetch + CORS):   {pages_origin}/migrated/index.html\n"
         )
@@ -174,5 +195,8 @@ def run_demo(*, serve: bool = False, port: int = BUNDLED_PORT, keep: bool = Fals
                 server.server_close()
         return 0
     finally:
+        if bound is not None:
+            for server in bound:
+                server.server_close()
         if not keep:
             shutil.rmtree(temp, ignore_errors=True)

@@ -124,57 +124,63 @@ def test_demo_needs_no_arguments() -> None:
 def _free_port() -> int:
     import socket
 
-    for _ in range(50):
-        with socket.socket() as first:
-            first.bind(("127.0.0.1", 0))
-            port = int(first.getsockname()[1])
-        with socket.socket() as second:
-            try:
-                second.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no pair of free ports")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_demo(port: int) -> tuple[subprocess.Popen[str], str, str]:
+    """Start `demo --serve`; return the process, the API origin and the pages origin it printed."""
+    import re
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "jsonp2cors", "demo", "--serve", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 120
+    seen = ""
+    while "migrated page" not in seen and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen += line
+    api = re.search(r"behind the shim: (http://[\d.]+:\d+)/", seen)
+    pages = re.search(r"migrated page \(fetch \+ CORS\): +(http://[\w.]+:\d+)/", seen)
+    assert api and pages, seen
+    return proc, api.group(1), pages.group(1)
+
+
+def stop_demo(proc: subprocess.Popen[str]) -> None:
+    import signal
+
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @pytest.mark.slow
 def test_demo_serve_answers_jsonp_and_cors_then_stops_on_ctrl_c() -> None:
     import json
-    import signal
-    import time
     import urllib.request
 
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "jsonp2cors", "demo", "--serve", "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc, api, pages = start_demo(_free_port())
     try:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 120
-        seen = ""
-        while "migrated page" not in seen and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            seen += line
-        assert "migrated page" in seen, seen
-        api = f"http://127.0.0.1:{port}"
         with urllib.request.urlopen(f"{api}/api/weather?callback=show", timeout=10) as reply:
             body = reply.read().decode()
             assert "show(" in body and "javascript" in reply.headers["Content-Type"]
-        request = urllib.request.Request(f"{api}/api/weather", headers={"Origin": f"http://localhost:{port + 1}"})
+        request = urllib.request.Request(f"{api}/api/weather", headers={"Origin": pages})
         with urllib.request.urlopen(request, timeout=10) as reply:
-            assert reply.headers["Access-Control-Allow-Origin"] == f"http://localhost:{port + 1}"
+            assert reply.headers["Access-Control-Allow-Origin"] == pages
             assert json.loads(reply.read())["city"] == "Berlin"
-        with urllib.request.urlopen(f"http://127.0.0.1:{port + 1}/migrated/index.html", timeout=10) as reply:
+        local = pages.replace("localhost", "127.0.0.1")
+        with urllib.request.urlopen(f"{local}/migrated/index.html", timeout=10) as reply:
             page = reply.read().decode()
-            assert f"127.0.0.1:{port}/api/weather" in page and "fetch(" in page
-        with urllib.request.urlopen(f"http://127.0.0.1:{port + 1}/legacy/index.html", timeout=10) as reply:
+            assert f"{api}/api/weather" in page and "fetch(" in page
+        with urllib.request.urlopen(f"{local}/legacy/index.html", timeout=10) as reply:
             assert "callback=showWeather" in reply.read().decode()
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_demo(proc)
     assert proc.returncode == 0
