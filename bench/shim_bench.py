@@ -93,7 +93,7 @@ def build_wsgi(name: str) -> Any:
     elif name.startswith("wsgi-shim"):
         from jsonp2cors.shim import WSGIShim
 
-        app.wsgi_app = WSGIShim(app.wsgi_app, policy=_policy(), usage=_usage())  # type: ignore[method-assign]
+        app.wsgi_app = WSGIShim(app.wsgi_app, policy=_policy(), usage=_usage())
     return app
 
 
@@ -254,7 +254,10 @@ _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
 
 def _ms(text: str) -> float:
     m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
-    return float(m.group(1)) * _UNITS[m.group(2)] if m else float("nan")
+    if m is None:
+        print(f"# unparsed wrk latency {text!r}", file=sys.stderr)
+        return float("nan")
+    return float(m.group(1)) * _UNITS[m.group(2)]
 
 
 def wrk(run: Running, seconds: float, connections: int) -> tuple[int, float, float, float]:
@@ -266,8 +269,8 @@ def wrk(run: Running, seconds: float, connections: int) -> tuple[int, float, flo
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
+    p50 = _ms(re.search(r"^\s*50%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
+    p99 = _ms(re.search(r"^\s*99%\s+(\S+)", out, re.M).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if errors:
         raise SystemExit(f"{run.config.name}: {errors.group(1)} error responses\n{out}")
@@ -330,7 +333,7 @@ def main(argv: list[str] | None = None) -> int:
         by_name = {run.config.name: run for run in runs}
 
         def med(run: Running, attr: str) -> float:
-            return statistics.median(getattr(s, attr) for s in run.samples)
+            return float(statistics.median(float(getattr(s, attr)) for s in run.samples))
 
         print(f"\n{'configuration':24} {'req/s':>8} {'CPU us/req':>11} {'p50 ms':>7} {'p99 ms':>7} "
               f"{'CPU vs bare':>11} {'req/s vs bare':>13}  (medians; CPU per round)")
