@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 spec = importlib.util.spec_from_file_location("shim_bench", ROOT / "bench" / "shim_bench.py")
 assert spec is not None and spec.loader is not None
 bench: Any = importlib.util.module_from_spec(spec)
+sys.modules["shim_bench"] = bench  # dataclasses look their module up
 spec.loader.exec_module(bench)
 
 
