@@ -5,11 +5,12 @@ Old callers still send `?callback=`: without the shim in front, the rewritten en
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import io
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from types import ModuleType
 from typing import Any
 from wsgiref.util import setup_testing_defaults
@@ -42,6 +43,25 @@ def wsgi_get(app: Callable[..., Iterable[bytes]], path: str) -> tuple[str, dict[
 
     body = b"".join(app(environ, start_response))
     return seen["status"], seen["headers"], body
+
+
+def run_async(factory: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """asyncio.run in a thread of its own: Playwright's sync API may already run a loop in this one."""
+    import threading
+
+    failures: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(factory())
+        except BaseException as exc:  # handed back to the test thread
+            failures.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(timeout=120)
+    if failures:
+        raise failures[0]
 
 
 def assert_json(content_type: str, body: bytes | str) -> Any:
@@ -152,8 +172,6 @@ def test_starlette_app() -> None:
 
 
 def test_aiohttp_handlers() -> None:
-    import asyncio
-
     from aiohttp.test_utils import make_mocked_request
 
     module = load("aiohttp_json_response")
@@ -164,7 +182,7 @@ def test_aiohttp_handlers() -> None:
             assert response.status == 200
             assert_json(response.content_type, response.text)
 
-    asyncio.run(run())
+    run_async(run)
 
 
 def test_cherrypy_handler() -> None:
@@ -179,8 +197,6 @@ def test_cherrypy_handler() -> None:
 
 @pytest.mark.slow
 def test_tornado_handler() -> None:
-    import asyncio
-
     from tornado.httpclient import AsyncHTTPClient
 
     module = load("tornado_write")
@@ -195,4 +211,4 @@ def test_tornado_handler() -> None:
         finally:
             server.stop()
 
-    asyncio.run(run())
+    run_async(run)
