@@ -38,7 +38,7 @@ def make_client(kind: str, app: Any = None, **kw: Any) -> httpx.Client:
         shim = WSGIShim(app or apps.flask_app.wsgi_app, policy=POLICY, **kw)
         transport = httpx.WSGITransport(app=shim, raise_app_exceptions=False)
         client = httpx.Client(transport=transport, base_url="http://testserver")
-    client.shim = shim  # type: ignore[attr-defined]
+    client.shim = shim  # type: ignore[union-attr]
     return client
 
 

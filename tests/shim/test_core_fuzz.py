@@ -30,7 +30,7 @@ MATCHER: OriginMatcher = POLICY.for_path("/api/weather").matcher
 ident = st.from_regex(r"[A-Za-z_$][A-Za-z0-9_$]{0,8}", fullmatch=True)
 callback_names = st.one_of(
     st.builds(lambda parts: ".".join(parts), st.lists(ident, min_size=1, max_size=4)),
-    st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40),
+    st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40),
     st.text(alphabet="ab$_.[]0(); <>/\\'\"\u2028", max_size=20),
 )
 

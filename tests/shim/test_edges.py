@@ -155,7 +155,7 @@ def run_asgi(app: Any, query: bytes = b"", headers: list[tuple[bytes, bytes]] | 
     async def receive() -> dict[str, Any]:
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Any) -> None:
         sent.append(dict(message))
 
     scope = {"type": "http", "method": method, "path": "/api/x", "query_string": query, "headers": headers or [],
@@ -225,7 +225,7 @@ def test_asgi_exception_while_buffering_sends_500_then_reraises() -> None:
         await send({"type": "http.response.body", "body": b"{", "more_body": True})
         raise RuntimeError("mid-body")
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Any) -> None:
         sent.append(message)
 
     async def receive() -> dict[str, Any]:

@@ -98,7 +98,7 @@ def via_asgi(req: dict[str, Any], resp: dict[str, Any]) -> tuple[int, list[tuple
     async def receive() -> dict[str, Any]:
         return {"type": "http.disconnect"}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Any) -> None:
         sent.append(message)
 
     scope = {"type": "http", "method": "GET", "path": req["path"], "query_string": req["query"].encode(),

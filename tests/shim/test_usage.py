@@ -222,7 +222,7 @@ def test_make_sink(tmp_path: Path) -> None:
         make_sink(42)  # type: ignore[arg-type]
 
 
-_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
 
 
 @settings(max_examples=60, deadline=None)
