@@ -419,10 +419,9 @@ def rewrite_command(
                    mount_shim=mount_shim, policy_file=policy)
     if not write:
         _echo_diff(diff_text(rewrite.edits, color=_isatty()))
-    _echo_lines(summary_counts(rewrite, written=False))
-    if check:
-        raise typer.Exit(EXIT_FINDINGS if rewrite.edits else EXIT_CLEAN)
-    if write and rewrite.edits:
+        _echo_lines(summary_counts(rewrite, written=False))
+        raise typer.Exit(EXIT_FINDINGS if check and rewrite.edits else EXIT_CLEAN)
+    if rewrite.edits:
         dirty = [] if allow_dirty else dirty_files([e.path for e in rewrite.edits])
         if dirty:
             typer.echo("jsonp2cors rewrite: refusing to write over uncommitted changes in:", err=True)
@@ -434,7 +433,7 @@ def rewrite_command(
         except (StaleFileError, OSError) as exc:
             typer.echo(f"jsonp2cors rewrite: error: {exc}", err=True)
             raise typer.Exit(EXIT_ERROR) from exc
-        typer.echo(f"wrote {len(rewrite.edits)} file(s)", err=True)
+    _echo_lines(summary_counts(rewrite, written=True))
     raise typer.Exit(EXIT_CLEAN)
 
 
