@@ -105,6 +105,11 @@ class _Padding:
 
 
 # ------------------------------------------------------------------------------------------ helpers
+def _short(node: cst.CSTNode) -> str:
+    text = cst.Module(body=[]).code_for_node(node).strip()
+    return text if len(text) < 70 else text[:67] + "..."
+
+
 def _dotted(node: cst.CSTNode | None) -> str:
     if isinstance(node, cst.Name):
         return node.value
@@ -318,7 +323,8 @@ class FunctionRewrite:
                     return "REQUIRED" if method in _REQUIRED_READS else None
                 known, value = _literal(default)
                 if not known:
-                    return "UNKNOWN"
+                    constant = self.ctx.str_const(default)  # get("callback", DEFAULT_CALLBACK)
+                    return _absent_of(constant) if constant is not None else "UNKNOWN"
                 return _absent_of(value)
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value in self.ctx.getters:
             return None
@@ -875,6 +881,10 @@ class FunctionRewrite:
             if not keepable:
                 raise Decline(f"callback value still used: `{self.ctx.code(leftover[0])}`",
                               self.ctx.line(leftover[0]))
+            builder = self._string_built_from_callback(new)
+            if builder is not None:  # padding the rewrite did not recognise: the output would stay JSONP
+                raise Decline(f"the callback still goes into a string: `{_short(builder)}`",
+                              self.ctx.line(leftover[0]))
             for assign in self.cb_assigns:
                 if self.replace.get(assign) is not None and isinstance(self.replace[assign], cst.RemovalSentinel):
                     del self.replace[assign]
@@ -883,6 +893,14 @@ class FunctionRewrite:
         if self.decorators_to_add and isinstance(new, cst.FunctionDef):
             new = new.with_changes(decorators=[*new.decorators, *self.decorators_to_add])
         return new
+
+    def _string_built_from_callback(self, new: FuncOrModule) -> cst.CSTNode | None:
+        builders = m.findall(new, m.BinaryOperation() | m.FormattedString() | m.Call(
+            func=m.Attribute(attr=m.Name("format") | m.Name("join"))))
+        for node in builders:
+            if any(isinstance(n, cst.Name) and n.value in self.cb for n in m.findall(node, m.Name())):
+                return node
+        return None
 
     @staticmethod
     def _own_code_of(module: cst.Module) -> cst.Module:

@@ -19,3 +19,9 @@ def log_feed():
     cb = request.args.get("callback")
     app.logger.info("JSONP call from %s", cb)
     return jsonify([])
+
+
+@app.route("/api/loader")
+def loader():
+    cb = request.args.get("callback")
+    return Response("%s(%s); window.loaded = true;" % (cb, json.dumps([1])), mimetype="application/javascript")
