@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from jsonp2cors.shim.core import (
+    BUFFER,
     MAX_ACRH,
     MAX_BODY,
     PEEK,
@@ -25,7 +26,10 @@ from jsonp2cors.shim.core import (
     ResponsePlan,
     RouteRules,
     ShimCore,
+    jsonp_fast_body,
+    jsonp_fast_head,
     pass_headers,
+    wrap_jsonp,
 )
 
 if TYPE_CHECKING:
@@ -158,8 +162,8 @@ class _Pass:
 class _Exchange:
     """One forwarded request: intercepts start_response, buffers when the plan says so."""
 
-    __slots__ = ("_environ", "chunks", "core", "drop_body", "exc_info", "fwd", "plan", "real_start", "sent",
-                 "shim", "start_action", "status")
+    __slots__ = ("_environ", "chunks", "code", "core", "drop_body", "exc_info", "fast", "fwd", "plan", "raw",
+                 "real_start", "sent", "shim", "start_action", "status")
 
     def __init__(self, shim: WSGIShim, fwd: Forward, environ: dict[str, Any],
                  start_response: StartResponse) -> None:
@@ -173,6 +177,9 @@ class _Exchange:
         self.start_action = -1  # -1: app has not called start_response yet
         self.chunks: list[bytes] = []
         self.sent = False
+        self.code = 200
+        self.raw: Headers = []
+        self.fast: tuple[Headers, bytes | None] | None = None  # JSONP fast path: (app headers kept, app Vary)
         self.drop_body = fwd.method != fwd.facts.method
         if fwd.method != environ["REQUEST_METHOD"]:  # a JSONP HEAD: the app serves it as a GET
             environ = dict(environ)
@@ -188,10 +195,17 @@ class _Exchange:
         if self.start_action != -1:  # an error handler replaces an unsent response
             self.plan = self.fwd.plan()
             self.chunks.clear()
+            self.fast = None
         self.status = status
         self.exc_info = exc_info
-        raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-        self.start_action = self.plan.start(int(status[:3]), raw)
+        self.code = code = int(status[:3])
+        self.raw = raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+        if self.fwd.callback is not None:
+            self.fast = jsonp_fast_head(code, raw)
+            if self.fast is not None:
+                self.start_action = BUFFER
+                return self._write_buffered
+        self.start_action = self.plan.start(code, raw)
         if self.start_action == SEND:
             return self._send_head(self.plan.headers)
         return self._write_buffered
@@ -232,7 +246,9 @@ class _Exchange:
     def _continue(self, result: Iterable[bytes]) -> Iterable[bytes]:
         iterator = iter(result)
         max_body = self.core.max_body
-        size = sum(len(c) for c in self.chunks)
+        size = 0
+        for written in self.chunks:
+            size += len(written)
         try:
             while True:
                 if self.start_action == SEND:
@@ -255,6 +271,7 @@ class _Exchange:
                 self.chunks.append(chunk)
                 size += len(chunk)
                 if size > max_body:
+                    self._general()
                     self.start_action = SEND
                     self.plan.headers = self.plan.overflow()
         except Exception as exc:
@@ -267,9 +284,25 @@ class _Exchange:
             if not self.sent:
                 self._send_head(self.plan.headers)
             return [] if self.drop_body else self.chunks
-        headers, body = self.plan.finish(b"".join(self.chunks))
+        whole = b"".join(self.chunks)
+        if self.fast is not None:
+            base, vary = self.fast
+            fast_headers = jsonp_fast_body(self.fwd, self.code, base, vary, whole)
+            if fast_headers is not None:
+                out = wrap_jsonp(self.fwd.callback, whole.strip(b" \t\r\n"))  # type: ignore[arg-type]
+                fast_headers.append((b"content-length", b"%d" % len(out)))
+                self._send_head(fast_headers)
+                return [] if self.drop_body else [out]
+            self._general()
+        headers, body = self.plan.finish(whole)
         self._send_head(headers)
         return [] if self.drop_body else [body]
+
+    def _general(self) -> None:
+        """Leave the JSONP fast path: the general plan looks at the head the app gave."""
+        if self.fast is not None:
+            self.fast = None
+            self.plan.start(self.code, self.raw)
 
 
 class _Chain:
