@@ -674,6 +674,38 @@ class _Rewriter:
             return []
         return [(args[0].start_byte, args[0].end_byte, stripped.text.encode())]
 
+    def npm_jsonp(self) -> list[Edit]:
+        """The npm `jsonp` package: `jsonp(url, [opts], fn(err, data))` -> fetch() calling fn the same way."""
+        doc = self.doc
+        call = self.pick(self.calls(lambda f: "." not in f and "jsonp" in f.lower()))
+        statement = call.parent
+        if statement is None or statement.type != "expression_statement":
+            raise Decline("the jsonp() call's return value (its cancel function) is used")
+        args = _args(call)
+        if len(args) == 3 and args[1].type == "object":
+            options: Node | None = args[1]
+        elif len(args) == 2:
+            options = None
+        else:
+            raise Decline("jsonp() without a callback, or with options that are not an object literal")
+        extra: list[str] = []
+        if options is not None:
+            pairs = _pairs(doc, options)
+            unknown = set(pairs) - {"param", "name", "prefix", "timeout"}
+            if unknown:
+                raise Decline(f"jsonp() options {sorted(unknown)} have no fetch() equivalent")
+            param = _string_raw(doc, pairs["param"].child_by_field_name("value")) if "param" in pairs else None
+            if param:
+                extra.append(param.split("=")[0])
+            if "timeout" in pairs:
+                self.notes.append("fetch() has no timeout option; the jsonp timeout was dropped")
+        stripped = strip_url(doc, args[0], _params(self.consumer, extra))
+        url = doc.text(args[0]) if stripped is None else stripped.text
+        done = doc.text(args[-1])
+        chain = (f'fetch({url}, {{credentials: "{self.mode}"}}).then((r) => r.json())'
+                 ".then((data) => done(null, data), (err) => done(err))")
+        return [(call.start_byte, call.end_byte, f"((done) => {chain})({done})".encode())]
+
     def fetch_jsonp(self) -> list[Edit]:
         doc = self.doc
         call = self.pick(self.calls(lambda f: f in ("fetchJsonp", "fetchJSONP")))
@@ -725,6 +757,8 @@ def _handler(consumer: Consumer) -> Callable[[_Rewriter], list[Edit]] | None:
         return _Rewriter.dynamic_script
     if consumer.kind == "other" and "fetch-jsonp" in detail:
         return _Rewriter.fetch_jsonp
+    if consumer.kind == "other" and "npm jsonp" in detail:
+        return _Rewriter.npm_jsonp
     return None
 
 

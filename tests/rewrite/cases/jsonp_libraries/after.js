@@ -1,0 +1,5 @@
+var jsonp = require("jsonp");
+((done) => fetch("https://data.example.com/api/quote", {credentials: "same-origin"}).then((r) => r.json()).then((data) => done(null, data), (err) => done(err)))(function (err, data) {
+  if (!err) { render(data); }
+});
+dojo.io.script.get({ url: "https://data.example.com/api/news", callbackParamName: "callback" });

@@ -1,5 +1,0 @@
-var jsonp = require("jsonp");
-jsonp("https://data.example.com/api/quote", { param: "cb", name: "quoteOfTheDay" }, function (err, data) {
-  if (!err) { render(data); }
-});
-dojo.io.script.get({ url: "https://data.example.com/api/news", callbackParamName: "callback" });
