@@ -183,7 +183,7 @@ def split_legacy(body: bytes) -> tuple[bytes, bytes] | None:
     payload = body[head.end():tail.start()].strip(_WS)
     try:
         json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
         return None
     return head.group(2), payload
 

@@ -572,3 +572,11 @@ def test_brotli_without_a_decoder_passes_through(caplog: pytest.LogCaptureFixtur
                      headers=[("Content-Type", "application/json"), ("Content-Encoding", "br")], body=b"\x0b")
     assert r.body == b"\x0b" and r.h("content-encoding") == "br"
     assert "content-encoding br cannot be decoded" in caplog.text
+
+
+def test_deeply_nested_padding_is_not_an_error() -> None:
+    body = b"cb(" + b"[" * 100_000 + b"]" * 100_000 + b");"
+    assert split_legacy(body) is None
+    r = simulate(core(), facts(headers=[("Origin", NEWS)]), headers=[("Content-Type", "text/javascript")],
+                 body=body)
+    assert r.status == 200 and r.body == body
