@@ -706,6 +706,22 @@ class _Rewriter:
                  ".then((data) => done(null, data), (err) => done(err))")
         return [(call.start_byte, call.end_byte, f"((done) => {chain})({done})".encode())]
 
+    def yui_jsonp(self) -> list[Edit]:
+        """YUI `Y.jsonp(url_with_{callback}, fn)` -> fetch() then fn(data)."""
+        doc = self.doc
+        call = self.pick(self.calls(lambda f: f.endswith(".jsonp")))
+        statement = call.parent
+        if statement is None or statement.type != "expression_statement":
+            raise Decline("the Y.jsonp() return value is used")
+        args = _args(call)
+        if len(args) != 2 or args[1].type not in ("function_expression", "arrow_function", "identifier",
+                                                  "member_expression"):
+            raise Decline("Y.jsonp() with a configuration object; rewrite by hand")
+        stripped = strip_url(doc, args[0], _params(self.consumer))
+        url = doc.text(args[0]) if stripped is None else stripped.text
+        chain = fetch_chain(url, self.mode, doc.text(args[1]))
+        return [(call.start_byte, call.end_byte, chain.encode())]
+
     def fetch_jsonp(self) -> list[Edit]:
         doc = self.doc
         call = self.pick(self.calls(lambda f: f in ("fetchJsonp", "fetchJSONP")))
@@ -759,6 +775,8 @@ def _handler(consumer: Consumer) -> Callable[[_Rewriter], list[Edit]] | None:
         return _Rewriter.fetch_jsonp
     if consumer.kind == "other" and "npm jsonp" in detail:
         return _Rewriter.npm_jsonp
+    if consumer.kind == "other" and "yui" in detail:
+        return _Rewriter.yui_jsonp
     return None
 
 

@@ -3,3 +3,8 @@ var jsonp = require("jsonp");
   if (!err) { render(data); }
 });
 dojo.io.script.get({ url: "https://data.example.com/api/news", callbackParamName: "callback" });
+YUI().use("jsonp", function (Y) {
+  fetch("https://data.example.com/api/news?limit=3", {credentials: "same-origin"}).then((r) => r.json()).then(function (data) {
+    Y.one("#news").setHTML(data.headlines.length);
+  });
+});
