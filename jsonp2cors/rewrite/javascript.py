@@ -379,6 +379,13 @@ class _Rewriter:
                 changed_type = True
             elif data_type is not None and raw is None:
                 raise Decline("dataType is not a literal")
+            for key in ("type", "method"):
+                verb = pairs.get(key)
+                raw_verb = _string_raw(doc, verb.child_by_field_name("value")) if verb is not None else None
+                if changed_type and verb is not None and (raw_verb or "").upper() != "GET":
+                    # JSONP could only GET (jQuery ignored `type`); a JSON request would really POST
+                    edits.append(_remove_pair(doc, verb))
+                    self.notes.append(f"`{key}: {raw_verb}` dropped: JSONP always sent a GET")
             jsonp_opt = pairs.get("jsonp")
             if jsonp_opt is not None:
                 opt_raw = _string_raw(doc, jsonp_opt.child_by_field_name("value"))

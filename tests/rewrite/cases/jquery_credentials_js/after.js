@@ -7,3 +7,9 @@ jQuery.ajax({
 }).done(function () { console.log("loaded"); });
 
 $.get("/api/ping", { t: Date.now() }, function () {}, "json");
+
+$.ajax({
+  url: "/api/vote",
+  dataType: "json",
+  success: function (d) { tally(d); }
+});

@@ -7,3 +7,10 @@ jQuery.ajax({
 }).done(function () { console.log("loaded"); });
 
 $.get("/api/ping", { t: Date.now() }, function () {}, "jsonp");
+
+$.ajax({
+  type: "POST",
+  url: "/api/vote?callback=?",
+  dataType: "jsonp",
+  success: function (d) { tally(d); }
+});
