@@ -77,7 +77,28 @@ class ASGIShim:
         core = self.core
         look = core.needs_look(query)
         if method != "OPTIONS" and not look:
-            await self._pass(scope, receive, send, method, path, query)
+            # The common case, no callback and no preflight: only Origin and Sec-Fetch-Dest matter, and the
+            # response head is rewritten once on its way out (inline: this runs for nearly every request).
+            origin = dest = None
+            lines = 0
+            for name, value in scope["headers"]:
+                if name == b"origin":
+                    lines += 1
+                    origin = value.decode("latin-1")
+                elif name == b"sec-fetch-dest":
+                    dest = value.decode("latin-1")
+            rules = core.rules_for(path)
+            extra, vary = rules.cors_parts(origin) if lines < 2 else ((), rules.vary_value)
+            passer = _Pass(core, send, rules, extra, vary, dest, method, path, query, origin, lines)
+            try:
+                await self.app(scope, receive, passer)
+            except Exception:
+                if not passer.started:
+                    await _send_response(send, ShimCore.error_response_parts(extra, vary, method))
+                raise
+            reply = passer.reply
+            if reply is not None and reply.state >= PEEKING and reply.start is not None:
+                await reply.flush_unchanged(final=True)
             return
         facts = _all_facts(method, path, query, scope["headers"])
         decision = core.decide(facts, look)
@@ -97,31 +118,6 @@ class ASGIShim:
             await send(message)
 
         await self.app(scope, receive, send_wrapper)
-
-    async def _pass(self, scope: Scope, receive: Receive, send: Send, method: str, path: str,
-                    query: bytes) -> None:
-        """The common case, no callback and no preflight: only Origin and Sec-Fetch-Dest matter."""
-        origin = dest = None
-        lines = 0
-        for name, value in scope["headers"]:
-            if name == b"origin":
-                lines += 1
-                origin = value.decode("latin-1")
-            elif name == b"sec-fetch-dest":
-                dest = value.decode("latin-1")
-        rules = self.core.rules_for(path)
-        extra, vary = rules.cors_parts(origin) if lines < 2 else ((), rules.vary_value)
-        passer = _Pass(self.core, send, rules, extra, vary, dest, RequestFacts(method, path, query, origin,
-                                                                               lines, dest))
-        try:
-            await self.app(scope, receive, passer)
-        except Exception:
-            if not passer.started:
-                await _send_response(send, ShimCore.error_response_parts(extra, vary, method))
-            raise
-        reply = passer.reply
-        if reply is not None and reply.state >= PEEKING and reply.start is not None:
-            await reply.flush_unchanged(final=True)
 
     async def _forward(self, scope: Scope, receive: Receive, send: Send, fwd: Forward) -> None:
         if fwd.callback is not None:
@@ -154,17 +150,23 @@ class _Pass:
     Only a script or text body that may be legacy padding hands over to the full `_Reply` machinery.
     """
 
-    __slots__ = ("core", "dest", "extra", "facts", "passing", "reply", "rules", "send", "started", "vary")
+    __slots__ = ("core", "dest", "extra", "lines", "method", "origin", "passing", "path", "query", "reply", "rules",
+                 "send", "started", "vary")
 
     def __init__(self, core: ShimCore, send: Send, rules: RouteRules, extra: tuple[tuple[bytes, bytes], ...],
-                 vary: bytes | None, dest: str | None, facts: RequestFacts) -> None:
+                 vary: bytes | None, dest: str | None, method: str, path: str, query: bytes,
+                 origin: str | None, lines: int) -> None:
         self.core = core
         self.send = send
         self.rules = rules
         self.extra = extra
         self.vary = vary
         self.dest = dest
-        self.facts = facts
+        self.method = method
+        self.path = path
+        self.query = query
+        self.origin = origin
+        self.lines = lines
         self.passing = False
         self.started = False
         self.reply: _Reply | None = None
@@ -180,12 +182,12 @@ class _Pass:
             return
         if message["type"] == "http.response.start":
             core = self.core
-            facts = self.facts
             headers = pass_headers(BYTES_NAMES, message.get("headers", ()), self.extra, self.vary,
-                                   unwrap=core.unwrap_legacy, status=message["status"], method=facts.method,
+                                   unwrap=core.unwrap_legacy, status=message["status"], method=self.method,
                                    dest=self.dest)
             if headers is None:  # maybe legacy padding: the full plan looks at the body
                 cors = self.extra + (((b"vary", self.vary),) if self.vary is not None else ())
+                facts = RequestFacts(self.method, self.path, self.query, self.origin, self.lines, self.dest)
                 fwd = Forward(core, self.rules, facts, cors)
                 self.reply = reply = _Reply(self.send, fwd.plan(), core.max_body, False)
                 await reply(message)

@@ -161,14 +161,22 @@ def escape_for_script(body: bytes) -> bytes:
     return body
 
 
+_PREFIXES: dict[bytes, bytes] = {}
+
+
 def wrap_jsonp(callback: bytes, body: bytes) -> bytes:
     """The hardened JSONP body: `/**/ typeof NAME === 'function' && NAME(JSON);`.
 
     The leading comment defeats content sniffing attacks that need the body to start with the callback
     (Rosetta Flash); the `typeof` guard keeps a missing callback from throwing on the page.
     """
-    return b"".join((b"/**/ typeof ", callback, b" === 'function' && ", callback, b"(",
-                     escape_for_script(body), b");"))
+    prefix = _PREFIXES.get(callback)
+    if prefix is None:
+        prefix = b"".join((b"/**/ typeof ", callback, b" === 'function' && ", callback, b"("))
+        if len(_PREFIXES) >= 1024:
+            _PREFIXES.clear()
+        _PREFIXES[callback] = prefix
+    return b"".join((prefix, escape_for_script(body), b");"))
 
 
 def split_legacy(body: bytes) -> tuple[bytes, bytes] | None:
@@ -215,6 +223,9 @@ def looks_like_json(prefix: bytes) -> bool:
     return False
 
 
+_VALID: dict[bytes, bool] = {}
+
+
 def validate_callback(value: bytes, max_length: int) -> bool:
     """A JavaScript identifier path (ASCII): `fn`, `$cb`, `ns.handlers.onData`, `jQuery1124_15`, `cbs[3]`.
 
@@ -222,8 +233,14 @@ def validate_callback(value: bytes, max_length: int) -> bool:
     """
     if not value or len(value) > max_length:
         return False
-    m = _CALLBACK_RE.fullmatch(value)
-    return m is not None and m.group(1) not in RESERVED_WORDS
+    valid = _VALID.get(value)
+    if valid is None:
+        m = _CALLBACK_RE.fullmatch(value)
+        valid = m is not None and m.group(1) not in RESERVED_WORDS
+        if len(_VALID) >= 1024:  # jQuery makes a new name per request: keep the cache small
+            _VALID.clear()
+        _VALID[value] = valid
+    return valid
 
 
 def decode_body(body: bytes, encoding: bytes, limit: int) -> bytes | str:
@@ -1074,7 +1091,7 @@ def find_callback(query: bytes, params: tuple[bytes, ...]) -> tuple[bytes | None
     found: tuple[bytes, bytes] | None = None
     count = 0
     if b";" not in query and b"%" not in query and b"+" not in query:  # the usual, plain query
-        for piece in query.split(b"&"):
+        for piece in (query.split(b"&") if b"&" in query else (query,)):
             key, _, value = piece.partition(b"=")
             if key in params:
                 count += 1
