@@ -96,30 +96,16 @@ class ASGIShim:
                 if not passer.started:
                     await _send_response(send, ShimCore.error_response_parts(extra, vary, method))
                 raise
-            reply = passer.reply
-            if reply is not None and reply.state >= PEEKING and reply.start is not None:
-                await reply.flush_unchanged(final=True)
+            escalated = passer.reply
+            if escalated is not None and escalated.state >= PEEKING and escalated.start is not None:
+                await escalated.flush_unchanged(final=True)
             return
         facts = _all_facts(method, path, query, scope["headers"])
         decision = core.decide(facts, look)
         if isinstance(decision, Respond):
             await _send_response(send, decision)
             return
-        await self._forward(scope, receive, send, decision)
-
-    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # Write the pending usage records when the server shuts down: uvicorn re-raises SIGTERM after a
-        # graceful shutdown, so atexit handlers do not run there.
-        core = self.core
-
-        async def send_wrapper(message: Message) -> None:
-            if message["type"] in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
-                core.flush()
-            await send(message)
-
-        await self.app(scope, receive, send_wrapper)
-
-    async def _forward(self, scope: Scope, receive: Receive, send: Send, fwd: Forward) -> None:
+        fwd = decision
         if fwd.callback is not None:
             extensions: dict[str, Any] = scope.get("extensions") or {}
             strip = _FILE_EXTENSIONS[0] in extensions or _FILE_EXTENSIONS[1] in extensions
@@ -143,6 +129,17 @@ class ASGIShim:
             # The app returned without finishing its body; send what it gave us, unchanged.
             await reply.flush_unchanged(final=True)
 
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Write the pending usage records when the server shuts down: uvicorn re-raises SIGTERM after a
+        # graceful shutdown, so atexit handlers do not run there.
+        core = self.core
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
+                core.flush()
+            await send(message)
+
+        await self.app(scope, receive, send_wrapper)
 
 class _Pass:
     """The `send` the app sees on the fast path: one look at the head, then bytes pass straight through.
