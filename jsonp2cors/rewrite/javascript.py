@@ -368,6 +368,7 @@ class _Rewriter:
         elif args:
             url = args[0]
         changed_type = False
+        specific = False  # dataType, jsonp options or a callback parameter actually changed
         if settings is not None:
             pairs = _pairs(doc, settings)
             data_type = pairs.get("dataType")
@@ -392,10 +393,12 @@ class _Rewriter:
                 if opt_raw:
                     extra.append(opt_raw)
                 edits.append(_remove_pair(doc, jsonp_opt))
+                specific = True
             named = pairs.get("jsonpCallback")
             if named is not None:
                 name = _string_raw(doc, named.child_by_field_name("value"))
                 edits.append(_remove_pair(doc, named))
+                specific = True
                 if name and "success" not in pairs:
                     if not _IDENT_PATH.fullmatch(name):
                         raise Decline(f"jsonpCallback {name!r} is not a plain function name")
@@ -415,13 +418,14 @@ class _Rewriter:
             stripped = strip_url(doc, url, _params(self.consumer, extra))
             if stripped is not None:
                 edits.append((url.start_byte, url.end_byte, stripped.text.encode()))
+                specific = True
+        specific = specific or changed_type
+        if not specific:
+            raise Decline("nothing JSONP-specific found in this call")
         if settings is None and self.mode == "include":
             if method != "getJSON":
                 raise Decline(f"$.{method} with positional arguments cannot send cookies; rewrite by hand")
             return self._getjson_to_ajax(call, args, edits)
-        if not edits or (not changed_type and not any(e for e in edits if url is not None and e[0] == url.start_byte)
-                         and settings is None):
-            raise Decline("nothing JSONP-specific found in this call")
         return edits
 
     def _getjson_to_ajax(self, call: Node, args: list[Node], edits: list[Edit]) -> list[Edit]:
