@@ -240,3 +240,25 @@ def test_round_trip_property(path: str, callback: str, origin: str | None, ua: s
     line = r.to_line()
     assert line.count(b"\n") == 1
     assert UsageRecord.from_dict(json.loads(line)) == r
+
+
+def _emit_in_child(sink: FileSink, n: int) -> None:
+    for i in range(n):
+        sink.emit(rec(callback=f"child{i}"))
+    sink.close()
+
+
+def test_file_sink_survives_fork_after_start(tmp_path: Path) -> None:
+    """gunicorn --preload: the sink (and its thread) exist before the workers are forked."""
+    f = tmp_path / "u.jsonl"
+    sink = FileSink(f)
+    sink.emit(rec(callback="parent"))
+    sink.flush()
+    ctx = multiprocessing.get_context("fork")
+    child = ctx.Process(target=_emit_in_child, args=(sink, 50))
+    child.start()
+    child.join(30)
+    assert child.exitcode == 0
+    sink.close()
+    names = sorted(r.callback for r in read_usage([f]))
+    assert names == sorted(["parent", *(f"child{i}" for i in range(50))])
