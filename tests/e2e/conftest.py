@@ -81,4 +81,9 @@ def browse(browser: Any, request: pytest.FixtureRequest) -> Iterator[Callable[..
     for index, (label, visit) in enumerate(visits, 1):
         with contextlib.suppress(Exception):
             screenshot(visit.page, f"{test_name}-{index}-{label}")
+        lines = [f"{level}: {text}" for level, text in visit.probe.console]
+        lines += [f"pageerror: {text}" for text in visit.probe.page_errors]
+        lines += [f"dialog: {text}" for text in visit.probe.dialogs]
+        lines += [f"response: {status} {url}" for url, status, _ in visit.probe.responses]
+        (ARTIFACTS / f"{test_name}-{index}-{label}.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
     context.close()
