@@ -161,17 +161,49 @@ def test_app_errors_carry_cors_headers(http: httpx.Client, test_app: Server) -> 
     assert test_app.proc.poll() is None
 
 
+def _tree(pid: int) -> list[int]:
+    kids: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid = int(Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            kids.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def _open_fds(pid: int) -> int:
+    total = 0
+    for p in _tree(pid):
+        try:
+            total += len(os.listdir(f"/proc/{p}/fd"))
+        except OSError:
+            continue
+    return total
+
+
 def test_client_disconnects_do_not_hurt(http: httpx.Client, test_app: Server) -> None:
     host, port = test_app.url.removeprefix("http://").split(":")
     seen = len(test_app.output())
-    for path in ("/api/big?callback=f", "/api/stream?callback=f", "/api/big"):
-        with socket.create_connection((host, int(port))) as s:
-            s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-            s.recv(10)  # the first bytes, then hang up mid-body
-        with socket.create_connection((host, int(port))) as s:
-            s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())  # and before any answer
-    time.sleep(0.5)
+    for path in ("/api/big?callback=f", "/api/stream?callback=f", "/api/big"):  # warm up every path once
+        http.get(path)
+    fds_before = _open_fds(test_app.proc.pid)
+    for _ in range(5):
+        for path in ("/api/big?callback=f", "/api/stream?callback=f", "/api/big"):
+            with socket.create_connection((host, int(port))) as s:
+                s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+                s.recv(10)  # the first bytes, then hang up mid-body
+            with socket.create_connection((host, int(port))) as s:
+                s.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())  # and before any answer
+    time.sleep(1.0)
     assert test_app.proc.poll() is None
+    assert _open_fds(test_app.proc.pid) <= fds_before + 2  # no leaked sockets or files
     assert unwrap(http.get("/api/weather?callback=ok").content)[0] == "ok"
     assert "Traceback" not in test_app.output()[seen:]  # no exception escaped
 
