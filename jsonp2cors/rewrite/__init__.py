@@ -255,6 +255,9 @@ def plan(result: ScanResult, root: str | Path, policy: Any = None, *, only: set[
 
         policy_path = Path(policy_file).resolve() if policy_file else (root / "cors-policy.toml").resolve()
         mount_shims(files, root, policy_path, out)
+        if not policy_path.exists() and any(m.kind == "shim" for m in out.migrated):
+            out.notes.append(f"the mounted shim reads {policy_path.name}, which does not exist yet: create it "
+                             "with `jsonp2cors policy generate` (or use `jsonp2cors migrate`)")
 
     out.edits = files.edits()
     return out

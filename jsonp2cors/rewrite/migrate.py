@@ -168,4 +168,5 @@ def summary_counts(rewrite: RewritePlan, *, written: bool) -> list[str]:
              f"{len(rewrite.consumers_migrated())} consumer(s) migrated; {len(rewrite.declined)} left alone"]
     for item in sorted(rewrite.declined, key=lambda d: (d.file, d.line)):
         lines.append(f"{item.file}:{item.line}: left alone: {item.what}: {item.reason}")
+    lines += [f"note: {note}" for note in rewrite.notes]
     return lines
