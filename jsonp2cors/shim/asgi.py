@@ -265,8 +265,8 @@ class _JSONPReply:
                 start["headers"] = headers
                 self.done = True
                 await self.send(start)
-                await self.send({"type": "http.response.body", "more_body": False,
-                                 "body": b"" if fwd.method != fwd.facts.method else out})
+                message["body"] = b"" if fwd.method != fwd.facts.method else out  # the app's message, reused
+                await self.send(message)
                 return
         await self._general(message)
 

@@ -865,9 +865,10 @@ class ShimCore:
 
     # -- helpers
     def now(self) -> float:
+        if self.clock is time.time:
+            return time.time()
         value = self.clock()
-        return value if type(value) is float else (
-            value.timestamp() if isinstance(value, dt.datetime) else float(value))
+        return value.timestamp() if isinstance(value, dt.datetime) else float(value)
 
     def note(self, reason: str) -> None:
         """Log why a response passed through unchanged: once as a warning, then at debug level."""
