@@ -17,7 +17,7 @@ from tree_sitter import Language, Node, Parser, Tree
 from jsonp2cors.findings import Consumer
 from jsonp2cors.scan.base import DEFAULT_CALLBACK_PARAMS
 
-_IDENT_PATH = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
+IDENT_PATH = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
 _PARAM_IN_URL = r"(?P<sep>[?&])(?P<name>{names})=(?P<value>\$\{{[^}}]*\}}|[^&#`$]*)"
 _TAIL_PARAM = re.compile(r"(?P<sep>[?&]?)(?P<name>[\w.\[\]-]+)=$")
 _SCRIPT_ELEMENT_PROPS = frozenset({"async", "defer", "type", "charset", "id", "crossOrigin", "referrerPolicy"})
@@ -197,7 +197,7 @@ def _add_pair(doc: _Doc, obj: Node, text: str) -> Edit:
     return (last.end_byte, last.end_byte, f", {text}".encode())
 
 
-def _params(consumer: Consumer, extra: Sequence[str] = ()) -> list[str]:
+def callback_params_for(consumer: Consumer, extra: Sequence[str] = ()) -> list[str]:
     names = [consumer.callback_param] if consumer.callback_param else []
     names += list(extra) + list(DEFAULT_CALLBACK_PARAMS)
     return list(dict.fromkeys(n for n in names if n))
@@ -400,7 +400,7 @@ class _Rewriter:
                 edits.append(_remove_pair(doc, named))
                 specific = True
                 if name and "success" not in pairs:
-                    if not _IDENT_PATH.fullmatch(name):
+                    if not IDENT_PATH.fullmatch(name):
                         raise Decline(f"jsonpCallback {name!r} is not a plain function name")
                     # jQuery used to call a global function of that name too; keep calling it
                     edits.append(_add_pair(doc, settings, f"success: function (data) {{ {name}(data); }}"))
@@ -415,7 +415,7 @@ class _Rewriter:
                 edits.append((arg.start_byte, arg.end_byte, _quote(doc, arg, "json").encode()))
                 changed_type = True
         if url is not None:
-            stripped = strip_url(doc, url, _params(self.consumer, extra))
+            stripped = strip_url(doc, url, callback_params_for(self.consumer, extra))
             if stripped is not None:
                 edits.append((url.start_byte, url.end_byte, stripped.text.encode()))
                 specific = True
@@ -509,7 +509,7 @@ class _Rewriter:
             raise Decline("the $http config is not an object literal; add withCredentials by hand")
         elif cfg is None and self.mode == "include":
             cfg_edits.append((url.end_byte, url.end_byte, b", { withCredentials: true }"))
-        stripped = strip_url(doc, url_node, _params(self.consumer, [*extra, "callback"]))
+        stripped = strip_url(doc, url_node, callback_params_for(self.consumer, [*extra, "callback"]))
         if stripped is not None:
             url_text = stripped.text
         if url_text != doc.text(url):
@@ -533,7 +533,7 @@ class _Rewriter:
         url = pairs.get("url")
         url_value = url.child_by_field_name("value") if url is not None else None
         if url_value is not None:
-            stripped = strip_url(doc, url_value, _params(self.consumer, ["callback", "jsonp"]))
+            stripped = strip_url(doc, url_value, callback_params_for(self.consumer, ["callback", "jsonp"]))
             if stripped is not None:
                 edits.append((url_value.start_byte, url_value.end_byte, stripped.text.encode()))
         if self.mode == "include" and "withCredentials" not in pairs:
@@ -595,7 +595,7 @@ class _Rewriter:
             raise Decline(f"the script element `{name}` is used elsewhere (line {outside[0].start_point.row + 1})")
         if url is None or append is None:
             raise Decline("the script element's src or its insertion into the page was not found")
-        stripped = strip_url(doc, url, _params(self.consumer))
+        stripped = strip_url(doc, url, callback_params_for(self.consumer))
         url_text = doc.text(url) if stripped is None else stripped.text
         callback = self._callback_expression(stripped, block, statement)
         fetch = fetch_chain(url_text, self.mode, callback) + ";"
@@ -644,7 +644,7 @@ class _Rewriter:
     def _callback_expression(self, stripped: UrlStrip | None, block: Node, statement: Node) -> str:
         if stripped is not None and stripped.callback:
             if not stripped.callback_is_expr:
-                if not _IDENT_PATH.fullmatch(stripped.callback):
+                if not IDENT_PATH.fullmatch(stripped.callback):
                     raise Decline(f"callback {stripped.callback!r} is not a plain function name")
                 return callback_call(stripped.callback)
             return f"((name) => (data) => window[name](data))({stripped.callback})"
@@ -680,7 +680,7 @@ class _Rewriter:
         args = _args(call)
         if not args:
             return []
-        stripped = strip_url(self.doc, args[0], _params(self.consumer))
+        stripped = strip_url(self.doc, args[0], callback_params_for(self.consumer))
         if stripped is None:
             return []
         return [(args[0].start_byte, args[0].end_byte, stripped.text.encode())]
@@ -710,7 +710,7 @@ class _Rewriter:
                 extra.append(param.split("=")[0])
             if "timeout" in pairs:
                 self.notes.append("fetch() has no timeout option; the jsonp timeout was dropped")
-        stripped = strip_url(doc, args[0], _params(self.consumer, extra))
+        stripped = strip_url(doc, args[0], callback_params_for(self.consumer, extra))
         url = doc.text(args[0]) if stripped is None else stripped.text
         done = doc.text(args[-1])
         chain = (f'fetch({url}, {{credentials: "{self.mode}"}}).then((r) => r.json())'
@@ -728,7 +728,7 @@ class _Rewriter:
         if len(args) != 2 or args[1].type not in ("function_expression", "arrow_function", "identifier",
                                                   "member_expression"):
             raise Decline("Y.jsonp() with a configuration object; rewrite by hand")
-        stripped = strip_url(doc, args[0], _params(self.consumer))
+        stripped = strip_url(doc, args[0], callback_params_for(self.consumer))
         url = doc.text(args[0]) if stripped is None else stripped.text
         chain = fetch_chain(url, self.mode, doc.text(args[1]))
         return [(call.start_byte, call.end_byte, chain.encode())]
@@ -766,7 +766,7 @@ class _Rewriter:
             edits.append((args[0].end_byte, args[0].end_byte, (", {" + creds + "}").encode()))
         else:
             raise Decline("the fetchJsonp options are not an object literal")
-        stripped = strip_url(doc, args[0], _params(self.consumer, extra))
+        stripped = strip_url(doc, args[0], callback_params_for(self.consumer, extra))
         if stripped is not None:
             edits.append((args[0].start_byte, args[0].end_byte, stripped.text.encode()))
         return edits

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from jsonp2cors.findings import Consumer
 from jsonp2cors.rewrite.javascript import (
-    _IDENT_PATH,
+    IDENT_PATH,
     JsOutcome,
     JsResult,
-    _params,
     callback_call,
+    callback_params_for,
     credentials_mode,
     fetch_chain,
     rewrite_js,
@@ -141,7 +141,7 @@ def _script_tag(text: str, element: ScriptElement, consumer: Consumer, notes: li
         raise MarkupDecline("the <script src> element also has inline content")
     url = html.unescape(src.value) if "&" in src.value and not _TEMPLATE.search(src.value) else src.value
     masked = _TEMPLATE.sub(lambda found: "\x00" * len(found.group(0)), url)
-    stripped = strip_param_raw(masked, _params(consumer))
+    stripped = strip_param_raw(masked, callback_params_for(consumer))
     if stripped is None:
         raise MarkupDecline("no callback parameter found in the src URL")
     cut = len(masked) - len(stripped[0])
@@ -151,7 +151,7 @@ def _script_tag(text: str, element: ScriptElement, consumer: Consumer, notes: li
     if "\x00" in stripped[1]:
         raise MarkupDecline("the callback name comes from a template expression")
     callback = consumer.callback if consumer.callback and consumer.callback != "?" else value
-    if not callback or not _IDENT_PATH.fullmatch(callback):
+    if not callback or not IDENT_PATH.fullmatch(callback):
         raise MarkupDecline(f"callback {callback!r} is not a plain function name")
     literal = _js_string(new_url)
     if literal is None:
