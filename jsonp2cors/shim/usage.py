@@ -220,6 +220,7 @@ class UsageSummary:
     origins: tuple[UsageCount, ...]  # most used first, then by origin; None (no Referer) last among equals
     daily: tuple[tuple[dt.date, int], ...]  # every day from first to last, zero days included
     endpoint_origins: tuple[tuple[str, str | None, int], ...] = field(default=())  # (path, origin, count)
+    statuses: tuple[tuple[int, int], ...] = field(default=())  # (status, count): 403/410 are refused callers
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -231,6 +232,7 @@ class UsageSummary:
             "origins": [{"origin": c.key, **_strip_key(c.to_dict())} for c in self.origins],
             "daily": [{"date": day.isoformat(), "count": n} for day, n in self.daily],
             "endpoint_origins": [{"path": p, "origin": o, "count": n} for p, o, n in self.endpoint_origins],
+            "statuses": [{"status": code, "count": n} for code, n in self.statuses],
         }
 
 
@@ -268,6 +270,7 @@ def summarize(records: Iterable[UsageRecord], *, skipped: int | None = None) -> 
     by_origin: dict[str | None, _Tally] = {}
     pairs: dict[tuple[str, str | None], int] = {}
     days: dict[dt.date, int] = {}
+    statuses: dict[int, int] = {}
     total = 0
     first: dt.datetime | None = None
     last: dt.datetime | None = None
@@ -281,6 +284,7 @@ def summarize(records: Iterable[UsageRecord], *, skipped: int | None = None) -> 
         pairs[(record.path, record.origin)] = pairs.get((record.path, record.origin), 0) + 1
         day = when.astimezone(dt.timezone.utc).date()
         days[day] = days.get(day, 0) + 1
+        statuses[record.status] = statuses.get(record.status, 0) + 1
     daily: list[tuple[dt.date, int]] = []
     if days:
         day, end = min(days), max(days)
@@ -297,6 +301,7 @@ def summarize(records: Iterable[UsageRecord], *, skipped: int | None = None) -> 
         origins=_counts(by_origin),
         daily=tuple(daily),
         endpoint_origins=tuple((p, o, n) for (p, o), n in ordered_pairs),
+        statuses=tuple(sorted(statuses.items())),
     )
 
 
@@ -601,6 +606,8 @@ def render_table(summary: UsageSummary, console: Any, *, max_days: int = 60) -> 
     assert summary.first is not None and summary.last is not None
     console.print(f"{summary.total:,} JSONP responses from {when(summary.first)} to {when(summary.last)} UTC"
                   + (f" ({summary.skipped:,} unreadable lines skipped)" if summary.skipped else ""))
+    console.print("by status: " + ", ".join(f"{code}: {n:,}" for code, n in summary.statuses)
+                  + "  (403: refused by the Referer check, 410: after the sunset)")
     for title, column, counts in (("Endpoints", "path", summary.endpoints),
                                   ("Caller origins (from Referer)", "origin", summary.origins)):
         table = Table(title=title, title_justify="left")

@@ -117,6 +117,7 @@ def test_summarize_counts_and_daily_trend() -> None:
         ("2026-11-20", 2), ("2026-11-21", 1), ("2026-11-22", 0), ("2026-11-23", 1),
     ]
     assert ("/api/weather", "https://news.example.com", 2) in s.endpoint_origins
+    assert s.statuses == ((200, 4),)
     data = s.to_dict()
     assert json.loads(json.dumps(data))["origins"][2] == {
         "origin": None, "count": 1, "first": "2026-11-23T10:11:12Z", "last": "2026-11-23T10:11:12Z",
