@@ -71,8 +71,37 @@ def _usage() -> str | None:
     return os.environ.get("BENCH_USAGE") or None
 
 
+def _naive_jsonp(app: Any) -> Any:
+    """A hand-written JSONP middleware for comparison: wraps blindly, validates and escapes nothing."""
+
+    async def middleware(scope: Any, receive: Any, send: Any) -> None:
+        query = scope.get("query_string", b"")
+        if scope["type"] != "http" or b"callback=" not in query:
+            await app(scope, receive, send)
+            return
+        callback = query.split(b"callback=", 1)[1].split(b"&", 1)[0]
+        held: dict[str, Any] = {}
+
+        async def wrapped(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                held.update(message)
+                return
+            body = callback + b"(" + message.get("body", b"") + b");"
+            headers = [(k, v) for k, v in held["headers"] if k not in (b"content-length", b"content-type")]
+            headers += [(b"content-type", b"application/javascript"), (b"content-length", b"%d" % len(body))]
+            held["headers"] = headers
+            await send(held)
+            await send({"type": "http.response.body", "body": body})
+
+        await app(scope, receive, wrapped)
+
+    return middleware
+
+
 def build_asgi(name: str) -> Any:
     app = _starlette()
+    if name == "asgi-naive-jsonp":
+        return _naive_jsonp(app)
     if name == "asgi-starlette-cors":
         from starlette.middleware.cors import CORSMiddleware
 
@@ -127,6 +156,7 @@ CONFIGS = [
     Config("asgi-bare-jsonp-url", "asgi", query="callback=cb"),
     Config("asgi-starlette-cors", "asgi", origin=True, bare="asgi-bare"),
     Config("asgi-shim-cors", "asgi", origin=True, bare="asgi-bare"),
+    Config("asgi-naive-jsonp", "asgi", query="callback=cb", bare="asgi-bare-jsonp-url"),
     Config("asgi-shim-jsonp", "asgi", query="callback=cb", bare="asgi-bare-jsonp-url"),
     Config("asgi-shim-plain", "asgi", bare="asgi-bare"),
     Config("wsgi-bare", "wsgi"),
@@ -296,7 +326,7 @@ def check_response(run: Running) -> None:
         body = resp.read()
         headers = {k.lower(): v for k, v in resp.headers.items()}
     name = run.config.name
-    if name.endswith("-jsonp"):
+    if name.endswith("shim-jsonp"):
         assert body.startswith(b"/**/ typeof cb === 'function' && cb("), (name, body[:80])
     if name.endswith("-cors"):
         assert headers.get("access-control-allow-origin") == ORIGIN, (name, headers)

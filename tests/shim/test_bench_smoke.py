@@ -31,6 +31,8 @@ def test_bench_configuration(config: Any, monkeypatch: pytest.MonkeyPatch) -> No
     assert r.status_code == 200
     if config.name.endswith("shim-jsonp"):
         assert r.content.startswith(b"/**/ typeof cb === 'function' && cb(")
+    elif config.name.endswith("naive-jsonp"):
+        assert r.content.startswith(b"cb(")
     else:
         assert r.json() == bench.PAYLOAD
     if config.name.endswith("-cors"):
