@@ -393,6 +393,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for run in runs:
             stop(run)
+        for usage in sorted(usage_dir.glob("*.jsonl")):
+            with usage.open("rb") as handle:
+                lines = sum(1 for _ in handle)
+            print(f"# usage records written by {usage.stem}: {lines:,}")
         shutil.rmtree(usage_dir, ignore_errors=True)
     load = os.getloadavg()
     print(f"\n# load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
