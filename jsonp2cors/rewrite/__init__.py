@@ -249,6 +249,7 @@ def plan(result: ScanResult, root: str | Path, policy: Any = None, *, only: set[
                 out.declined += [Declined(rel, c.line, "unknown file type", f"consumer {c.kind}") for c in group]
             continue
         _plan_consumers(files, rel, kind, group, out)
+    _check_wrapper_calls(files, consumers, out)
 
     if mount_shim and "python" in wanted:
         from jsonp2cors.rewrite.mount import mount_shims
@@ -291,6 +292,40 @@ def _plan_consumers(files: _Files, rel: str, kind: str, group: list[Consumer], o
     files.update(rel, res.text, [c.note for c in res.changed])
     out.migrated += [Migrated(rel, c.line, f"consumer {c.kind}", c.note) for c in (*res.changed, *res.covered)]
     out.declined += [Declined(rel, d.line, d.note, f"consumer {d.kind}") for d in res.declined]
+
+
+def _wrapper_name(detail: str | None, marker: str) -> str | None:
+    if not detail or marker not in detail:
+        return None
+    rest = detail.split(marker, 1)[1].split()
+    return rest[0] if rest else None
+
+
+def _check_wrapper_calls(files: _Files, consumers: dict[str, list[Consumer]], out: RewritePlan) -> None:
+    """Call sites of a project-local JSONP wrapper are only migrated if the wrapper itself was.
+
+    Files holding calls of a wrapper that stayed JSONP are planned again from their original text with
+    those calls declined, so no call site loses a callback parameter its wrapper still relies on.
+    """
+    done = {(m.file, m.line) for m in out.migrated}
+    migrated = {name for group in consumers.values() for c in group
+                if (name := _wrapper_name(c.detail, "inside JSONP wrapper")) and (c.file, c.line) in done}
+    stuck = {rel: [c for c in group if (name := _wrapper_name(c.detail, "call of JSONP wrapper"))
+                   and name not in migrated]
+             for rel, group in consumers.items()}
+    for rel, calls in stuck.items():
+        if not calls or rel not in files.text:
+            continue
+        keys = {(c.line, c.kind) for c in calls}
+        out.migrated = [m for m in out.migrated if m.file != rel]
+        out.declined = [d for d in out.declined if d.file != rel]
+        files.text[rel] = files.source[rel].text
+        files.notes.pop(rel, None)
+        rest = [c for c in consumers[rel] if (c.line, c.kind) not in keys]
+        out.declined += [Declined(rel, c.line, f"the JSONP wrapper {_wrapper_name(c.detail, 'call of JSONP wrapper')}"
+                                  " it calls was not rewritten", f"consumer {c.kind}") for c in calls]
+        if rest:
+            _plan_consumers(files, rel, file_kind(rel), rest, out)
 
 
 def _drop_unused_renderers(files: _Files, renderers: dict[str, set[str]], root: Path, out: RewritePlan) -> None:

@@ -110,3 +110,26 @@ def test_minified_and_not_migratable_are_never_edited(tmp_path: Path) -> None:
     rewrite = plan(result, tmp_path)
     assert not rewrite.edits
     assert sorted(d.file for d in rewrite.declined) == ["app.min.js", "page.html", "vendor/lib.js"]
+
+
+def test_wrapper_call_sites_wait_for_their_wrapper(tmp_path: Path) -> None:
+    (tmp_path / "lib.js").write_text(
+        'function getRemoteData(url, onData) {\n  var s = document.createElement("script");\n'
+        '  s.src = url + "?callback=cb";\n  s.onerror = function () {};\n  document.head.appendChild(s);\n}\n',
+        encoding="utf-8")
+    (tmp_path / "use.js").write_text(
+        'getRemoteData("/api/a?jsoncallback=", show);\n$.getJSON("/api/q?callback=?", show);\n', encoding="utf-8")
+    result = ScanResult(consumers=(
+        Consumer("lib.js", 2, "dynamic-script", detail="inside JSONP wrapper getRemoteData"),
+        Consumer("use.js", 1, "dynamic-script", callback_param="jsoncallback",
+                 detail="call of JSONP wrapper getRemoteData (lib.js:1)"),
+        Consumer("use.js", 2, "jquery-getjson", callback_param="callback"),
+    ))
+    rewrite = plan(result, tmp_path)
+    assert [e.rel for e in rewrite.edits] == ["use.js"]
+    after = rewrite.edits[0].after.decode()
+    assert 'getRemoteData("/api/a?jsoncallback=", show);' in after  # the wrapper still pads: keep its URL
+    assert '$.getJSON("/api/q", show);' in after
+    reasons = {(d.file, d.line): d.reason for d in rewrite.declined}
+    assert "not rewritten" in reasons[("use.js", 1)]
+    assert "onerror" in reasons[("lib.js", 2)]
