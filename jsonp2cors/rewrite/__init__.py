@@ -231,6 +231,7 @@ def plan(result: ScanResult, root: str | Path, policy: Any = None, *, only: set[
                              for c in (*res.changed, *res.covered)]
             out.declined += [Declined(rel, d.line, d.reason, f"endpoint {d.function}") for d in res.declined]
         _drop_unused_renderers(files, renderers, root, out)
+        _check_helper_coverage(result, out)
 
     # -- consumers ---------------------------------------------------------------------------------
     consumers: dict[str, list[Consumer]] = {}
@@ -292,6 +293,27 @@ def _plan_consumers(files: _Files, rel: str, kind: str, group: list[Consumer], o
     files.update(rel, res.text, [c.note for c in res.changed])
     out.migrated += [Migrated(rel, c.line, f"consumer {c.kind}", c.note) for c in (*res.changed, *res.covered)]
     out.declined += [Declined(rel, d.line, d.note, f"consumer {d.kind}") for d in res.declined]
+
+
+def _check_helper_coverage(result: ScanResult, out: RewritePlan) -> None:
+    """A handler counted as migrated "through helper X" is declined after all when X itself was declined."""
+    helpers = {(e.file, e.function): e for e in result.endpoints if e.role == "helper"}
+    failed: set[str] = set()
+    for refused in out.declined:
+        function = refused.what.removeprefix("endpoint ")
+        if (refused.file, function) in helpers:
+            failed.update(function.split(".")[-2:])
+    if not failed:
+        return
+    kept: list[Migrated] = []
+    for item in out.migrated:
+        words = set(item.note.replace("(", " ").replace(")", " ").replace(",", " ").replace(".", " ").split())
+        if item.kind == "endpoint" and item.note.startswith("through") and words & failed:
+            out.declined.append(Declined(item.file, item.line, f"its JSONP helper was not rewritten ({item.note})",
+                                         item.what))
+        else:
+            kept.append(item)
+    out.migrated = kept
 
 
 def _wrapper_name(detail: str | None, marker: str) -> str | None:

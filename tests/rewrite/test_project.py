@@ -133,3 +133,20 @@ def test_wrapper_call_sites_wait_for_their_wrapper(tmp_path: Path) -> None:
     reasons = {(d.file, d.line): d.reason for d in rewrite.declined}
     assert "not rewritten" in reasons[("use.js", 1)]
     assert "onerror" in reasons[("lib.js", 2)]
+
+
+def test_handlers_of_a_declined_helper_are_declined_too(tmp_path: Path) -> None:
+    (tmp_path / "helpers.py").write_text(
+        "from flask import Response, request\n\n\ndef jsonp(text):\n    cb = request.args.get('callback')\n"
+        "    if len(cb or '') > 3 and cb.isidentifier():\n"
+        "        return Response(cb + '(' + text + ')', mimetype='application/javascript')\n"
+        "    return Response(text, mimetype='application/json')\n", encoding="utf-8")
+    (tmp_path / "views.py").write_text("from helpers import jsonp\n\n\ndef weather():\n    return jsonp('{}')\n",
+                                       encoding="utf-8")
+    result = ScanResult(endpoints=(
+        Endpoint("helpers.py", 4, "jsonp", "flask", role="helper"),
+        Endpoint("views.py", 4, "weather", "flask", recognised_by="helper:jsonp"),
+    ))
+    rewrite = plan(result, tmp_path)
+    assert not rewrite.edits and not rewrite.endpoints_migrated()
+    assert sorted(d.file for d in rewrite.declined) == ["helpers.py", "views.py"]
