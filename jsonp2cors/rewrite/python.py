@@ -1011,6 +1011,12 @@ class Idiom:
         raise NotImplementedError
 
 
+def _kwarg(name: str, value: cst.BaseExpression) -> cst.Arg:
+    """`name=value`, spaced the PEP 8 way."""
+    return cst.Arg(keyword=cst.Name(name), value=value,
+                   equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))
+
+
 def _padded_arg(rw: FunctionRewrite, call: cst.Call, keywords: Sequence[str]) -> tuple[cst.Arg, _Padding] | None:
     for index, arg in enumerate(call.args):
         if (index == 0 and arg.keyword is None) or (arg.keyword and arg.keyword.value in keywords):
@@ -1085,10 +1091,18 @@ class FlaskJsonify(Idiom):
         if rw.endpoint.role == "handler":
             for ret in m.findall(rw.func, m.Return()):
                 assert isinstance(ret, cst.Return)
-                info = rw.padding.get(ret.value) if ret.value is not None else None
-                if info is not None and info.obj is not None:
+                if ret.value is None or ret.value not in rw.padding:
+                    continue
+                info = rw.padding[ret.value]
+                if info.obj is not None:
                     rw.ctx.need_import("flask", "jsonify")
-                    rw.replace[ret.value] = cst.Call(func=cst.Name("jsonify"), args=[cst.Arg(info.obj)])  # type: ignore[index]
+                    rw.replace[ret.value] = cst.Call(func=cst.Name("jsonify"), args=[cst.Arg(info.obj)])
+                elif rw.kind(info.data) in ("json", "str"):
+                    # a bare string would go out as text/html; say what it is
+                    rw.ctx.need_import("flask", "Response")
+                    rw.replace[ret.value] = cst.Call(func=cst.Name("Response"), args=[
+                        cst.Arg(info.data, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))),
+                        _kwarg("mimetype", cst.SimpleString(f'"{JSON_MIME}"'))])
 
 
 class DjangoJsonResponse(Idiom):
@@ -1110,8 +1124,8 @@ class DjangoJsonResponse(Idiom):
             obj = found[1].obj
             args = [cst.Arg(obj)]
             if rw.kind(obj) != "dict":
-                args.append(cst.Arg(keyword=cst.Name("safe"), value=cst.Name("False"),
-                                    equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))))
+                args[0] = args[0].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+                args.append(_kwarg("safe", cst.Name("False")))
             if rest:
                 args[-1] = args[-1].with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
             rw.ctx.need_import("django.http", "JsonResponse")

@@ -74,6 +74,7 @@ def assert_json(content_type: str, body: bytes | str) -> Any:
     ("flask_always_padded", ["/api/news?callback=show", "/api/news"]),
     ("flask_local_helper", ["/api/weather?callback=show", "/api/quote"]),
     ("flask_decorator", ["/api/user?callback=show"]),
+    ("flask_snippets", ["/json-data/?callback=show"]),
 ])
 def test_flask_apps(case: str, paths: list[str]) -> None:
     app = load(case).app
