@@ -284,14 +284,15 @@ class FunctionRewrite:
     """Specialises one function to 'no callback' and swaps padding for JSON; raises Decline or NothingToDo."""
 
     def __init__(self, ctx: ModuleContext, func: FuncOrModule, endpoint: Endpoint,
-                 class_bases: Sequence[str] = ()) -> None:
+                 class_bases: Sequence[str] = (), cls: cst.ClassDef | None = None) -> None:
         self.ctx = ctx
         self.func = func
         self.endpoint = endpoint
         self.params = ctx.params | frozenset(p.lower() for p in endpoint.callback_params)
         self.class_bases = class_bases
+        self.cls = cls
         self.cb: dict[str, Absent] = {}
-        self.cb_attrs: set[str] = set()  # self.<attr> holding the callback name (a padding class)
+        self.cb_attrs: dict[str, Absent] = {}  # self.<attr> holding the callback name
         self._assigned: dict[str, list[cst.BaseExpression]] | None = None
         self.cb_assigns: set[cst.CSTNode] = set()
         self.padding: dict[cst.CSTNode, _Padding] = {}
@@ -362,7 +363,7 @@ class FunctionRewrite:
         if isinstance(node, cst.Name) and node.value in self.cb:
             return self.cb[node.value]
         if isinstance(node, cst.Attribute) and node.attr.value in self.cb_attrs and _dotted(node.value) == "self":
-            return None
+            return self.cb_attrs[node.attr.value]
         read = self._read_absent(node)
         if read is not False:
             return read
@@ -440,6 +441,15 @@ class FunctionRewrite:
                 if name not in self.cb:
                     self.cb[name] = absent
                     changed = True
+        if self.cls is not None:  # `self.callback = self.get_argument("callback", None)` in any method
+            for node in m.findall(self.cls, m.Assign(targets=[m.AssignTarget(target=m.Attribute(
+                    value=m.Name("self")))])):
+                assert isinstance(node, cst.Assign)
+                target = node.targets[0].target
+                assert isinstance(target, cst.Attribute)
+                absent = self._read_absent(node.value)
+                if absent is not False:
+                    self.cb_attrs[target.attr.value] = absent
         if self.endpoint.role == "helper" and not self.cb:
             # A helper that receives the callback name as an argument: the parameter padded first.
             for node in m.findall(self.func, m.BinaryOperation() | m.FormattedString() | m.Call()):
@@ -450,7 +460,7 @@ class FunctionRewrite:
                         self.cb[first[1].value] = None
                         break
                     if first and isinstance(first[1], cst.Attribute) and _dotted(first[1].value) == "self":
-                        self.cb_attrs.add(first[1].attr.value)
+                        self.cb_attrs[first[1].attr.value] = None
                         break
 
     # -- truth of tests ----------------------------------------------------------------------------
@@ -898,7 +908,8 @@ class FunctionRewrite:
         builders = m.findall(new, m.BinaryOperation() | m.FormattedString() | m.Call(
             func=m.Attribute(attr=m.Name("format") | m.Name("join"))))
         for node in builders:
-            if any(isinstance(n, cst.Name) and n.value in self.cb for n in m.findall(node, m.Name())):
+            if any(isinstance(n, cst.Name) and n.value in self.cb for n in m.findall(node, m.Name())) or any(
+                    self.cb_absent(n) is not False for n in m.findall(node, m.Attribute(value=m.Name("self")))):
                 return node
         return None
 
@@ -928,9 +939,17 @@ class FunctionRewrite:
         params = new.params if isinstance(new, cst.FunctionDef) else cst.Parameters()
         param_names = {id(p.name) for p in m.findall(params, m.Param())}  # type: ignore[attr-defined]
         code = new.body if isinstance(new, cst.FunctionDef) else self._own_code_of(new)
+        self_assigns = [a for a in m.findall(code, m.Assign(targets=[m.AssignTarget(
+            target=m.Attribute(value=m.Name("self")))])) if isinstance(a, cst.Assign)]
+        kept_reads = {id(a.value) for a in self_assigns}  # `self.cb = read` stays for the other methods
+        stored = {id(a.targets[0].target) for a in self_assigns}
         out: list[cst.CSTNode] = []
         for node in m.findall(code, m.Name() | m.Call() | m.Subscript() | m.Attribute()):
-            if id(node) in param_names:
+            if id(node) in param_names or id(node) in kept_reads:
+                continue
+            if isinstance(node, cst.Attribute) and self.cb_absent(node) is not False and _dotted(node.value) == "self":
+                if id(node) not in stored:
+                    out.append(node)
                 continue
             if isinstance(node, cst.Name):
                 if node.value in self.cb:
@@ -1490,24 +1509,31 @@ def _finish_imports(before: cst.Module, after: cst.Module, needed: Sequence[tupl
     return after
 
 
-def _enclosing(module: cst.Module, ctx: ModuleContext) -> dict[cst.FunctionDef, tuple[str, list[str]]]:
-    """Every function with its qualified name and the bases of its class."""
-    out: dict[cst.FunctionDef, tuple[str, list[str]]] = {}
+@dataclass(frozen=True)
+class _Where:
+    qualname: str
+    bases: list[str]
+    cls: cst.ClassDef | None  # the class a method belongs to
 
-    def walk(body: Sequence[cst.CSTNode], prefix: str, bases: list[str]) -> None:
+
+def _enclosing(module: cst.Module, ctx: ModuleContext) -> dict[cst.FunctionDef, _Where]:
+    """Every function with its qualified name, its class and the class's bases."""
+    out: dict[cst.FunctionDef, _Where] = {}
+
+    def walk(body: Sequence[cst.CSTNode], prefix: str, bases: list[str], cls: cst.ClassDef | None) -> None:
         for stmt in body:
             if isinstance(stmt, cst.FunctionDef):
-                out[stmt] = (prefix + stmt.name.value, bases)
+                out[stmt] = _Where(prefix + stmt.name.value, bases, cls)
                 inner = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else ()
-                walk(inner, prefix + stmt.name.value + ".", [])
+                walk(inner, prefix + stmt.name.value + ".", [], None)
             elif isinstance(stmt, cst.ClassDef):
                 inner = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else ()
-                walk(inner, prefix + stmt.name.value + ".", [_dotted(a.value) for a in stmt.bases])
+                walk(inner, prefix + stmt.name.value + ".", [_dotted(a.value) for a in stmt.bases], stmt)
             elif isinstance(stmt, cst.BaseCompoundStatement):
                 for suite in _sub_suites(stmt):
-                    walk(_statements(suite), prefix, bases)
+                    walk(_statements(suite), prefix, bases, cls)
 
-    walk(module.body, "", [])
+    walk(module.body, "", [], None)
     return out
 
 
@@ -1574,10 +1600,11 @@ def rewrite_python(text: str, endpoints: Sequence[Endpoint], facts: ProjectFacts
     jsonpify = "jsonpify" in text and any(ctx.qnames(n) & {"flask_jsonpify.jsonify", "flask_jsonpify.jsonpify"}
                                           for n in m.findall(ctx.module, m.Name()))
     targets: list[tuple[Endpoint, cst.FunctionDef]] = []
-    hooks = {qualname for f, (qualname, _) in functions.items() if any(
+    hooks = {where.qualname for f, where in functions.items() if any(
         _dotted(d.decorator).endswith(("after_request", "before_request", "after_app_request", "after_this_request"))
         for d in f.decorators)}
     module_level: list[Endpoint] = []
+    stores_only: list[tuple[Endpoint, _Where]] = []
     for endpoint in endpoints:
         if endpoint.function == "<module>":  # a CGI script or similar: the module body is the handler
             module_level.append(endpoint)
@@ -1595,11 +1622,13 @@ def rewrite_python(text: str, endpoints: Sequence[Endpoint], facts: ProjectFacts
                for other in target_funcs):
             covered.append(PyChange(endpoint.line, endpoint.function, "inside another rewritten function"))
             continue
-        _, bases = functions[func]
+        where = functions[func]
+        bases = where.bases
         ctx.framework = endpoint.framework
         imports_before = len(ctx.imports)
+        rewrite = FunctionRewrite(ctx, func, endpoint, bases, where.cls)
         try:
-            new = FunctionRewrite(ctx, func, endpoint, bases).run()
+            new = rewrite.run()
         except NothingToDo:
             del ctx.imports[imports_before:]
             why = _covered_by(func, bases, facts, ctx) or _covered_by_helper(endpoint, endpoints, facts, hooks)
@@ -1615,10 +1644,24 @@ def rewrite_python(text: str, endpoints: Sequence[Endpoint], facts: ProjectFacts
             continue
         assert isinstance(new, cst.FunctionDef)
         if new.deep_equals(func):
-            covered.append(PyChange(endpoint.line, endpoint.function, "already plain JSON"))
+            why = _covered_by(func, bases, facts, ctx) or _covered_by_helper(endpoint, endpoints, facts, hooks)
+            if why is not None:
+                covered.append(PyChange(endpoint.line, endpoint.function, why))
+            elif rewrite.cb or rewrite.cb_attrs:
+                stores_only.append((endpoint, where))
+            else:
+                covered.append(PyChange(endpoint.line, endpoint.function, "already plain JSON"))
             continue
         new_functions[func] = new
         changed.append(PyChange(endpoint.line, endpoint.function, "plain JSON"))
+    for endpoint, where in stores_only:  # keeps the callback for another method of its class
+        cls_prefix = where.qualname.rsplit(".", 1)[0] + "." if "." in where.qualname else None
+        sibling = next((c.function for c in changed if cls_prefix and c.function.startswith(cls_prefix)), None)
+        if sibling is not None:
+            covered.append(PyChange(endpoint.line, endpoint.function, f"its padding in {sibling} was rewritten"))
+        else:
+            declined.append(PyDeclined(endpoint.line, endpoint.function,
+                                       "reads the callback but pads elsewhere; rewrite by hand"))
     edits = _ModuleEdits(ctx, new_functions, facts.jsonp_renderers, jsonpify)
     after = ctx.module.visit(edits)
     for endpoint in module_level:
