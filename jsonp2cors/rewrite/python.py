@@ -43,6 +43,7 @@ _ERROR_CALLS = frozenset({
     "abort", "send_error", "HTTPBadRequest", "HttpResponseBadRequest", "HTTPError", "HTTPException",
     "BadRequest", "HTTPNotFound", "HttpResponseForbidden", "HTTPForbidden", "HTTPUnprocessableEntity",
 })
+_BUILTINS = frozenset(dir(__import__("builtins")))
 _PAD_PREFIX = re.compile(r"\s*(?:/\*\*/)?\s*;?\s*")
 _PAD_OPEN = re.compile(r"\s*\(")
 _PAD_CLOSE = re.compile(r"\)\s*;?\s*")
@@ -194,6 +195,15 @@ class ModuleContext:
         self.framework = framework
         self.imports: list[tuple[str, str | None]] = []
         self.getters: set[str] = set()
+        self.module_names: set[str] = set(_import_bindings(self.module))
+        for stmt in self.module.body:
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                self.module_names.add(stmt.name.value)
+            elif isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Assign):
+                        self.module_names.update(t.target.value for t in small.targets
+                                                 if isinstance(t.target, cst.Name))
         self.consts: dict[str, str] = {}
         for node in m.findall(self.module, m.Assign(targets=[m.AssignTarget(target=m.Name())])):
             assert isinstance(node, cst.Assign)
@@ -751,6 +761,17 @@ class FunctionRewrite:
                 return True
         return False
 
+    def _tests_only_the_callback(self, test: cst.BaseExpression) -> bool:
+        """True when `test` looks at nothing but the callback (and module-level validators such as a regex)."""
+        for name in m.findall(test, m.Name()):
+            assert isinstance(name, cst.Name)
+            if name.value in self.cb or name.value in self.ctx.module_names or name.value in _BUILTINS:
+                continue
+            if name.value in ("None", "True", "False", "self"):
+                continue
+            return False
+        return True
+
     def _has_padding(self, node: cst.CSTNode) -> bool:
         return any(sub in self.padding for sub in m.findall(
             node, m.BinaryOperation() | m.FormattedString() | m.Call()))
@@ -785,7 +806,7 @@ class FunctionRewrite:
                 body = _statements(clause.body)
                 if len(clauses) == 1 and else_clause is None and not self._has_padding(clause) and (
                     self._is_errorish(body) or _is_terminator(body[-1])
-                ):
+                ) and self._tests_only_the_callback(clause.test):
                     self.if_plan[stmt] = ([], None)
                     self.notes.append("callback validation removed")
                     return
