@@ -22,6 +22,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Browser tests run last: Playwright's sync API keeps an asyncio loop running on the main thread for as long
+    # as the session Chromium lives, and tests that call asyncio.run() cannot share the thread with it.
+    items.sort(key=lambda item: "browser" in item.keywords)
     if not config.getoption("--skip-slow"):
         return
     skip = pytest.mark.skip(reason="--skip-slow given")
