@@ -236,6 +236,10 @@ def plan(result: ScanResult, root: str | Path, policy: Any = None, *, only: set[
     # -- consumers ---------------------------------------------------------------------------------
     consumers: dict[str, list[Consumer]] = {}
     for consumer in result.consumers:
+        if consumer.test_code:
+            out.declined.append(Declined(consumer.file, consumer.line, "test code: left as it is",
+                                         f"consumer {consumer.kind}"))
+            continue
         consumers.setdefault(consumer.file, []).append(consumer)
     for rel, group in sorted(consumers.items()):
         kind = file_kind(rel)
