@@ -38,6 +38,9 @@ CHROMIUM_ARGS = [
 API_PLACEHOLDER = "__API__"
 
 
+_LISTENING = re.compile(rb"^LISTENING (\d+)\r?\n", re.MULTILINE)
+
+
 class ServerStartError(RuntimeError):
     pass
 
@@ -94,7 +97,8 @@ def start_server(name: str, kind: str, *, bind: str = "127.0.0.1", public_host: 
     selector.register(proc.stdout, selectors.EVENT_READ)
     buffer = b""
     try:
-        while b"\n" not in buffer:
+        # Anything an app prints to stdout on import comes first; wait for the LISTENING line itself.
+        while _LISTENING.search(buffer) is None:
             left = deadline - time.monotonic()
             if left <= 0 or proc.poll() is not None:
                 break
@@ -105,7 +109,7 @@ def start_server(name: str, kind: str, *, bind: str = "127.0.0.1", public_host: 
                 buffer += chunk
     finally:
         selector.close()
-    match = re.match(rb"LISTENING (\d+)", buffer)
+    match = _LISTENING.search(buffer)
     if match is None:
         with contextlib.suppress(Exception):
             proc.kill()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import signal
 import socket
 import sys
@@ -45,6 +46,9 @@ def _listen(host: str) -> socket.socket:
 
 def _announce(sock: socket.socket) -> None:
     print(f"LISTENING {sock.getsockname()[1]}", flush=True)
+    # Nobody reads our stdout after this line: send later prints to stderr (the log file), so a chatty app
+    # can never fill the pipe and block.
+    os.dup2(2, 1)
 
 
 class _RequestLog:
