@@ -204,7 +204,23 @@ def serve_pages(args: argparse.Namespace) -> None:
     server.serve_forever()
 
 
+def _die_with_parent() -> None:
+    """On Linux, get SIGTERM when the test run that started us dies, even if it had no time to stop us."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 == PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent was already gone before prctl took effect
+        sys.exit(0)
+
+
 def main(argv: list[str] | None = None) -> None:
+    _die_with_parent()
     parser = argparse.ArgumentParser(prog="python -m tests.e2e.serve")
     parser.add_argument("kind", choices=["flask", "starlette", "fixture-flask", "fixture-starlette", "pages"])
     parser.add_argument("--host", default="127.0.0.1")
