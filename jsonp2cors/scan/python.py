@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -65,20 +66,18 @@ ROUTE_CALLS = frozenset(
     }
 )
 # Asked for in a second round when a handler's route lives in a module the prefilter dropped.
-ROUTE_NEEDLES: tuple[bytes, ...] = (
-    b"urlpatterns",
-    b"add_route",
-    b"add_view",
-    b"application(",
-    b"add_resource",
-    b"add_url_rule",
-    b"register_blueprint",
-    b"include_router",
-    b"route(",
-    b"mount(",
-    b"add_get",
-    b"add_routes",
-)
+ROUTE_NEEDLES: dict[str, tuple[bytes, ...]] = {
+    "django": (b"urlpatterns",),
+    "pyramid": (b"add_route", b"add_view"),
+    "tornado": (b"application(",),
+    "falcon": (b"add_route",),
+    "aiohttp": (b"add_get", b"add_route", b"add_routes"),
+    "starlette": (b"route(", b"mount("),
+    "fastapi": (b"include_router", b"add_api_route"),
+    "flask": (b"add_url_rule", b"add_resource", b"register_blueprint"),
+    "cherrypy": (b"mount(", b"quickstart("),
+    "bottle": (b"route(", b"mount("),
+}
 
 
 # ----------------------------------------------------------------------------------------- cheap stage
@@ -102,10 +101,40 @@ class Signals:
     routes: bool = False  # registers routes
     padding_defs: set[str] = field(default_factory=set)  # top-level functions/classes that build `name(` strings
     source_calls: set[str] = field(default_factory=set)  # callees of the functions that read request values
+    together: bool = False  # one function/class both reads a request value and pads
+    calls: set[str] = field(default_factory=set)  # every callee and decorator, by spelling
 
     @property
     def full(self) -> bool:
-        return self.jsonp or (self.padding and self.source)
+        if self.jsonp or self.together:
+            return True
+        # a request reader calling a padding function of the same module
+        return any(call.rsplit(".", 1)[-1] in self.padding_defs for call in self.source_calls)
+
+
+# "jsonp" as a word: JSONP, jsonp_view, JSONPResponse, getJSONP, jsonpify; not JSONProvider, jsonParse, jsonpath.
+_JSONP_WORD = re.compile(
+    r"(?:(?<![A-Za-z])(?:jsonp|JSONP|Jsonp)|(?<=[a-z])(?:JSONP|Jsonp))(?![a-z])|(?<![A-Za-z])jsonpif(?:y|ied)"
+)
+# Text hints that let the cheap stage skip walking a module's syntax tree.
+_PAD_HINT = re.compile(r"""%(?:\([^)]*\))?[-#0 +\d.]*[sr]\(|\}\(|["']\(""")
+_READ_HINT = re.compile(
+    r"(?:request|req)\.(?:args|values|params|GET|POST|REQUEST|query|query_params|form|forms|arguments|rel_url)"
+    r"|get_argument|get_query_argument|get_param|getfirst|getvalue|QUERY_STRING|FieldStorage"
+)
+_ROUTE_HINT = re.compile(r"urlpatterns|\b(?:" + "|".join(sorted(ROUTE_CALLS)) + r")\s*\(")
+_CALL_NAMES = re.compile(r"(?<![\w.])@?([A-Za-z_]\w*)\s*\(|\.([A-Za-z_]\w*)\s*\(|@([A-Za-z_][\w.]*)")
+
+
+_DEBUG = bool(__import__("os").environ.get("JSONP2CORS_DEBUG"))
+# Classes whose construction builds a response body (a padding one is a JSONP response class).
+_RESPONSE_CLASS = re.compile(r"(?i)response|renderer|jsonp|padd")
+# Calls that read the query string into something indexable (webargs, parse_qs, cgi).
+_READING_CALLS = frozenset({"use_args", "use_kwargs", "parse_qs", "parse_qsl", "FieldStorage"})
+
+
+def mentions_jsonp(text: str) -> bool:
+    return bool(_JSONP_WORD.search(text))
 
 
 def _request_chain(node: ast.Attribute) -> bool:
@@ -121,6 +150,22 @@ def _request_chain(node: ast.Attribute) -> bool:
     return bool(m and tables.REQUEST_ROOT.match(dotted[: m.start()]))
 
 
+def _reads_request(node: ast.AST, tainted: set[str]) -> bool:
+    """Roughly: does this expression hold a request value (request.args..., a name assigned from one)?"""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and sub.id in tainted:
+            return True
+        if isinstance(sub, ast.Attribute) and _request_chain(sub):
+            return True
+        if (
+            isinstance(sub, ast.Call)
+            and isinstance(sub.func, ast.Attribute)
+            and (sub.func.attr in tables.REQUEST_API_METHODS)
+        ):
+            return True
+    return False
+
+
 def _dotted(node: ast.expr) -> str | None:
     if isinstance(node, ast.Name):
         return node.id
@@ -128,6 +173,10 @@ def _dotted(node: ast.expr) -> str | None:
         base = _dotted(node.value)
         return f"{base}.{node.attr}" if base else None
     return None
+
+
+def _class_names(tree: ast.Module) -> set[str]:
+    return {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
 
 
 def _units(tree: ast.AST) -> list[tuple[str | None, list[ast.AST]]]:
@@ -140,9 +189,9 @@ def _units(tree: ast.AST) -> list[tuple[str | None, list[ast.AST]]]:
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
             units.append((stmt.name, [stmt]))
         elif isinstance(stmt, ast.ClassDef):
-            members = [m for m in stmt.body if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef)]
-            rest = [m for m in stmt.body if m not in members]
-            units.extend((stmt.name, [m]) for m in members)
+            methods = [m for m in stmt.body if isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef)]
+            rest = [m for m in stmt.body if m not in methods]
+            units.extend((stmt.name, [m]) for m in methods)
             units.append((stmt.name, [*rest, *stmt.bases, *stmt.decorator_list]))
         else:
             loose.append(stmt)
@@ -156,9 +205,19 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
     whole-repo pass."""
     helpers = {h.lower() for h in config.helper_names}
     sig = Signals()
+    templates: set[str] = set()  # module-level constants holding a padding template: JSONP = "%s(%s);"
+    for stmt in getattr(tree, "body", ()):
+        assigned = stmt.value if isinstance(stmt, ast.Assign) else None
+        if isinstance(assigned, ast.Constant) and isinstance(assigned.value, str) and _padding_literal(assigned.value):
+            templates |= {t.id for t in stmt.targets if isinstance(t, ast.Name)}
+    classes = _class_names(tree) if isinstance(tree, ast.Module) else set()
+    class_pad: dict[str, bool] = {}
+    class_src: dict[str, bool] = {}
     for owner, roots in _units(tree):
-        pad = src = False
-        calls: set[str] = set()
+        pad = src = reads = False  # reads: request.args/... or get_argument()-style, not just a name
+        calls: set[str] = set()  # callees given a request value (roughly: the unit's request-derived names)
+        every_call: set[str] = set()
+        tainted: set[str] = set()
         for root in roots:
             for node in ast.walk(root):
                 if isinstance(node, ast.Constant):
@@ -166,10 +225,10 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
                     if isinstance(value, bytes):
                         value = value.decode("latin-1")
                     if isinstance(value, str):
-                        if "jsonp" in value.lower():
+                        if "sonp" in value.lower() and mentions_jsonp(value):
                             sig.jsonp = True
-                        elif len(value) < 40 and tables.is_callback_name(value, config.callback_params):
-                            src = True
+                        elif value == "QUERY_STRING":
+                            src = reads = True
                         elif not pad and _padding_literal(value):
                             pad = True
                     continue
@@ -188,33 +247,56 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
                     called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
                     if called in ROUTE_CALLS:
                         sig.routes = True
-                    elif called in tables.REQUEST_API_METHODS:
-                        src = True
+                    elif called in tables.REQUEST_API_METHODS or called in _READING_CALLS:
+                        src = reads = True
                     dotted = _dotted(func)
+                    if dotted and dotted.endswith("parser.parse"):  # webargs
+                        src = reads = True
                     if dotted:
-                        calls.add(dotted)
+                        every_call.add(dotted)
+                        if any(_reads_request(a, tainted) for a in (*node.args, *(k.value for k in node.keywords))):
+                            calls.add(dotted)
+                elif isinstance(node, ast.Assign):
+                    if _reads_request(node.value, tainted):
+                        tainted |= {t.id for t in node.targets if isinstance(t, ast.Name)}
                 elif isinstance(node, ast.Attribute):
-                    if not src and _request_chain(node):
+                    if not reads and _request_chain(node):
+                        src = reads = True
+                elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.decorator_list:
+                    # a routed/exposed handler taking the callback as a keyword argument (CherryPy, FastAPI)
+                    if any(tables.is_callback_name(a.arg, config.callback_params) for a in node.args.args):
                         src = True
-                elif isinstance(node, ast.arg):
-                    if tables.is_callback_name(node.arg, config.callback_params):
-                        src = True
-                elif isinstance(node, ast.Name) and node.id == "urlpatterns":
-                    sig.routes = True
+                elif isinstance(node, ast.Name):
+                    if node.id == "urlpatterns":
+                        sig.routes = True
+                    elif node.id in templates:
+                        pad = True
                 name = (
                     getattr(node, "id", None)
                     or getattr(node, "attr", None)
                     or getattr(node, "name", None)
                     or getattr(node, "module", None)
                 )
-                if isinstance(name, str) and ("jsonp" in name.lower() or name.lower() in helpers):
+                if isinstance(name, str) and (mentions_jsonp(name) or name.lower() in helpers):
                     sig.jsonp = True
         sig.padding |= pad
         sig.source |= src
-        if pad and owner:
+        sig.together |= pad and src
+        if owner:
+            class_pad[owner] = class_pad.get(owner, False) or pad
+            class_src[owner] = class_src.get(owner, False) or src
+        if pad and owner and (owner not in classes or _RESPONSE_CLASS.search(owner)):
             sig.padding_defs.add(owner)
-        if src:
+        if reads:
             sig.source_calls |= calls
+        sig.calls |= every_call
+        for root in roots:
+            for deco in getattr(root, "decorator_list", ()):
+                name = _dotted(deco.func if isinstance(deco, ast.Call) else deco)
+                if name:
+                    sig.calls.add(name)
+    # methods share state through self: a response class padding what its constructor was given
+    sig.together |= any(class_pad[c] and class_src[c] and _RESPONSE_CLASS.search(c) for c in classes)
     return sig
 
 
@@ -240,8 +322,17 @@ def needs_full_analysis(tree: ast.AST, config: ScanConfig) -> bool:
 def _imports(tree: ast.AST, module: str, is_package: bool) -> list[str]:
     package = module if is_package else module.rpartition(".")[0]
     out: list[str] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
+    stack: list[ast.AST] = list(getattr(tree, "body", ()))
+    while stack:  # module level, looking into if/try blocks (not into functions: cheap)
+        node = stack.pop()
+        if isinstance(node, ast.If | ast.Try):
+            stack.extend(node.body)
+            stack.extend(node.orelse)
+            if isinstance(node, ast.Try):
+                stack.extend(node.finalbody)
+                for handler in node.handlers:
+                    stack.extend(handler.body)
+        elif isinstance(node, ast.Import):
             out.extend(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
@@ -282,8 +373,9 @@ def _full(rel: str, text: str, config: ScanConfig, found: FileFindings) -> None:
     names = {n for ns in resolver.padders(strong_only=True).values() for n in ns if n != "<module>"}
     base = needles_for(config)
     follow = sorted(n.lower().encode() for n in names if len(n) > 2 and not any(b in n.lower().encode() for b in base))
-    if any(e.role == "handler" and e.route is None for e in found.endpoints):
-        follow = sorted({*follow, *ROUTE_NEEDLES})
+    for e in found.endpoints:
+        if e.role == "handler" and e.route is None:
+            follow = sorted({*follow, *ROUTE_NEEDLES.get(e.framework, ())})
     # project functions called with a request value: their definitions may live in files the prefilter dropped
     tainted_calls = {
         c.target
@@ -312,7 +404,11 @@ def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
         ast_error: BaseException = exc
     if tree is not None:
         found.parsed = True
-        sig = signals(tree, config)
+        if mentions_jsonp(text) or _PAD_HINT.search(text) or _READ_HINT.search(text):
+            sig = signals(tree, config)
+        else:  # no padding, no request read, no JSONP: only facts for the whole-repo pass, without a tree walk
+            sig = Signals(routes=bool(_ROUTE_HINT.search(text)))
+            sig.calls = {m.group(1) or m.group(2) or m.group(3) for m in _CALL_NAMES.finditer(text)}
         if not sig.full:
             from jsonp2cors.scan.pydetect.collect import module_name
 
@@ -325,6 +421,7 @@ def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
                     "imports": imports,
                     "padding_defs": sorted(sig.padding_defs),
                     "source_calls": _absolute_calls(sig.source_calls, imports),
+                    "calls": sorted({c.rsplit(".", 1)[-1] for c in sig.calls}),
                     "routes": sig.routes,
                 }
             )
@@ -383,8 +480,10 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
         return out
     resolver = Resolver(Repo(full, config))
     resolver.run()
-    strong = _Names(set(resolver.padders(strong_only=True)))
-    weak = _Names(set(resolver.padders(strong_only=False)))
+    strong_padders = resolver.padders(strong_only=True)
+    strong = _Names(set(strong_padders))
+    strong_names = {n for names in strong_padders.values() for n in names}
+    weak = _Names({k for k in resolver.padders(strong_only=False) if "." not in resolver.repo.funcs[k][1].qualname})
     cheap_pads = _Names({f"{f['module']}.{d}" for _, f in cheap for d in f.get("padding_defs", ())})
     owner = {f"{f['module']}.{d}": rel for rel, f in cheap for d in f.get("padding_defs", ())}
     rel_module = {m.rel: m.module for m in full}
@@ -397,7 +496,7 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
         imports = f.get("imports", ())
         calls = f.get("source_calls", ())
         if (
-            any(i in strong for i in imports)
+            (any(i in strong for i in imports) and strong_names & set(f.get("calls", ())))
             or any(c in weak for c in calls)
             or (f.get("routes") and any(i in routeless for i in imports))
         ):
@@ -413,6 +512,8 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
             if f.get("routes") and "include(" in f["text"]:
                 chosen[rel] = f
     for rel, f in chosen.items():
+        if _DEBUG:
+            print("finish: reading fully", rel, file=sys.stderr)
         try:
             full.append(Collector(rel, f["text"], config).collect())
         except Exception as exc:
@@ -438,10 +539,14 @@ class _Names:
                     self.suffixes.add(".".join(parts[i:]))
 
     def __contains__(self, imported: str) -> bool:
-        if imported in self.suffixes:
-            return True
-        parts = imported.split(".")
-        return any(".".join(parts[i:]) in self.full for i in range(1, len(parts) - 1))
+        """`imported` (or the module it comes from) is one of the names, or a dotted suffix of one."""
+        for name in (imported, imported.rsplit(".", 1)[0]):
+            if name in self.suffixes:
+                return True
+            parts = name.split(".")
+            if any(".".join(parts[i:]) in self.full for i in range(1, len(parts) - 1)):
+                return True
+        return False
 
 
 ANALYZERS: list[Analyzer] = [

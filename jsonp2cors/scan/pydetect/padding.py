@@ -20,8 +20,7 @@ def percent_name_slot(template: str) -> int | str | None:
     for m in _PERCENT.finditer(template):
         if m.group("conv") == "%":
             continue
-        rest = template[m.end() :].lstrip(" ")
-        if rest.startswith("("):
+        if template.startswith("(", m.end()):
             return m.group("key") if m.group("key") is not None else index
         index += 1
     return None
@@ -36,7 +35,7 @@ def brace_name_slot(template: str) -> int | str | None:
     auto = 0
     pending: int | str | None = None
     for literal, field, _spec, _conv in parts:
-        if pending is not None and literal.lstrip(" ").startswith("("):
+        if pending is not None and literal.startswith("("):
             return pending
         pending = None
         if field is None:
@@ -53,5 +52,5 @@ def brace_name_slot(template: str) -> int | str | None:
 
 
 def opens_call(text: str) -> bool:
-    """A literal that continues a function name with its argument list: "(", "( ", "(%s)" ..."""
-    return text.lstrip(" ").startswith("(")
+    """A literal that continues a function name with its argument list: "(", "(%s)" ..."""
+    return text.startswith("(")

@@ -53,10 +53,9 @@ REQUEST_API_METHODS = frozenset(
 # The spelling of an expression that holds request parameters: request.args, self.request.GET, req.params ...
 REQUEST_CONTAINER = re.compile(
     r"(?:^|\.)(?:args|values|params|GET|POST|REQUEST|query|query_params|form|forms|arguments|"
-    r"query_arguments|QUERY|querystring|query_string|rel_url\.query|url\.query|params_dict|"
-    r"json|data|POST_params|GET_params)$"
+    r"query_arguments|QUERY|querystring|query_string|rel_url\.query|url\.query|params_dict)$"
 )
-REQUEST_ROOT = re.compile(r"^(?:request|req|self\.request|self\.req|r|rq|cherrypy\.request|bottle\.request)$")
+REQUEST_ROOT = re.compile(r"^(?:request|req|self\.request|self\.req|cherrypy\.request|bottle\.request)$")
 # Calls that build a request container: parse_qs(environ["QUERY_STRING"]), cgi.FieldStorage() ...
 CONTAINER_FACTORIES = frozenset(
     {
