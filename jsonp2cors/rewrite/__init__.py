@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -300,23 +301,41 @@ def _plan_consumers(files: _Files, rel: str, kind: str, group: list[Consumer], o
 
 
 def _check_helper_coverage(result: ScanResult, out: RewritePlan) -> None:
-    """A handler counted as migrated "through helper X" is declined after all when X itself was declined."""
-    helpers = {(e.file, e.function): e for e in result.endpoints if e.role == "helper"}
-    failed: set[str] = set()
-    for refused in out.declined:
-        function = refused.what.removeprefix("endpoint ")
-        if (refused.file, function) in helpers:
-            failed.update(function.split(".")[-2:])
-    if not failed:
-        return
+    """A handler counted as migrated "through helper X" is declined after all when X itself was declined.
+
+    Helper names repeat across a code base (every app has its `jsonp()`), so X is the helper of that name
+    whose file is closest to the handler's.
+    """
+    refused = {(d.file, d.what.removeprefix("endpoint ")) for d in out.declined}
+    by_name: dict[str, list[Endpoint]] = {}
+    for helper in result.endpoints:
+        if helper.role == "helper":
+            for part in helper.function.split(".")[-2:]:
+                by_name.setdefault(part, []).append(helper)
+
+    def nearest(helpers: list[Endpoint], file: str) -> Endpoint:
+        folder = file.split("/")[:-1]
+
+        def shared(helper: Endpoint) -> int:
+            count = 0
+            for a, b in zip(helper.file.split("/")[:-1], folder, strict=False):
+                if a != b:
+                    break
+                count += 1
+            return count
+
+        return max(helpers, key=shared)
+
     kept: list[Migrated] = []
     for item in out.migrated:
-        words = set(item.note.replace("(", " ").replace(")", " ").replace(",", " ").replace(".", " ").split())
-        if item.kind == "endpoint" and item.note.startswith("through") and words & failed:
-            out.declined.append(Declined(item.file, item.line, f"its JSONP helper was not rewritten ({item.note})",
-                                         item.what))
-        else:
-            kept.append(item)
+        if item.kind == "endpoint" and item.note.startswith("through"):
+            words = set(re.split(r"[\s(),.]+", item.note))
+            closest = [nearest(by_name[w], item.file) for w in words if w in by_name]
+            if any((h.file, h.function) in refused for h in closest):
+                out.declined.append(Declined(item.file, item.line,
+                                             f"its JSONP helper was not rewritten ({item.note})", item.what))
+                continue
+        kept.append(item)
     out.migrated = kept
 
 

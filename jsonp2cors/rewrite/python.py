@@ -106,6 +106,27 @@ class _Padding:
 
 
 # ------------------------------------------------------------------------------------------ helpers
+_REQUEST_WORDS = frozenset({
+    "request", "req", "args", "values", "get", "post", "params", "query", "queries", "qs", "form", "forms",
+    "arguments", "kwargs", "data", "fields", "querydict", "fieldstorage", "parse", "environ", "rel", "url",
+    "parsed", "webargs", "payload", "multidict", "querystring", "string", "body", "r", "rq",
+})
+
+
+def _request_like(node: cst.CSTNode) -> bool:
+    """Does `node` look like where request parameters live (request.args, req.params, a parse_qs result...)?"""
+    dotted = _dotted(node).lower()
+    if isinstance(node, cst.Subscript):  # parse_qs(...)["callback"][0]: look at what is subscripted
+        return _request_like(node.value)
+    if isinstance(node, cst.Call):
+        dotted = _dotted(node.func).lower()
+    words = [w for w in re.split(r"[._]+", dotted) if w]
+    return any(w in _REQUEST_WORDS for w in words)
+
+
+_STR_METHODS = frozenset(dir(str))
+
+
 def _short(node: cst.CSTNode) -> str:
     text = cst.Module(body=[]).code_for_node(node).strip()
     return text if len(text) < 70 else text[:67] + "..."
@@ -323,10 +344,8 @@ class FunctionRewrite:
                 key = self.ctx.str_const(node.args[0].value)
                 if key is None or key.lower() not in self.params:
                     return False
-                if method in ("get", "getfirst", "getvalue", "getone", "getunicode", "get_param") and _dotted(
-                    node.func.value
-                ) in ("os.environ", "environ", "self", "cls", "settings", "config", "app.config"):
-                    return False
+                if method in ("get", "getone", "getunicode", "getlist_first") and not _request_like(node.func.value):
+                    return False  # `options.get("jsonp")` is not a request parameter
                 default = next((a.value for a in node.args[1:] if a.keyword is None), None)
                 default = next((a.value for a in node.args if a.keyword and a.keyword.value == "default"),
                                default)
@@ -344,7 +363,7 @@ class FunctionRewrite:
             if key is not None and key.lower() in self.params:
                 known, value = _literal(node.args[2].value if len(node.args) > 2 else None)
                 return _absent_of(value) if known else "UNKNOWN"
-        if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+        if isinstance(node, cst.Subscript) and len(node.slice) == 1 and _request_like(node.value):
             index = node.slice[0].slice
             if isinstance(index, cst.Index) and isinstance(index.value, (cst.Integer, cst.UnaryOperation)):
                 # parse_qs style: query.get("callback", [None])[0] or query["callback"][0]
@@ -451,6 +470,15 @@ class FunctionRewrite:
                 if name not in self.cb:
                     self.cb[name] = absent
                     changed = True
+        for name in list(self.cb):  # a callback name is a string: `opt.child_by_field_name(...)`, `cb()` say no
+            non_string: list[cst.CSTNode] = [n for n in m.findall(self.func, m.Attribute(value=m.Name(name)))
+                                             if isinstance(n, cst.Attribute) and n.attr.value not in _STR_METHODS]
+            non_string += m.findall(self.func, m.Call(func=m.Name(name)))
+            if non_string:
+                del self.cb[name]
+                self.cb_assigns = {a for a in self.cb_assigns if not (
+                    isinstance(a, cst.Assign) and isinstance(a.targets[0].target, cst.Name)
+                    and a.targets[0].target.value == name)}
         if self.cls is not None:  # `self.callback = self.get_argument("callback", None)` in any method
             for node in m.findall(self.cls, m.Assign(targets=[m.AssignTarget(target=m.Attribute(
                     value=m.Name("self")))])):

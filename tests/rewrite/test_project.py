@@ -150,3 +150,24 @@ def test_handlers_of_a_declined_helper_are_declined_too(tmp_path: Path) -> None:
     rewrite = plan(result, tmp_path)
     assert not rewrite.edits and not rewrite.endpoints_migrated()
     assert sorted(d.file for d in rewrite.declined) == ["helpers.py", "views.py"]
+
+
+def test_same_helper_name_elsewhere_does_not_decline_a_covered_handler(tmp_path: Path) -> None:
+    helper = ("import json\nfrom flask import Response, request\n\n\ndef jsonp(payload):\n"
+              "    cb = request.args.get('callback')\n    body = json.dumps(payload)\n    if cb:\n"
+              "        return Response(cb + '(' + body + ')', mimetype='application/javascript')\n"
+              "    return Response(body, mimetype='application/json')\n")
+    for folder in ("app", "tests"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "helpers.py").write_text(helper, encoding="utf-8")
+    (tmp_path / "app" / "views.py").write_text(
+        "from helpers import jsonp\n\n\ndef weather():\n    return jsonp({})\n", encoding="utf-8")
+    result = ScanResult(endpoints=(
+        Endpoint("app/helpers.py", 5, "jsonp", "flask", role="helper"),
+        Endpoint("tests/helpers.py", 5, "jsonp", "flask", role="helper", test_code=True),
+        Endpoint("app/views.py", 4, "weather", "flask", recognised_by="helper:jsonp"),
+    ))
+    rewrite = plan(result, tmp_path)
+    assert [e.rel for e in rewrite.edits] == ["app/helpers.py"]
+    assert ("app/views.py", "endpoint weather") in {(m.file, m.what) for m in rewrite.endpoints_migrated()}
+    assert [d.file for d in rewrite.declined] == ["tests/helpers.py"]
