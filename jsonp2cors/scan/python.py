@@ -120,7 +120,8 @@ _JSONP_WORD = re.compile(
 _PAD_HINT = re.compile(r"""%(?:\([^)]*\))?[-#0 +\d.]*[sr]\(|\}\(|["']\(""")
 _READ_HINT = re.compile(
     r"(?:request|req)\.(?:args|values|params|GET|POST|REQUEST|query|query_params|form|forms|arguments|rel_url)"
-    r"|get_argument|get_query_argument|get_param|getfirst|getvalue|QUERY_STRING|FieldStorage"
+    r"|get_argument|get_query_argument|get_param|getfirst|getvalue|QUERY_STRING|FieldStorage|parse_qsl?\b"
+    r"|use_args|use_kwargs|parser\.parse"
 )
 _ROUTE_HINT = re.compile(r"urlpatterns|\b(?:" + "|".join(sorted(ROUTE_CALLS)) + r")\s*\(")
 _CALL_NAMES = re.compile(r"(?<![\w.])@?([A-Za-z_]\w*)\s*\(|\.([A-Za-z_]\w*)\s*\(|@([A-Za-z_][\w.]*)")
@@ -319,6 +320,56 @@ def needs_full_analysis(tree: ast.AST, config: ScanConfig) -> bool:
     return signals(tree, config).full
 
 
+_IMPORT_FROM = re.compile(r"^[ \t]*from[ \t]+([.\w]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)", re.M)
+_IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n#;]+)", re.M)
+_TOP_DEF = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)", re.M)
+_CALLBACK_PARAM_HINT = re.compile(r"def \w+\([^)]*\b(?:callback|cb|jsonp|jsoncallback)\b")
+
+
+def _text_facts(rel: str, text: str, pad_hint: bool, found: FileFindings) -> None:
+    """Cheap facts from the text alone (imports, callees, top-level definitions, route calls)."""
+    from jsonp2cors.scan.pydetect.collect import module_name
+
+    module = module_name(rel)
+    package = module if rel.endswith("__init__.py") else module.rpartition(".")[0]
+    imports: list[str] = []
+    for m in _IMPORT_FROM.finditer(text):
+        base = _resolve_relative(m.group(1), package)
+        for name in m.group(2).strip("()").replace("\n", " ").split(","):
+            name = name.split(" as ")[0].strip()
+            if name and name != "\\":
+                imports.append(f"{base}.{name}" if base else name)
+    for m in _IMPORT.finditer(text):
+        imports.extend(n.split(" as ")[0].strip() for n in m.group(1).split(",") if n.strip())
+    found.facts.update(
+        {
+            "stage": "cheap",
+            "module": module,
+            "imports": imports,
+            "padding_defs": sorted(
+                d for d in _TOP_DEF.findall(text) if pad_hint and (d[:1].islower() or _RESPONSE_CLASS.search(d))
+            ),
+            "source_calls": [],
+            "calls": sorted(
+                {m.group(1) or m.group(2) or (m.group(3) or "").rsplit(".", 1)[-1] for m in _CALL_NAMES.finditer(text)}
+            ),
+            "routes": bool(_ROUTE_HINT.search(text)),
+        }
+    )
+    if found.facts["padding_defs"] or found.facts["routes"] or any(_project_import(i) for i in imports):
+        found.facts["text"] = text
+
+
+def _resolve_relative(name: str, package: str) -> str:
+    if not name.startswith("."):
+        return name
+    dots = len(name) - len(name.lstrip("."))
+    parts = package.split(".") if package else []
+    parts = parts[: len(parts) - (dots - 1)] if dots - 1 <= len(parts) else []
+    rest = name[dots:]
+    return ".".join([*parts, rest] if rest else parts)
+
+
 def _imports(tree: ast.AST, module: str, is_package: bool) -> list[str]:
     package = module if is_package else module.rpartition(".")[0]
     out: list[str] = []
@@ -397,6 +448,15 @@ def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
     if decoded.error:
         found.errors.append(ScanError(rel, decoded.error))
     text = decoded.text
+    pad_hint = bool(_PAD_HINT.search(text))
+    if (
+        not mentions_jsonp(text)
+        and not (pad_hint and (_READ_HINT.search(text) or _CALLBACK_PARAM_HINT.search(text)))
+        and not _READ_HINT.search(text)
+    ):
+        # Nothing here can pad a request value: leave facts for the whole-repo pass without parsing at all.
+        _text_facts(rel, text, pad_hint, found)
+        return found
     try:
         tree: ast.AST | None = ast.parse(text)
     except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
