@@ -65,8 +65,14 @@ def callback_call(callback: str, data: str = "data") -> str:
     return f"({data}) => {callback}({data})"
 
 
-def fetch_chain(url_js: str, mode: str, then: str) -> str:
-    return f'fetch({url_js}, {{credentials: "{mode}"}}).then((r) => r.json()).then({then})'
+# A script element fires `error` and runs nothing on a non-2xx answer; the fetch() that replaces it does the same.
+PARSE_OK = '(r) => (r.ok ? r.json() : Promise.reject(new Error("HTTP " + r.status)))'
+
+
+def fetch_chain(url_js: str, mode: str, then: str, on_error: str | None = None) -> str:
+    """`fetch(url, {credentials}).then(parse).then(then[, on_error])` as one expression."""
+    handlers = then if on_error is None else f"{then}, {on_error}"
+    return f'fetch({url_js}, {{credentials: "{mode}"}}).then({PARSE_OK}).then({handlers})'
 
 
 def _walk(node: Node) -> Iterator[Node]:

@@ -134,6 +134,26 @@ class MarkupDecline(Exception):
     pass
 
 
+def _handler_code(element: ScriptElement, name: str) -> str | None:
+    attr = element.attr(name)
+    if attr is None or attr.value is None:
+        return None
+    code = html.unescape(attr.value).strip().rstrip(";")
+    if re.search(r"\bthis\b|\bevent\b|</", code) or _TEMPLATE.search(code):
+        raise MarkupDecline(f"the tag's {name} handler uses the element or the event; rewrite by hand")
+    return code
+
+
+def _handlers(element: ScriptElement, callback: str, notes: list[str]) -> tuple[str, str | None]:
+    """The fetch() handlers: the callback (then the tag's onload code), and the tag's onerror code."""
+    onload = _handler_code(element, "onload")
+    onerror = _handler_code(element, "onerror")
+    then = callback_call(callback) if onload is None else f"(data) => {{ {callback}(data); {onload}; }}"
+    if onload is not None or onerror is not None:
+        notes.append("onload/onerror attributes became fetch() handlers")
+    return then, (None if onerror is None else f"() => {{ {onerror}; }}")
+
+
 def _script_tag(text: str, element: ScriptElement, consumer: Consumer, notes: list[str]) -> tuple[int, int, str]:
     src = element.attr("src")
     assert src is not None and src.value is not None
@@ -159,11 +179,13 @@ def _script_tag(text: str, element: ScriptElement, consumer: Consumer, notes: li
     mode, note = credentials_mode(consumer)
     if note:
         notes.append(note)
-    kept = "".join(text[a.start:a.end] for a in element.attrs if a.name.lower() not in _DROP_ATTRS)
+    kept = "".join(text[a.start:a.end] for a in element.attrs
+                   if a.name.lower() not in _DROP_ATTRS and a.name.lower() not in ("onload", "onerror"))
     type_attr = element.attr("type")
     if type_attr is not None and (type_attr.value or "").lower() not in _JS_TYPES:
         raise MarkupDecline(f"script type {type_attr.value!r} is not JavaScript")
-    body = fetch_chain(literal, mode, callback_call(callback)) + ";"
+    then, on_error = _handlers(element, callback, notes)
+    body = fetch_chain(literal, mode, then, on_error) + ";"
     dropped = sorted(a.name.lower() for a in element.attrs if a.name.lower() in _DROP_ATTRS - {"src"})
     if dropped:
         notes.append(f"dropped {', '.join(dropped)} (inline scripts ignore them)")

@@ -26,7 +26,7 @@ angular.module("portal", ["ngResource"])
       var cbName = "portalWeather_" + city;
       $window[cbName] = function (data) { $scope.$apply(function () { $scope.legacy = data; }); };
       // expect: dynamic-script #ng-dynamic
-      fetch(API + "/weather/" + city, {credentials: "same-origin"}).then((r) => r.json()).then(((name) => (data) => $window[name](data))(cbName));
+      fetch(API + "/weather/" + city, {credentials: "same-origin"}).then((r) => (r.ok ? r.json() : Promise.reject(new Error("HTTP " + r.status)))).then(((name) => (data) => $window[name](data))(cbName));
     };
 
     // Not JSONP: plain $http.get of JSON and an event callback.

@@ -8,7 +8,7 @@ var LegacyApi = (function () {
       delete window[name];
       onData(data);
     };
-    fetch(url, {credentials: "same-origin"}).then((r) => r.json()).then(((name) => (data) => window[name](data))(name));
+    fetch(url, {credentials: "same-origin"}).then((r) => (r.ok ? r.json() : Promise.reject(new Error("HTTP " + r.status)))).then(((name) => (data) => window[name](data))(name));
   }
 
   function loadProfile(render) {
@@ -16,7 +16,7 @@ var LegacyApi = (function () {
   }
 
   function ticker() {
-    fetch("/widgets/ticker", {credentials: "same-origin"}).then((r) => r.json()).then((data) => tickerLoaded(data));
+    fetch("/widgets/ticker", {credentials: "same-origin"}).then((r) => (r.ok ? r.json() : Promise.reject(new Error("HTTP " + r.status)))).then((data) => tickerLoaded(data));
   }
 
   return { getRemoteData: getRemoteData, loadProfile: loadProfile, ticker: ticker };

@@ -4,7 +4,7 @@ var jsonp = require("jsonp");
 });
 dojo.io.script.get({ url: "https://data.example.com/api/news", callbackParamName: "callback" });
 YUI().use("jsonp", function (Y) {
-  fetch("https://data.example.com/api/news?limit=3", {credentials: "same-origin"}).then((r) => r.json()).then(function (data) {
+  fetch("https://data.example.com/api/news?limit=3", {credentials: "same-origin"}).then((r) => (r.ok ? r.json() : Promise.reject(new Error("HTTP " + r.status)))).then(function (data) {
     Y.one("#news").setHTML(data.headlines.length);
   });
 });
