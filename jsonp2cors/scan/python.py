@@ -161,7 +161,8 @@ def _reads_request(node: ast.AST, tainted: set[str]) -> bool:
         if (
             isinstance(sub, ast.Call)
             and isinstance(sub.func, ast.Attribute)
-            and (sub.func.attr in tables.REQUEST_API_METHODS)
+            and sub.func.attr in tables.REQUEST_API_METHODS
+            and bool(sub.args)
         ):
             return True
     return False
@@ -248,7 +249,7 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
                     called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
                     if called in ROUTE_CALLS:
                         sig.routes = True
-                    elif called in tables.REQUEST_API_METHODS or called in _READING_CALLS:
+                    elif (called in tables.REQUEST_API_METHODS and node.args) or called in _READING_CALLS:
                         src = reads = True
                     dotted = _dotted(func)
                     if dotted and dotted.endswith("parser.parse"):  # webargs
@@ -346,9 +347,7 @@ def _text_facts(rel: str, text: str, pad_hint: bool, found: FileFindings) -> Non
             "stage": "cheap",
             "module": module,
             "imports": imports,
-            "padding_defs": sorted(
-                d for d in _TOP_DEF.findall(text) if pad_hint and (d[:1].islower() or _RESPONSE_CLASS.search(d))
-            ),
+            "padding_defs": _padding_defs_of_text(text) if pad_hint else [],
             "source_calls": [],
             "calls": sorted(
                 {m.group(1) or m.group(2) or (m.group(3) or "").rsplit(".", 1)[-1] for m in _CALL_NAMES.finditer(text)}
@@ -358,6 +357,19 @@ def _text_facts(rel: str, text: str, pad_hint: bool, found: FileFindings) -> Non
     )
     if found.facts["padding_defs"] or found.facts["routes"] or any(_project_import(i) for i in imports):
         found.facts["text"] = text
+
+
+def _padding_defs_of_text(text: str) -> list[str]:
+    """Top-level functions (and response-like classes) whose own text builds `name(`-shaped strings."""
+    starts = list(_TOP_DEF.finditer(text))
+    out: list[str] = []
+    for i, m in enumerate(starts):
+        end = starts[i + 1].start() if i + 1 < len(starts) else len(text)
+        name = m.group(1)
+        is_class = text.startswith("class", m.start())
+        if (not is_class or _RESPONSE_CLASS.search(name)) and _PAD_HINT.search(text, m.end(), end):
+            out.append(name)
+    return out
 
 
 def _resolve_relative(name: str, package: str) -> str:
