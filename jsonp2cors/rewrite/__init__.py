@@ -193,8 +193,10 @@ def plan(result: ScanResult, root: str | Path, policy: Any = None, *, only: set[
                                          f"endpoint {endpoint.function}"))
             continue
         by_file.setdefault(endpoint.file, []).append(endpoint)
+    # A helper function is known by its name; a helper method by its class (`write` alone says nothing).
     helper_names = frozenset(
-        part for e in result.endpoints if e.role == "helper" for part in e.function.split(".")[-2:]
+        e.function.split(".")[-2] if "." in e.function else e.function
+        for e in result.endpoints if e.role == "helper" and not e.test_code
     )
     renderers: dict[str, set[str]] = {}  # renderer name -> files registering it
     if "python" in wanted and any(e.framework == "pyramid" for e in result.endpoints):
@@ -310,8 +312,8 @@ def _check_helper_coverage(result: ScanResult, out: RewritePlan) -> None:
     by_name: dict[str, list[Endpoint]] = {}
     for helper in result.endpoints:
         if helper.role == "helper":
-            for part in helper.function.split(".")[-2:]:
-                by_name.setdefault(part, []).append(helper)
+            name = helper.function.split(".")[-2] if "." in helper.function else helper.function
+            by_name.setdefault(name, []).append(helper)
 
     def nearest(helpers: list[Endpoint], file: str) -> Endpoint:
         folder = file.split("/")[:-1]
