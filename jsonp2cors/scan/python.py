@@ -437,7 +437,7 @@ def _full(rel: str, text: str, config: ScanConfig, found: FileFindings) -> None:
     base = needles_for(config)
     follow = sorted(n.lower().encode() for n in names if len(n) > 2 and not any(b in n.lower().encode() for b in base))
     for e in found.endpoints:
-        if e.role == "handler" and e.route is None:
+        if e.role == "handler" and e.route is None and e.confidence == "high":
             follow = sorted({*follow, *ROUTE_NEEDLES.get(e.framework, ())})
     # project functions called with a request value: their definitions may live in files the prefilter dropped
     tainted_calls = {

@@ -627,9 +627,8 @@ class Resolver:
             if strong_only and not any(e.kind == "request" or e.strong for e in evs):
                 continue
             _, f = self.repo.funcs[fkey]
-            names = {f.name}
-            if f.cls:
-                names.add(f.cls.split(".", 1)[0])
+            # other modules import a function by its name, a method through its (top-level) class
+            names = {f.cls.split(".", 1)[0]} if f.cls else {f.qualname.split(".", 1)[0]}
             out[fkey] = names
         return out
 
