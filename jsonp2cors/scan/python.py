@@ -82,7 +82,7 @@ ROUTE_NEEDLES: dict[str, tuple[bytes, ...]] = {
 
 # ----------------------------------------------------------------------------------------- cheap stage
 def _padding_literal(value: str) -> bool:
-    if padding.looks_like_html(value):
+    if "(" not in value or padding.looks_like_html(value):
         return False
     return (
         padding.percent_name_slot(value) is not None
@@ -138,7 +138,31 @@ def mentions_jsonp(text: str) -> bool:
     return bool(_JSONP_WORD.search(text))
 
 
+_CONTAINER_ATTRS = frozenset(
+    {
+        "args",
+        "values",
+        "params",
+        "GET",
+        "POST",
+        "REQUEST",
+        "query",
+        "query_params",
+        "form",
+        "forms",
+        "arguments",
+        "query_arguments",
+        "QUERY",
+        "querystring",
+        "query_string",
+        "params_dict",
+    }
+)
+
+
 def _request_chain(node: ast.Attribute) -> bool:
+    if node.attr not in _CONTAINER_ATTRS:
+        return False
     parts: list[str] = [node.attr]
     value: ast.expr = node.value
     while isinstance(value, ast.Attribute):
@@ -227,7 +251,7 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
                     if isinstance(value, bytes):
                         value = value.decode("latin-1")
                     if isinstance(value, str):
-                        if "sonp" in value.lower() and mentions_jsonp(value):
+                        if ("sonp" in value or "SONP" in value) and mentions_jsonp(value):
                             sig.jsonp = True
                         elif value == "QUERY_STRING":
                             src = reads = True
@@ -279,7 +303,10 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
                     or getattr(node, "name", None)
                     or getattr(node, "module", None)
                 )
-                if isinstance(name, str) and (mentions_jsonp(name) or name.lower() in helpers):
+                if isinstance(name, str) and (
+                    (("sonp" in name or "SONP" in name) and mentions_jsonp(name))
+                    or (helpers and name.lower() in helpers)
+                ):
                     sig.jsonp = True
         sig.padding |= pad
         sig.source |= src
