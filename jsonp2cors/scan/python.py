@@ -123,8 +123,17 @@ _READ_HINT = re.compile(
     r"|get_argument|get_query_argument|get_param|getfirst|getvalue|QUERY_STRING|FieldStorage|parse_qsl?\b"
     r"|use_args|use_kwargs|parser\.parse"
 )
-_ROUTE_HINT = re.compile(r"urlpatterns|\b(?:" + "|".join(sorted(ROUTE_CALLS)) + r")\s*\(")
-_CALL_NAMES = re.compile(r"(?<![\w.])@?([A-Za-z_]\w*)\s*\(|\.([A-Za-z_]\w*)\s*\(|@([A-Za-z_][\w.]*)")
+_CALL_NAMES = re.compile(r"([A-Za-z_]\w*)\s*\(")
+_DECORATOR_NAMES = re.compile(r"@[ \t]*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)")
+
+
+def _route_hint(text: str) -> bool:
+    return "urlpatterns" in text or any(name + "(" in text for name in ROUTE_CALLS)
+
+
+def _call_names(text: str) -> set[str]:
+    """Names called or used as decorators, by spelling (a cheap over-approximation)."""
+    return set(_CALL_NAMES.findall(text)) | set(_DECORATOR_NAMES.findall(text))
 
 
 _DEBUG = bool(__import__("os").environ.get("JSONP2CORS_DEBUG"))
@@ -135,6 +144,8 @@ _READING_CALLS = frozenset({"use_args", "use_kwargs", "parse_qs", "parse_qsl", "
 
 
 def mentions_jsonp(text: str) -> bool:
+    if "sonp" not in text and "SONP" not in text:  # plain substring tests first: the regex is slower
+        return False
     return bool(_JSONP_WORD.search(text))
 
 
@@ -376,10 +387,8 @@ def _text_facts(rel: str, text: str, pad_hint: bool, found: FileFindings) -> Non
             "imports": imports,
             "padding_defs": _padding_defs_of_text(text) if pad_hint else [],
             "source_calls": [],
-            "calls": sorted(
-                {m.group(1) or m.group(2) or (m.group(3) or "").rsplit(".", 1)[-1] for m in _CALL_NAMES.finditer(text)}
-            ),
-            "routes": bool(_ROUTE_HINT.search(text)),
+            "calls": sorted(_call_names(text)),
+            "routes": _route_hint(text),
         }
     )
     if found.facts["padding_defs"] or found.facts["routes"] or any(_project_import(i) for i in imports):
@@ -506,8 +515,8 @@ def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
         if mentions_jsonp(text) or _PAD_HINT.search(text) or _READ_HINT.search(text):
             sig = signals(tree, config)
         else:  # no padding, no request read, no JSONP: only facts for the whole-repo pass, without a tree walk
-            sig = Signals(routes=bool(_ROUTE_HINT.search(text)))
-            sig.calls = {m.group(1) or m.group(2) or m.group(3) for m in _CALL_NAMES.finditer(text)}
+            sig = Signals(routes=_route_hint(text))
+            sig.calls = _call_names(text)
         if not sig.full:
             from jsonp2cors.scan.pydetect.collect import module_name
 
