@@ -76,6 +76,8 @@ class Declined:
 
 @dataclass(frozen=True)
 class RewriteView:
+    """What `jsonp2cors.rewrite.plan` would change, or a note saying why there is no plan."""
+
     changes: tuple[FileChange, ...] = ()
     declined: tuple[Declined, ...] = ()
     note: str | None = None  # why there is no plan (rewrite unavailable, failed, ...)
@@ -83,6 +85,8 @@ class RewriteView:
 
 @dataclass(frozen=True)
 class LintItem:
+    """One policy lint finding, ready to show."""
+
     code: str
     severity: str
     message: str
@@ -91,6 +95,8 @@ class LintItem:
 
 @dataclass(frozen=True)
 class PolicyView:
+    """The policy the report shows: its text, sunset, lint findings and an origin check per request path."""
+
     source: str  # where the policy came from: a file name, or "generated from the scan"
     text: str  # its TOML
     allow_origins: tuple[str, ...] = ()
@@ -113,6 +119,8 @@ class Series:
 
 @dataclass(frozen=True)
 class EndpointUsage:
+    """JSONP traffic of one endpoint path in the usage records."""
+
     path: str
     count: int
     first: dt.datetime
@@ -124,6 +132,8 @@ class EndpointUsage:
 
 @dataclass(frozen=True)
 class OriginUsage:
+    """JSONP traffic from one caller origin in the usage records."""
+
     origin: str | None  # None: calls without a usable Referer
     count: int
     first: dt.datetime
@@ -135,6 +145,8 @@ class OriginUsage:
 
 @dataclass(frozen=True)
 class UsageView:
+    """Everything the usage section shows: totals, the chart's series, per-endpoint and per-origin rows."""
+
     files: tuple[str, ...] = ()
     total: int = 0
     skipped: int = 0
@@ -144,11 +156,12 @@ class UsageView:
     series: tuple[Series, ...] = ()
     endpoints: tuple[EndpointUsage, ...] = ()
     origins: tuple[OriginUsage, ...] = ()
-    note: str | None = None
 
 
 @dataclass(frozen=True)
 class ReportData:
+    """All the report shows; `render()` turns it into the HTML page."""
+
     result: ScanResult
     generated: dt.datetime
     root: str = "."
