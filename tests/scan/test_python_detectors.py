@@ -528,7 +528,7 @@ class H:
 
 
 def test_other_syntax_errors_are_one_line(tmp_path: Path) -> None:
-    result = run(tmp_path, {"broken.py": "def view(:\n    return request.args['callback']\n"})
+    result = run(tmp_path, {"broken.py": "def view(:\n    return '%s(1)' % request.args['callback']\n"})
     (err,) = result.errors
     assert err.message.startswith("syntax error") and "\n" not in err.message
 
