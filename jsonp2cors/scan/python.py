@@ -124,6 +124,7 @@ _READ_HINT = re.compile(
     r"|use_args|use_kwargs|parser\.parse"
 )
 _CALL_NAMES = re.compile(r"([A-Za-z_]\w*)\s*\(")
+_CLASS_BASES = re.compile(r"^[ \t]*class[ \t]+\w+[ \t]*\(([^)]*)\)", re.M)
 _DECORATOR_NAMES = re.compile(r"@[ \t]*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)")
 
 
@@ -132,8 +133,11 @@ def _route_hint(text: str) -> bool:
 
 
 def _call_names(text: str) -> set[str]:
-    """Names called or used as decorators, by spelling (a cheap over-approximation)."""
-    return set(_CALL_NAMES.findall(text)) | set(_DECORATOR_NAMES.findall(text))
+    """Names called, used as decorators or as base classes, by spelling (a cheap over-approximation)."""
+    names = set(_CALL_NAMES.findall(text)) | set(_DECORATOR_NAMES.findall(text))
+    for bases in _CLASS_BASES.findall(text):
+        names |= {b.strip().rsplit(".", 1)[-1] for b in bases.split(",") if b.strip()}
+    return names
 
 
 _DEBUG = bool(__import__("os").environ.get("JSONP2CORS_DEBUG"))
@@ -335,6 +339,9 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
                 name = _dotted(deco.func if isinstance(deco, ast.Call) else deco)
                 if name:
                     sig.calls.add(name)
+    for stmt in getattr(tree, "body", ()):
+        if isinstance(stmt, ast.ClassDef):  # subclassing a JSONP base class is a use of it
+            sig.calls |= {d.rsplit(".", 1)[-1] for d in map(_dotted, stmt.bases) if d}
     # methods share state through self: a response class padding what its constructor was given
     sig.together |= any(class_pad[c] and class_src[c] and _RESPONSE_CLASS.search(c) for c in classes)
     return sig
@@ -596,7 +603,11 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
     owner = {f"{f['module']}.{d}": rel for rel, f in cheap for d in f.get("padding_defs", ())}
     rel_module = {m.rel: m.module for m in full}
     routeless = _Names(
-        {rel_module[e.file] + ".x" for e in resolver.endpoints() if e.role == "handler" and e.route is None}
+        {
+            rel_module[e.file] + ".x"
+            for e in resolver.endpoints()
+            if e.role == "handler" and e.route is None and e.confidence == "high"
+        }
     )
     chosen: dict[str, dict[str, Any]] = {}
     by_rel = dict(cheap)
