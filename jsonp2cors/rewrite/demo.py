@@ -21,8 +21,11 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from jsonp2cors.rewrite.migrate import Migration, migrate, next_steps, summary_lines
 from jsonp2cors.rewrite.render import diff_text
 
-API_HOST = "127.0.0.1"
-PAGES_HOST = "localhost"  # a different origin from 127.0.0.1 for the browser, still loopback
+API_HOST = "127.0.0.1"  # both servers listen here (loopback only)
+# Browsers reach both as `localhost` on two ports: two origins of one site, so the session cookie set by the
+# API's /login travels with the migrated page's credentialed fetch() (cross-site cookies would be blocked).
+URL_HOST = "localhost"
+PAGES_HOST = URL_HOST
 BUNDLED_PORT = 8000  # the port written in the bundled pages' URLs
 _TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
           ".css": "text/css; charset=utf-8"}
@@ -103,7 +106,7 @@ def pages_app(legacy: Path, migrated: Path, api_port: int) -> Callable[[Environ,
         if not file.is_file():
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"not found"]
-        data = file.read_bytes().replace(f"{API_HOST}:{BUNDLED_PORT}".encode(), f"{API_HOST}:{api_port}".encode())
+        data = file.read_bytes().replace(f"{URL_HOST}:{BUNDLED_PORT}".encode(), f"{URL_HOST}:{api_port}".encode())
         start_response("200 OK", [("Content-Type", _TYPES.get(file.suffix, "application/octet-stream")),
                                   ("Cache-Control", "no-store")])
         return [data]
@@ -180,7 +183,8 @@ def run_demo(*, serve: bool = False, port: int = BUNDLED_PORT, keep: bool = Fals
         servers = start_servers(*bound, legacy, migrated)
         out.write(
             f"\nServing (Ctrl-C stops):\n"
-            f"  API, migrated, behind the shim: http://{API_HOST}:{servers[0].server_port}/api/weather\n"
+            f"  API, migrated, behind the shim: http://{URL_HOST}:{servers[0].server_port}/api/weather\n"
+            f"  sign in (session cookie):       http://{URL_HOST}:{servers[0].server_port}/login?name=ada\n"
             f"  legacy page (JSONP via shim):   {pages_origin}/legacy/index.html\n"
             f"  migrated page (fetch + CORS):   {pages_origin}/migrated/index.html\n"
         )

@@ -144,7 +144,7 @@ def start_demo(port: int) -> tuple[subprocess.Popen[str], str, str]:
         if not line:
             break
         seen += line
-    api = re.search(r"behind the shim: (http://[\d.]+:\d+)/", seen)
+    api = re.search(r"behind the shim: (http://[\w.]+:\d+)/", seen)
     pages = re.search(r"migrated page \(fetch \+ CORS\): +(http://[\w.]+:\d+)/", seen)
     assert api and pages, seen
     return proc, api.group(1), pages.group(1)

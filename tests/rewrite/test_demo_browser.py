@@ -40,3 +40,20 @@ def test_demo_pages_show_the_data(chromium: Any, demo_server: tuple[str, str], v
         assert not errors, errors
     finally:
         context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("variant", ["legacy", "migrated"])
+def test_demo_signed_in_reader_keeps_the_session(chromium: Any, demo_server: tuple[str, str], variant: str) -> None:
+    """API and pages are two origins of one site (localhost), so the session cookie set by /login travels:
+    with JSONP through the shim (legacy) and with the credentialed fetch() the rewrite wrote (migrated)."""
+    api, pages = demo_server
+    context = chromium.new_context()
+    try:
+        page = context.new_page()
+        page.route("https://code.jquery.com/**", lambda route: route.abort())
+        page.goto(f"{api}/login?name=grace", wait_until="load")
+        page.goto(f"{pages}/{variant}/index.html", wait_until="load")
+        page.wait_for_function("document.getElementById('profile').textContent.includes('grace')", timeout=15_000)
+    finally:
+        context.close()

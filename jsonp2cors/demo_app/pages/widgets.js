@@ -5,6 +5,6 @@ function showQuote(data) {
 
 (function () {
   var script = document.createElement("script");
-  script.src = "http://127.0.0.1:8000/api/quote?callback=showQuote";
+  script.src = "http://localhost:8000/api/quote?callback=showQuote";
   document.getElementsByTagName("head")[0].appendChild(script);
 })();
