@@ -542,3 +542,36 @@ def t():
     return f"{cb}({json.dumps(1)})"
 """
     assert "t" in by_function(run(tmp_path, {"app.py": src}))
+
+
+def test_django_rest_framework_jsonp_renderer(tmp_path: Path) -> None:
+    views = """
+from rest_framework.views import APIView
+from rest_framework.decorators import api_view, renderer_classes
+from rest_framework.response import Response
+from rest_framework.renderers import JSONRenderer
+from rest_framework_jsonp.renderers import JSONPRenderer
+
+class Scores(APIView):
+    renderer_classes = (JSONPRenderer, JSONRenderer)
+    def get(self, request):
+        return Response({"scores": []})
+
+@api_view(["GET"])
+@renderer_classes([JSONPRenderer])
+def table(request):
+    return Response({"table": []})
+
+class Plain(APIView):
+    renderer_classes = (JSONRenderer,)
+    def get(self, request):
+        return Response({})
+"""
+    urls = """
+from django.urls import path
+from . import views
+urlpatterns = [path("scores/", views.Scores.as_view()), path("table/", views.table)]
+"""
+    eps = by_function(run(tmp_path, {"league/__init__.py": "", "league/views.py": views, "league/urls.py": urls}))
+    assert set(eps) == {"Scores.get", "table"}
+    assert eps["Scores.get"].route == "/scores/" and eps["table"].recognised_by == "drf-jsonp-renderer"

@@ -111,6 +111,7 @@ class Collector:
         self.self_taints: dict[tuple[str, str], Taint] = {}
         self.imports: list[str] = []
         self._text_cache: dict[int, str] = {}
+        self.renderer_keys: dict[str, tuple[str, ...]] = {}  # class or function -> JSONP renderer params
         # per-function state while inspecting
         self._fn: FunctionFacts | None = None
         self._env: Env = {}
@@ -311,7 +312,22 @@ class Collector:
                             attrs[t.target.value] = values
                         if t.target.value == "exposed" and self.text(item.value) == "True":
                             exposed = True
+                        if t.target.value == "renderer_classes":
+                            keys = self._jsonp_renderer(item.value)
+                            if keys:
+                                self.renderer_keys[qual] = keys
         self.facts.classes[qual] = ClassFacts(qual, self.line(node), bases, tuple(methods), attrs, {}, exposed)
+
+    def _jsonp_renderer(self, node: cst.BaseExpression) -> tuple[str, ...]:
+        """Keys of a DRF JSONP renderer listed in `renderer_classes = (...)` / `@renderer_classes([...])`."""
+        if isinstance(node, cst.List | cst.Tuple):
+            for el in node.elements:
+                keys = self._jsonp_renderer(el.value)
+                if keys:
+                    return keys
+        elif isinstance(node, cst.Name | cst.Attribute):
+            return tables.LIBRARY_RENDERER_CLASSES.get(self.ref(node), ())
+        return ()
 
     def _decorator(self, dec: cst.Decorator) -> Decorator:
         expr = dec.decorator
@@ -345,6 +361,12 @@ class Collector:
             line = end = 0
         # The `def` line, not the first decorator's.
         line = self.line(node.name) or line
+        for dec_node in node.decorators:
+            expr = dec_node.decorator
+            if isinstance(expr, cst.Call) and self.text(expr.func).endswith("renderer_classes") and expr.args:
+                keys = self._jsonp_renderer(expr.args[0].value)
+                if keys:
+                    self.renderer_keys[qual] = keys
         fn = FunctionFacts(
             qual,
             node.name.value,
@@ -419,6 +441,11 @@ class Collector:
             env.pop(node.params.star_kwarg.name.value, None)
         self._run(fn, node.body, env, strs, self._class_of(qual))
         self.envs[qual] = (dict(self._env), dict(self._strs))
+        keys = self.renderer_keys.get(qual)
+        if keys is None and fn.cls is not None and fn.name in tables.HANDLER_METHODS:
+            keys = self.renderer_keys.get(fn.cls)
+        if keys:  # Django REST framework answers through its JSONP renderer
+            fn.pads.append(PadEvent(Taint("request", keys), fn.line, "drf-jsonp-renderer"))
 
     def _param(self, p: cst.Param, index: int, env: Env, strs: Strs) -> None:
         name = p.name.value

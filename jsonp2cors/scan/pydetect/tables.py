@@ -83,6 +83,11 @@ LIBRARY_PADDERS: dict[str, tuple[str, ...]] = {
     "flask.ext.jsonpify.jsonify": ("callback",),
     "flask.ext.jsonpify.jsonpify": ("callback",),
 }
+# Renderer classes of Django REST framework that answer JSONP: listed in `renderer_classes`.
+LIBRARY_RENDERER_CLASSES: dict[str, tuple[str, ...]] = {
+    "rest_framework_jsonp.renderers.JSONPRenderer": ("callback",),
+    "rest_framework_jsonp.JSONPRenderer": ("callback",),
+}
 # Renderer factories producing JSONP: qualified name -> (keyword naming the parameter, its default).
 RENDERER_FACTORIES: dict[str, tuple[str, str]] = {
     "pyramid.renderers.JSONP": ("param_name", "callback"),
