@@ -575,3 +575,22 @@ urlpatterns = [path("scores/", views.Scores.as_view()), path("table/", views.tab
     eps = by_function(run(tmp_path, {"league/__init__.py": "", "league/views.py": views, "league/urls.py": urls}))
     assert set(eps) == {"Scores.get", "table"}
     assert eps["Scores.get"].route == "/scores/" and eps["table"].recognised_by == "drf-jsonp-renderer"
+
+
+def test_middleware_is_a_helper(tmp_path: Path) -> None:
+    src = """
+import json
+
+class JSONPMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        cb = request.GET.get("callback")
+        if cb and response["Content-Type"].startswith("application/json"):
+            response.content = "%s(%s)" % (cb, response.content.decode())
+        return response
+"""
+    (ep,) = run(tmp_path, {"site/middleware.py": src}).endpoints
+    assert (ep.function, ep.role, ep.callback_params) == ("JSONPMiddleware.__call__", "helper", ("callback",))

@@ -646,6 +646,13 @@ class Resolver:
                 if pk in self.repo.funcs and self.events.get(pk):
                     continue  # reported through the enclosing function (a decorator's wrapper)
             used = bool(self.used.get(fkey)) and self._relevant(fkey, set())
+            # middleware pads every response that passes through it: a helper for all views
+            used = used or (
+                bool(request_evs)
+                and f.cls is not None
+                and ("middleware" in f.cls.lower() or f.name == "process_response")
+                and f.name in ("__call__", "process_response", "__acall__")
+            )
             medium = False
             if strong:
                 role = "handler"
