@@ -121,7 +121,7 @@ _PAD_HINT = re.compile(r"""%(?:\([^)]*\))?[-#0 +\d.]*[sr]\(|\}\(|["']\(""")
 _READ_HINT = re.compile(
     r"(?:request|req)\.(?:args|values|params|GET|POST|REQUEST|query|query_params|form|forms|arguments|rel_url)"
     r"|get_argument|get_query_argument|get_param|getfirst|getvalue|QUERY_STRING|FieldStorage|parse_qsl?\b"
-    r"|use_args|use_kwargs|parser\.parse"
+    r"|use_args|use_kwargs|parser\.parse|web\.input"
 )
 _CALL_NAMES = re.compile(r"([A-Za-z_]\w*)\s*\(")
 _CLASS_BASES = re.compile(r"^[ \t]*class[ \t]+\w+[ \t]*\(([^)]*)\)", re.M)
@@ -291,7 +291,7 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
                     elif (called in tables.REQUEST_API_METHODS and node.args) or called in _READING_CALLS:
                         src = reads = True
                     dotted = _dotted(func)
-                    if dotted and dotted.endswith("parser.parse"):  # webargs
+                    if dotted and dotted.endswith(("parser.parse", "web.input")):  # webargs, web.py
                         src = reads = True
                     if dotted:
                         every_call.add(dotted)
@@ -343,7 +343,19 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
         if isinstance(stmt, ast.ClassDef):  # subclassing a JSONP base class is a use of it
             sig.calls |= {d.rsplit(".", 1)[-1] for d in map(_dotted, stmt.bases) if d}
     # methods share state through self: a response class padding what its constructor was given
-    sig.together |= any(class_pad[c] and class_src[c] and _RESPONSE_CLASS.search(c) for c in classes)
+    # methods share state through self: a response class padding what its constructor was given, a handler
+    # class padding what prepare()/__init__ read from the request
+    handler_classes = {
+        n.name
+        for n in getattr(tree, "body", ())
+        if isinstance(n, ast.ClassDef)
+        and any(
+            isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef) and m.name in tables.HANDLER_METHODS for m in n.body
+        )
+    }
+    sig.together |= any(
+        class_pad[c] and class_src[c] and (_RESPONSE_CLASS.search(c) or c in handler_classes) for c in classes
+    )
     return sig
 
 

@@ -594,3 +594,26 @@ class JSONPMiddleware:
 """
     (ep,) = run(tmp_path, {"site/middleware.py": src}).endpoints
     assert (ep.function, ep.role, ep.callback_params) == ("JSONPMiddleware.__call__", "helper", ("callback",))
+
+
+def test_state_kept_on_self_and_web_py_input(tmp_path: Path) -> None:
+    src = """
+import json
+import tornado.web
+import web
+
+class Feed(tornado.web.RequestHandler):
+    def prepare(self):
+        self.cb = self.get_argument("callback", None)
+
+    def get(self):
+        data = json.dumps({"items": []})
+        self.finish("%s(%s)" % (self.cb, data) if self.cb else data)
+
+class index:
+    def GET(self):
+        i = web.input(callback=None)
+        return "%s(%s)" % (i.callback, json.dumps([1]))
+"""
+    eps = by_function(run(tmp_path, {"handlers.py": src}))
+    assert set(eps) == {"Feed.get", "index.GET"}

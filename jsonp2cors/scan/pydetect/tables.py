@@ -73,6 +73,7 @@ CONTAINER_FACTORIES = frozenset(
         "FieldStorage",
         "Request",
         "multidict.MultiDict",
+        "web.input",
     }
 )
 
