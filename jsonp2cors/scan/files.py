@@ -174,8 +174,9 @@ def ignored(rules: Sequence[IgnoreRule], rel: str, is_dir: bool) -> bool | None:
 class _IgnoreScope:
     """The rules of one .gitignore, matched against paths relative to its directory."""
 
-    base: str  # directory of the .gitignore relative to the scan root ("" for the root)
+    base: str  # directory of the .gitignore relative to the scan root ("" for the root or above it)
     rules: tuple[IgnoreRule, ...]
+    prefix: str = ""  # for a .gitignore above the scan root: the root's path relative to it ("app/web")
 
 
 def _is_ignored(scopes: Sequence[_IgnoreScope], rel: str, is_dir: bool) -> bool:
@@ -186,7 +187,7 @@ def _is_ignored(scopes: Sequence[_IgnoreScope], rel: str, is_dir: bool) -> bool:
                 continue
             sub = rel[len(scope.base) + 1 :]
         else:
-            sub = rel
+            sub = f"{scope.prefix}/{rel}" if scope.prefix else rel
         decided = ignored(scope.rules, sub, is_dir)
         if decided is not None:
             verdict = decided
@@ -341,9 +342,24 @@ def _read_gitignore(path: Path) -> tuple[IgnoreRule, ...]:
 
 
 def _gitignore_chain(root: Path) -> list[_IgnoreScope]:
-    """The root's own .gitignore (rules of .gitignore files above the root do not apply to our paths)."""
-    rules = _read_gitignore(root / ".gitignore")
-    return [_IgnoreScope("", rules)] if rules else []
+    """The .gitignore files that apply at the scan root: its own and, inside a git work tree, those of every
+    folder from the repository root down to it (outer first)."""
+    root = root.absolute()
+    chain = [root]
+    if not (root / ".git").exists():
+        for parent in root.parents:
+            chain.append(parent)
+            if (parent / ".git").exists():
+                break
+        else:
+            chain = [root]  # not in a git work tree: only the root's own file
+    scopes: list[_IgnoreScope] = []
+    for folder in reversed(chain):
+        rules = _read_gitignore(folder / ".gitignore")
+        if rules:
+            prefix = root.relative_to(folder).as_posix()
+            scopes.append(_IgnoreScope("", rules, "" if prefix == "." else prefix))
+    return scopes
 
 
 # -------------------------------------------------------------------------------------------- reading

@@ -204,3 +204,14 @@ def test_config_applies_to_the_scan(tmp_path: Path) -> None:
     result = scan([root])
     assert [(e.file, e.callback_params, e.confidence) for e in result.endpoints] == [
         ("app.py", ("handlerName",), "high")]
+
+
+def test_gitignore_of_the_enclosing_repository_applies(tmp_path: Path) -> None:
+    root = make(tmp_path, {
+        ".gitignore": "app/generated/\n*.tmp.py\n",
+        "app/views.py": "", "app/generated/x.py": "", "app/a.tmp.py": "", "other/b.py": "",
+    })
+    (root / ".git").mkdir()
+    app = root / "app"
+    result = fs.walk([app], app, ScanConfig(), lambda rel: rel.endswith(".py"))
+    assert sorted(f.rel for f in result.files) == ["views.py"]
