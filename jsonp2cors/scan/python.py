@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import itertools
+import os
 import re
 import sys
 from collections.abc import Iterable
@@ -140,7 +141,7 @@ def _call_names(text: str) -> set[str]:
     return names
 
 
-_DEBUG = bool(__import__("os").environ.get("JSONP2CORS_DEBUG"))
+_DEBUG = bool(os.environ.get("JSONP2CORS_DEBUG"))  # lists the modules the whole-repo pass reads fully
 # Classes whose construction builds a response body (a padding one is a JSONP response class).
 _RESPONSE_CLASS = re.compile(r"(?i)response|renderer|jsonp|padd")
 # Calls that read the query string into something indexable (webargs, parse_qs, cgi).
@@ -372,10 +373,6 @@ def _absolute_calls(calls: set[str], imports: list[str]) -> list[str]:
         if base is not None:
             out.append(f"{base}.{rest}" if rest else base)
     return sorted(set(out))
-
-
-def needs_full_analysis(tree: ast.AST, config: ScanConfig) -> bool:
-    return signals(tree, config).full
 
 
 _IMPORT_FROM = re.compile(r"^[ \t]*from[ \t]+([.\w]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)", re.M)

@@ -478,7 +478,6 @@ class Collector:
 
     def _analyze_module_code(self) -> None:
         fn = FunctionFacts("<module>", "<module>", 0, 0, None, None, (), handler_hint="module")
-        self.fn_nodes_module = True
         stmts = [s for s in self.module.body if not isinstance(s, cst.FunctionDef | cst.ClassDef)]
         if not stmts:
             return
