@@ -32,6 +32,9 @@ POOL_MIN_BYTES = 400_000
 # `facts` key through which an analyzer asks for a second look at files the prefilter dropped
 # (for example modules importing a JSONP helper whose name holds no needle).
 FOLLOWUP_KEY = "followup_needles"
+# `facts` key asking the parent to keep the file's bytes (as facts["source"]) for the `finish` hook, instead of
+# sending a copy back from the worker.
+KEEP_SOURCE_KEY = "keep_source"
 
 
 def collect_analyzers() -> list[Analyzer]:
@@ -67,9 +70,7 @@ def _run_job(job: _Job, config: ScanConfig) -> tuple[_Job, FileFindings]:
         found = FileFindings(errors=[ScanError(job.rel, f"{analyzer.name}: nesting too deep to analyse")])
     except Exception as exc:  # one bad file must never stop the scan
         found = FileFindings(
-            errors=[
-                ScanError(job.rel, f"{analyzer.name}: internal error: {type(exc).__name__}: {str(exc)[:200]}")
-            ]
+            errors=[ScanError(job.rel, f"{analyzer.name}: internal error: {type(exc).__name__}: {str(exc)[:200]}")]
         )
     return _Job(job.analyzer, job.rel, b""), found
 
@@ -102,11 +103,11 @@ def _execute(
         progress(0, total)
     if workers <= 1 or total < POOL_MIN_FILES or nbytes < POOL_MIN_BYTES:
         for job in jobs:
-            out = _run_job(job, config)
+            _, found = _run_job(job, config)
             done += 1
             if progress:
                 progress(done, total)
-            yield out
+            yield job, found
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -114,11 +115,11 @@ def _execute(
     # fork keeps the already imported analyzers; elsewhere the default start method re-imports them.
     ctx = multiprocessing.get_context("fork") if sys.platform == "linux" else None
     with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=ctx) as pool:
-        for out in pool.map(_pool_worker, [(j, config) for j in jobs], chunksize=1):
+        for job, (_, found) in zip(jobs, pool.map(_pool_worker, [(j, config) for j in jobs], chunksize=1), strict=True):
             done += 1
             if progress:
                 progress(done, total)
-            yield out
+            yield job, found  # the parent's job still holds the bytes (they are not sent back)
 
 
 def scan(
@@ -194,6 +195,8 @@ def scan(
         errors.extend(found.errors)
         if found.parsed:
             parsed.add(job.rel)
+        if found.facts.pop(KEEP_SOURCE_KEY, False):
+            found.facts["source"] = job.data
         facts.setdefault(job.analyzer, []).append((job.rel, found.facts))
 
     for job, found in _execute(jobs, config, progress):
@@ -222,8 +225,7 @@ def scan(
             errors.append(
                 ScanError(
                     ".",
-                    f"{analyzer.name}: internal error in the whole-repo pass: "
-                    f"{type(exc).__name__}: {str(exc)[:200]}",
+                    f"{analyzer.name}: internal error in the whole-repo pass: {type(exc).__name__}: {str(exc)[:200]}",
                 )
             )
             continue
@@ -242,9 +244,7 @@ def scan(
         files_prefiltered_out=prefiltered_out,
         bytes_read=nbytes,
     )
-    return ScanResult(
-        tuple(_dedupe(endpoints)), tuple(linked), tuple(dict.fromkeys(errors)), stats, str(root)
-    ).sorted()
+    return ScanResult(tuple(_dedupe(endpoints)), tuple(linked), tuple(dict.fromkeys(errors)), stats, str(root)).sorted()
 
 
 def _needles(analyzer: Analyzer, config: ScanConfig) -> tuple[bytes, ...]:

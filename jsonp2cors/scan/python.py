@@ -408,7 +408,7 @@ def _text_facts(rel: str, text: str, pad_hint: bool, found: FileFindings) -> Non
         }
     )
     if found.facts["padding_defs"] or found.facts["routes"] or any(_project_import(i) for i in imports):
-        found.facts["text"] = text
+        found.facts["keep_source"] = True
 
 
 def _padding_defs_of_text(text: str) -> list[str]:
@@ -550,7 +550,7 @@ def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
                 }
             )
             if sig.padding_defs or sig.source_calls or sig.routes or any(_project_import(i) for i in imports):
-                found.facts["text"] = text  # may be read fully by the whole-repo pass
+                found.facts["keep_source"] = True  # may be read fully by the whole-repo pass
             wanted = _definition_needles(c for c in found.facts["source_calls"] if _project_import(c))
             if wanted:
                 found.facts["followup_needles"] = wanted
@@ -599,7 +599,10 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
 
     full: list[ModuleFacts] = [f["module_facts"] for _, f in items if f.get("stage") == "full"]
     out = FileFindings()
-    cheap = [(rel, f) for rel, f in items if f.get("stage") == "cheap" and "text" in f]
+    cheap = [(rel, f) for rel, f in items if f.get("stage") == "cheap" and ("source" in f or "text" in f)]
+    for _, f in cheap:
+        if "text" not in f:
+            f["text"] = decode_python(f["source"]).text
     if not full and not cheap:
         return out
     resolver = Resolver(Repo(full, config))
