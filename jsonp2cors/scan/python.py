@@ -103,7 +103,6 @@ class Signals:
     padding_defs: set[str] = field(default_factory=set)  # top-level functions/classes that build `name(` strings
     source_calls: set[str] = field(default_factory=set)  # callees of the functions that read request values
     together: bool = False  # one function/class both reads a request value and pads
-    calls: set[str] = field(default_factory=set)  # every callee and decorator, by spelling
 
     @property
     def full(self) -> bool:
@@ -124,21 +123,10 @@ _READ_HINT = re.compile(
     r"|get_argument|get_query_argument|get_param|getfirst|getvalue|QUERY_STRING|FieldStorage|parse_qsl?\b"
     r"|use_args|use_kwargs|parser\.parse|web\.input"
 )
-_CALL_NAMES = re.compile(r"([A-Za-z_]\w*)\s*\(")
-_CLASS_BASES = re.compile(r"^[ \t]*class[ \t]+\w+[ \t]*\(([^)]*)\)", re.M)
-_DECORATOR_NAMES = re.compile(r"@[ \t]*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)")
 
 
 def _route_hint(text: str) -> bool:
     return "urlpatterns" in text or any(name + "(" in text for name in ROUTE_CALLS)
-
-
-def _call_names(text: str) -> set[str]:
-    """Names called, used as decorators or as base classes, by spelling (a cheap over-approximation)."""
-    names = set(_CALL_NAMES.findall(text)) | set(_DECORATOR_NAMES.findall(text))
-    for bases in _CLASS_BASES.findall(text):
-        names |= {b.strip().rsplit(".", 1)[-1] for b in bases.split(",") if b.strip()}
-    return names
 
 
 _DEBUG = bool(os.environ.get("JSONP2CORS_DEBUG"))  # lists the modules the whole-repo pass reads fully
@@ -258,8 +246,8 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
     for owner, roots in _units(tree):
         pad = src = reads = False  # reads: request.args/... or get_argument()-style, not just a name
         calls: set[str] = set()  # callees given a request value (roughly: the unit's request-derived names)
-        every_call: set[str] = set()
-        tainted: set[str] = set()
+        call_nodes: list[tuple[str, ast.Call]] = []
+        assigns: list[ast.Assign] = []
         for root in roots:
             for node in ast.walk(root):
                 if isinstance(node, ast.Constant):
@@ -295,12 +283,9 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
                     if dotted and dotted.endswith(("parser.parse", "web.input")):  # webargs, web.py
                         src = reads = True
                     if dotted:
-                        every_call.add(dotted)
-                        if any(_reads_request(a, tainted) for a in (*node.args, *(k.value for k in node.keywords))):
-                            calls.add(dotted)
+                        call_nodes.append((dotted, node))
                 elif isinstance(node, ast.Assign):
-                    if _reads_request(node.value, tainted):
-                        tainted |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+                    assigns.append(node)
                 elif isinstance(node, ast.Attribute):
                     if not reads and _request_chain(node):
                         src = reads = True
@@ -324,6 +309,14 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
                     or (helpers and name.lower() in helpers)
                 ):
                     sig.jsonp = True
+        if reads:  # only request-reading units: which callees get a request value (names assigned from one)
+            tainted: set[str] = set()
+            for assign in assigns:
+                if _reads_request(assign.value, tainted):
+                    tainted |= {t.id for t in assign.targets if isinstance(t, ast.Name)}
+            for dotted, call in call_nodes:
+                if any(_reads_request(a, tainted) for a in (*call.args, *(k.value for k in call.keywords))):
+                    calls.add(dotted)
         sig.padding |= pad
         sig.source |= src
         sig.together |= pad and src
@@ -334,16 +327,6 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
             sig.padding_defs.add(owner)
         if reads:
             sig.source_calls |= calls
-        sig.calls |= every_call
-        for root in roots:
-            for deco in getattr(root, "decorator_list", ()):
-                name = _dotted(deco.func if isinstance(deco, ast.Call) else deco)
-                if name:
-                    sig.calls.add(name)
-    for stmt in getattr(tree, "body", ()):
-        if isinstance(stmt, ast.ClassDef):  # subclassing a JSONP base class is a use of it
-            sig.calls |= {d.rsplit(".", 1)[-1] for d in map(_dotted, stmt.bases) if d}
-    # methods share state through self: a response class padding what its constructor was given
     # methods share state through self: a response class padding what its constructor was given, a handler
     # class padding what prepare()/__init__ read from the request
     handler_classes = {
@@ -403,7 +386,6 @@ def _text_facts(rel: str, text: str, pad_hint: bool, found: FileFindings) -> Non
             "imports": imports,
             "padding_defs": _padding_defs_of_text(text) if pad_hint else [],
             "source_calls": [],
-            "calls": sorted(_call_names(text)),
             "routes": _route_hint(text),
         }
     )
@@ -532,7 +514,6 @@ def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
             sig = signals(tree, config)
         else:  # no padding, no request read, no JSONP: only facts for the whole-repo pass, without a tree walk
             sig = Signals(routes=_route_hint(text))
-            sig.calls = _call_names(text)
         if not sig.full:
             from jsonp2cors.scan.pydetect.collect import module_name
 
@@ -545,7 +526,6 @@ def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
                     "imports": imports,
                     "padding_defs": sorted(sig.padding_defs),
                     "source_calls": _absolute_calls(sig.source_calls, imports),
-                    "calls": sorted({c.rsplit(".", 1)[-1] for c in sig.calls}),
                     "routes": sig.routes,
                 }
             )
@@ -627,7 +607,7 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
         imports = f.get("imports", ())
         calls = f.get("source_calls", ())
         if (
-            (any(i in strong for i in imports) and strong_names & set(f.get("calls", ())))
+            (any(i in strong for i in imports) and any(name in f["text"] for name in strong_names))
             or any(c in weak for c in calls)
             or (f.get("routes") and any(i in routeless for i in imports))
         ):
