@@ -10,7 +10,7 @@ import difflib
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +239,7 @@ def plan(result: ScanResult, root: str | Path, policy: Any = None, *, only: set[
     # -- consumers ---------------------------------------------------------------------------------
     consumers: dict[str, list[Consumer]] = {}
     for consumer in result.consumers:
+        consumer = _credentials_from_policy(consumer, policy)
         if consumer.test_code:
             out.declined.append(Declined(consumer.file, consumer.line, "test code: left as it is",
                                          f"consumer {consumer.kind}"))
@@ -276,6 +277,27 @@ def _with_params(endpoint: Endpoint, extra: Sequence[str]) -> Endpoint:
     from dataclasses import replace
 
     return replace(endpoint, callback_params=tuple(dict.fromkeys((*endpoint.callback_params, *extra))))
+
+
+def _credentials_from_policy(consumer: Consumer, policy: Any) -> Consumer:
+    """Fill in `credentials` for a consumer the scan could not link to an endpoint, from the policy route its URL
+    path falls under: the policy is what the server will grant, so a route with `allow_credentials` means the
+    old script tag's cookies must keep travelling (`credentials: "include"`). Without a usable path or policy
+    the consumer stays unknown (same-origin, with a note)."""
+    if consumer.credentials is not None or policy is None or not consumer.url or not hasattr(policy, "for_path"):
+        return consumer
+    from jsonp2cors.scan.link import mask_holes, parse_url
+
+    parts = parse_url(consumer.url)
+    # Up to the first template hole the path is literal: "/api/account/{{ id }}" still falls under /api/account.
+    hole = mask_holes(parts.path).find("\x00")
+    path = parts.path if hole < 0 else parts.path[:hole]
+    if parts.templated_prefix or not path.startswith("/"):
+        return consumer
+    effective = policy.for_path(path)
+    if effective.route is None and not effective.cors.allow_credentials:
+        return consumer  # no route speaks for this endpoint: stay "unknown" (same-origin, with a note)
+    return replace(consumer, credentials=bool(effective.cors.allow_credentials))
 
 
 def _plan_consumers(files: _Files, rel: str, kind: str, group: list[Consumer], out: RewritePlan) -> None:

@@ -133,8 +133,6 @@ def test_legacy_page_rewritten_by_the_tool_works_with_cors(stack: Stack, browse:
     assert not any("callback=" in r["query"] for r in calls), calls  # and no JSONP is left
 
 
-@pytest.mark.xfail(strict=True, reason="known gap (reported): rewrite.plan emits credentials: 'same-origin' for "
-                   "a script tag not linked to a credentialed endpoint, without asking the policy it is given")
 @pytest.mark.parametrize("kind", BACKENDS)
 def test_logged_in_user_keeps_the_session_after_the_rewrite(stack: Stack, browse: Callable[..., Visit],
                                                             kind: str) -> None:
