@@ -172,7 +172,7 @@ def scan(
                 if (
                     not config.include_vendored
                     and entry.rel.lower().endswith((".js", ".mjs", ".css"))
-                    and fs.looks_minified(data)
+                    and fs.looks_generated(entry.rel, data)
                 ):
                     skipped_vendored += 1
                     wanted = True  # counted once, as vendored

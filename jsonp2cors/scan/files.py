@@ -208,6 +208,20 @@ def looks_minified(data: bytes) -> bool:
     return len(data) / lines > 500
 
 
+# Hand-written JavaScript is almost never this large; bundlers (webpack, esbuild, rollup, vite) produce such files.
+BUNDLE_BYTES = 1024 * 1024
+_BUNDLE_NAME = re.compile(r"(?:^|[.\-_])(?:bundle|chunk)(?:[.\-_]|$)|[a-z0-9]bundle\.", re.IGNORECASE)
+
+
+def looks_generated(rel: str, data: bytes) -> bool:
+    """A JS/CSS file that a bundler or minifier wrote: very long lines, a bundle/chunk name, or over 1 MiB.
+
+    Such files are skipped unless `include_vendored` (they are counted as vendored in the stats).
+    """
+    name = rel.rsplit("/", 1)[-1]
+    return looks_minified(data) or len(data) > BUNDLE_BYTES or bool(_BUNDLE_NAME.search(name))
+
+
 def walk(
     paths: Sequence[Path],
     root: Path,

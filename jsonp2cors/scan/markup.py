@@ -288,6 +288,13 @@ def is_template_path(rel: str) -> bool:
 def analyze_python_strings(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
     """`<script src=...?callback=...>` written inside Python string literals (inline HTML in views)."""
     out = FileFindings()
+    # Tokenizing is the cost here; a tag that loads JSONP names its callback parameter (or jQuery's `=?`, or a
+    # loader's onload=) somewhere in the file, so a file with `<script` but none of those has nothing to find.
+    low = data.lower()
+    if not any(n in low for n in _PY_STRING_NEEDLES) and not any(
+        p.lower().encode() + b"=" in low for p in config.callback_params
+    ):
+        return out
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -339,6 +346,7 @@ def _string_spans(tokens: list[tokenize.TokenInfo]) -> list[tuple[tuple[int, int
     return spans
 
 
+_PY_STRING_NEEDLES: tuple[bytes, ...] = (b"callback", b"jsonp", b"=?", b"onload=", b"cb=")
 _WEB_NEEDLES: tuple[bytes, ...] = tuple(dict.fromkeys((b"<script", *JS_NEEDLES)))
 
 WEB_ANALYZER = Analyzer(

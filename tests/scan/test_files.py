@@ -215,3 +215,20 @@ def test_gitignore_of_the_enclosing_repository_applies(tmp_path: Path) -> None:
     app = root / "app"
     result = fs.walk([app], app, ScanConfig(), lambda rel: rel.endswith(".py"))
     assert sorted(f.rel for f in result.files) == ["views.py"]
+
+
+def test_generated_bundles_are_skipped_unless_vendored_code_is_asked_for(tmp_path: Path) -> None:
+    from jsonp2cors.scan import scan
+    from jsonp2cors.scan.base import ScanConfig
+
+    call = b'$.ajax({url: "/api/news", dataType: "jsonp"});\n'
+    (tmp_path / "app.js").write_bytes(call)
+    (tmp_path / "app.bundle.js").write_bytes(call)
+    (tmp_path / "coreBundle.js").write_bytes(call)
+    # a big hand-formatted file: short lines, but over the 1 MiB a person writes by hand
+    (tmp_path / "everything.js").write_bytes(call + b"var filler = 1;\n" * 70_000)
+    default = scan([tmp_path])
+    assert sorted(c.file for c in default.consumers) == ["app.js"]
+    assert default.stats.files_skipped_vendored == 3
+    everything = scan([tmp_path], ScanConfig(include_vendored=True))
+    assert sorted(c.file for c in everything.consumers) == ["app.bundle.js", "app.js", "coreBundle.js", "everything.js"]
