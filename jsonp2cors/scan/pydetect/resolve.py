@@ -384,22 +384,7 @@ class Resolver:
             g = self.repo.lookup(d.target, m)
             if g and g in self.repo.funcs:
                 _, gf = self.repo.funcs[g]
-                for e in self.events.get(g, ()):
-                    if e.kind == "request":
-                        out.add(
-                            Ev(
-                                "request",
-                                e.keys,
-                                -1,
-                                "",
-                                f"decorator:{gf.qualname}",
-                                f.line,
-                                e.strong,
-                                e.medium,
-                                e.source or g,
-                            )
-                        )
-                        self.used[g].add(fkey)
+                out |= self._inherit(g, fkey, f"decorator:{gf.qualname}", f.line)
         renderer = self.table_renderers.get(fkey)
         if renderer:
             out |= self._renderer_events(renderer, f.line)
@@ -428,22 +413,7 @@ class Resolver:
                 if name not in tables.IMPLICIT_METHODS:
                     continue
                 mk = f"{k}.{name}"
-                for e in self.events.get(mk, ()):
-                    if e.kind == "request":
-                        out.add(
-                            Ev(
-                                "request",
-                                e.keys,
-                                -1,
-                                "",
-                                f"base-class:{kc.qualname}.{name}",
-                                f.line,
-                                e.strong,
-                                e.medium,
-                                e.source or mk,
-                            )
-                        )
-                        self.used[mk].add(fkey)
+                out |= self._inherit(mk, fkey, f"base-class:{kc.qualname}.{name}", f.line)
         return out
 
     def _hook_events(self, fkey: str) -> set[Ev]:
@@ -455,22 +425,19 @@ class Resolver:
             if kind == "after_request" and not f.returns_json:
                 continue
             _, hf = self.repo.funcs[hkey]
-            for e in self.events.get(hkey, ()):
-                if e.kind == "request":
-                    out.add(
-                        Ev(
-                            "request",
-                            e.keys,
-                            -1,
-                            "",
-                            f"{kind}:{hf.qualname}",
-                            f.line,
-                            e.strong,
-                            kind != "representation",  # after_request checks types; handle_error: errors
-                            e.source or hkey,
-                        )
-                    )
-                    self.used[hkey].add(fkey)
+            # after_request checks types; handle_error pads errors only: medium unless it is a representation
+            out |= self._inherit(hkey, fkey, f"{kind}:{hf.qualname}", f.line, medium=kind != "representation")
+        return out
+
+    def _inherit(self, source: str, fkey: str, via: str, line: int, *, medium: bool | None = None) -> set[Ev]:
+        """The request-driven padding of `source` (a decorator, base-class method or hook), as events of the
+        handler `fkey` that it applies to; marks `source` as used by `fkey`. `medium` None keeps the source's."""
+        out: set[Ev] = set()
+        for e in self.events.get(source, ()):
+            if e.kind == "request":
+                out.add(Ev("request", e.keys, -1, "", via, line, e.strong,
+                           e.medium if medium is None else medium, e.source or source))
+                self.used[source].add(fkey)
         return out
 
     def run(self) -> None:
