@@ -23,8 +23,7 @@ __all__ = ["ANALYZER_MODULES", "collect_analyzers", "scan", "scan_root"]
 
 ANALYZER_MODULES: tuple[str, ...] = (
     "jsonp2cors.scan.python",
-    "jsonp2cors.scan.markup",
-    "jsonp2cors.scan.javascript",
+    "jsonp2cors.scan.web",  # markup and JavaScript; loads bs4/tree-sitter only for files that reach them
 )
 # Below these the pool's start-up costs more than it saves.
 POOL_MIN_FILES = 8

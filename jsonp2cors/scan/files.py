@@ -200,12 +200,28 @@ def is_minified_name(name: str) -> bool:
     return low.endswith(MINIFIED_SUFFIXES)
 
 
-def looks_minified(data: bytes) -> bool:
-    """A JS/CSS file whose lines are very long on average is a generated bundle."""
-    if len(data) < 4096:
-        return False
+MINIFIED_MIN_BYTES = 4096
+MINIFIED_AVERAGE = 500  # bytes per line on average: nobody writes code like that by hand
+MINIFIED_LINE = 5000  # one line this long in a file averaging over 300 bytes a line: a bundle with a banner
+
+
+def looks_minified(data: bytes) -> int | None:
+    """The longest line's length when a JS/CSS file looks minified, else None.
+
+    Minified means very long lines on average, or one enormous line in a file of long lines (a bundle that
+    keeps a licence banner and a few short lines). The one rule for the scan (which counts such files as
+    vendored) and for the JavaScript analyzer called on a single file (which reports it).
+    """
+    if len(data) < MINIFIED_MIN_BYTES:
+        return None
     lines = data.count(b"\n") + 1
-    return len(data) / lines > 500
+    average = len(data) / lines
+    if average < 300:
+        return None
+    longest = max(map(len, data.split(b"\n")))
+    if average > MINIFIED_AVERAGE or longest >= MINIFIED_LINE:
+        return longest
+    return None
 
 
 # Hand-written JavaScript is almost never this large; bundlers (webpack, esbuild, rollup, vite) produce such files.
@@ -219,7 +235,7 @@ def looks_generated(rel: str, data: bytes) -> bool:
     Such files are skipped unless `include_vendored` (they are counted as vendored in the stats).
     """
     name = rel.rsplit("/", 1)[-1]
-    return looks_minified(data) or len(data) > BUNDLE_BYTES or bool(_BUNDLE_NAME.search(name))
+    return looks_minified(data) is not None or len(data) > BUNDLE_BYTES or bool(_BUNDLE_NAME.search(name))
 
 
 def walk(

@@ -17,19 +17,16 @@ import tree_sitter
 import tree_sitter_javascript
 
 from jsonp2cors.findings import Consumer, ScanError
-from jsonp2cors.scan.base import Analyzer, FileFindings, ScanConfig
+from jsonp2cors.scan.base import FileFindings, ScanConfig
+from jsonp2cors.scan.files import looks_minified
 from jsonp2cors.scan.link import callback_in_query, jquery_placeholder, parse_url
 from jsonp2cors.scan.loaders import find_loader, loader_for_global
+from jsonp2cors.scan.web import JS_NEEDLES, JS_SUFFIXES
 
-JS_SUFFIXES: tuple[str, ...] = (".js", ".mjs", ".cjs", ".jsx", ".ts", ".mts", ".cts", ".tsx")
+__all__ = ["JS_NEEDLES", "JS_SUFFIXES", "analyze_js_file", "analyze_js_text", "finish_wrappers", "looks_minified"]
+
 _DIALECTS = {".ts": "ts", ".mts": "ts", ".cts": "ts", ".tsx": "tsx"}  # everything else: "js"
-# Call sites of project-local wrappers in files without these needles come in through the scan's
-# follow-up round: every analysed file names the wrappers it defines under FOLLOWUP_KEY.
-JS_NEEDLES: tuple[bytes, ...] = (
-    b"callback", b"jsonp", b"createelement", b"=?", b"<script", b"onload=", b"cb=",
-)
 FOLLOWUP_KEY = "followup_needles"  # the key jsonp2cors.scan reads for a second prefilter round
-MINIFIED_LINE = 5000  # a line this long in a file whose lines average > 300 characters: a minified bundle
 
 _FUNCTIONS = frozenset({
     "function_declaration", "function_expression", "arrow_function", "method_definition",
@@ -1184,17 +1181,6 @@ def _markup_in_strings(js: _JsFile) -> None:
             js.found.append(_Found(consumer, None))
 
 
-def looks_minified(data: bytes) -> int | None:
-    """The longest line length when `data` looks like a minified bundle, else None."""
-    if len(data) < 20_000:
-        return None
-    lines = data.count(b"\n") + 1
-    if len(data) / lines < 300:
-        return None
-    longest = max(len(line) for line in data.split(b"\n"))
-    return longest if longest >= MINIFIED_LINE else None
-
-
 def analyze_js_file(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
     """The analyzer function for JavaScript and TypeScript files."""
     if rel.lower().endswith((".d.ts", ".d.mts", ".d.cts")):
@@ -1243,6 +1229,3 @@ def finish_wrappers(items: list[tuple[str, dict[str, Any]]], config: ScanConfig)
                 ))
                 break
     return out
-
-
-ANALYZERS: list[Analyzer] = []  # JavaScript is analysed by the combined web analyzer in markup.py

@@ -17,23 +17,17 @@ from typing import Any
 from bs4 import BeautifulSoup, Tag, XMLParsedAsHTMLWarning
 
 from jsonp2cors.findings import Consumer, ScanError
-from jsonp2cors.scan.base import Analyzer, FileFindings, ScanConfig
-from jsonp2cors.scan.javascript import (
-    FOLLOWUP_KEY,
-    JS_NEEDLES,
-    JS_SUFFIXES,
-    analyze_js_file,
-    analyze_js_text,
-    finish_wrappers,
-)
+from jsonp2cors.scan.base import FileFindings, ScanConfig
+from jsonp2cors.scan.javascript import FOLLOWUP_KEY, analyze_js_file, analyze_js_text
 from jsonp2cors.scan.link import callback_in_query, parse_url
 from jsonp2cors.scan.loaders import find_loader
-
-MARKUP_SUFFIXES: tuple[str, ...] = (
-    ".html", ".htm", ".xhtml", ".shtml", ".j2", ".jinja", ".jinja2", ".djhtml", ".tmpl", ".tpl",
-    ".php", ".phtml", ".erb", ".jsp", ".jspf", ".asp", ".aspx", ".vue", ".svelte", ".hbs", ".mustache",
-    ".njk", ".twig", ".mako", ".ejs",
+from jsonp2cors.scan.web import (  # re-exported: the registry module holds the constants
+    JS_SUFFIXES,
+    MARKUP_SUFFIXES,
+    PY_STRING_NEEDLES,
+    is_template_path,
 )
+
 _JS_TYPES = frozenset({
     "", "text/javascript", "application/javascript", "module", "text/babel", "text/jsx",
     "application/x-javascript", "text/ecmascript", "application/ecmascript", "text/x-javascript",
@@ -272,16 +266,6 @@ def analyze_web_file(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
     return analyze_markup_file(rel, data, config)
 
 
-def is_template_path(rel: str) -> bool:
-    """Files under a `templates/` folder without a markup suffix (Django/Jinja templates named `*.txt`)."""
-    lowered = "/" + rel.lower()
-    name = lowered.rsplit("/", 1)[-1]
-    return "/templates/" in lowered and not name.endswith(
-        (".py", ".pyc", ".png", ".jpg", ".jpeg", ".gif", ".ico", ".svg", ".css", ".json", ".woff", ".woff2",
-         ".ttf", ".eot", ".map", ".mo", ".po", ".gz", ".zip")
-    )
-
-
 # ------------------------------------------------------------------------- <script> in Python strings
 
 
@@ -291,7 +275,7 @@ def analyze_python_strings(rel: str, data: bytes, config: ScanConfig) -> FileFin
     # Tokenizing is the cost here; a tag that loads JSONP names its callback parameter (or jQuery's `=?`, or a
     # loader's onload=) somewhere in the file, so a file with `<script` but none of those has nothing to find.
     low = data.lower()
-    if not any(n in low for n in _PY_STRING_NEEDLES) and not any(
+    if not any(n in low for n in PY_STRING_NEEDLES) and not any(
         p.lower().encode() + b"=" in low for p in config.callback_params
     ):
         return out
@@ -346,22 +330,12 @@ def _string_spans(tokens: list[tokenize.TokenInfo]) -> list[tuple[tuple[int, int
     return spans
 
 
-_PY_STRING_NEEDLES: tuple[bytes, ...] = (b"callback", b"jsonp", b"=?", b"onload=", b"cb=")
-_WEB_NEEDLES: tuple[bytes, ...] = tuple(dict.fromkeys((b"<script", *JS_NEEDLES)))
-
-WEB_ANALYZER = Analyzer(
-    name="web-consumers",
-    suffixes=MARKUP_SUFFIXES + JS_SUFFIXES,
-    needles=_WEB_NEEDLES,
-    function=analyze_web_file,
-    path_predicate=is_template_path,
-    finish=finish_wrappers,
-)
-PYTHON_STRINGS_ANALYZER = Analyzer(
-    name="script-tags-in-python-strings",
-    suffixes=(".py",),
-    needles=(b"<script",),
-    function=analyze_python_strings,
-)
-
-ANALYZERS: list[Analyzer] = [WEB_ANALYZER, PYTHON_STRINGS_ANALYZER]
+__all__ = [
+    "MARKUP_SUFFIXES",
+    "analyze_markup_file",
+    "analyze_markup_text",
+    "analyze_python_strings",
+    "analyze_web_file",
+    "is_template_path",
+    "script_tags_in_text",
+]

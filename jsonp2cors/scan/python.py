@@ -11,12 +11,16 @@ import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jsonp2cors.findings import ScanError
 from jsonp2cors.scan.base import Analyzer, FileFindings, ScanConfig
 from jsonp2cors.scan.files import decode_python
 from jsonp2cors.scan.pydetect import padding, tables
+from jsonp2cors.scan.pydetect.paths import module_name
+
+if TYPE_CHECKING:
+    from jsonp2cors.scan.pydetect.model import ModuleFacts
 
 SUFFIXES = (".py", ".pyw", ".cgi", ".wsgi")
 # Files without any of these (lower-cased) bytes cannot hold a Python JSONP endpoint.
@@ -366,8 +370,6 @@ _CALLBACK_PARAM_HINT = re.compile(r"def \w+\([^)]*\b(?:callback|cb|jsonp|jsoncal
 
 def _text_facts(rel: str, text: str, pad_hint: bool, found: FileFindings) -> None:
     """Cheap facts from the text alone (imports, callees, top-level definitions, route calls)."""
-    from jsonp2cors.scan.pydetect.collect import module_name
-
     module = module_name(rel)
     package = module if rel.endswith("__init__.py") else module.rpartition(".")[0]
     imports: list[str] = []
@@ -515,8 +517,6 @@ def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
         else:  # no padding, no request read, no JSONP: only facts for the whole-repo pass, without a tree walk
             sig = Signals(routes=_route_hint(text))
         if not sig.full:
-            from jsonp2cors.scan.pydetect.collect import module_name
-
             module = module_name(rel)
             imports = _imports(tree, module, rel.endswith("__init__.py"))
             found.facts.update(
@@ -573,13 +573,13 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
     a request value, their request-reading code calls a padding function of another module, or they hold the
     route table of a handler found without a route.
     """
-    from jsonp2cors.scan.pydetect.collect import Collector
-    from jsonp2cors.scan.pydetect.model import ModuleFacts
-    from jsonp2cors.scan.pydetect.resolve import Repo, Resolver
-
     full: list[ModuleFacts] = [f["module_facts"] for _, f in items if f.get("stage") == "full"]
     out = FileFindings()
     cheap = [(rel, f) for rel, f in items if f.get("stage") == "cheap" and ("source" in f or "text" in f)]
+    if not full and not any(f.get("padding_defs") or f.get("source_calls") for _, f in cheap):
+        return out  # no module pads anything: nothing to link (and no parser to load)
+    from jsonp2cors.scan.pydetect.resolve import Repo, Resolver
+
     for _, f in cheap:
         if "text" not in f:
             f["text"] = decode_python(f["source"]).text
@@ -625,6 +625,8 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
     for rel, f in chosen.items():
         if _DEBUG:
             print("finish: reading fully", rel, file=sys.stderr)
+        from jsonp2cors.scan.pydetect.collect import Collector
+
         try:
             full.append(Collector(rel, f["text"], config).collect())
         except Exception as exc:

@@ -26,6 +26,7 @@ from jsonp2cors.scan.pydetect.model import (
     RouteInfo,
     Taint,
 )
+from jsonp2cors.scan.pydetect.paths import is_test_path, module_name
 
 NON_DATA_PARAMS = frozenset(
     {
@@ -52,25 +53,6 @@ NON_DATA_PARAMS = frozenset(
 _RANK = {"request": 4, "ctor": 3, "param": 2, "call": 1}
 Env = dict[str, Taint]
 Strs = dict[str, tuple[str, ...]]
-
-
-def module_name(rel: str) -> str:
-    stem = rel.rsplit(".", 1)[0] if "." in rel.rsplit("/", 1)[-1] else rel
-    parts = [p for p in stem.split("/") if p]
-    if parts and parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
-
-
-def is_test_path(rel: str) -> bool:
-    parts = rel.lower().split("/")
-    name = parts[-1]
-    return (
-        any(p in ("tests", "test", "testing", "spec", "specs") for p in parts[:-1])
-        or name.startswith("test_")
-        or name.endswith(("_test.py", "_tests.py"))
-        or name == "conftest.py"
-    )
 
 
 def merge(old: Taint | None, new: Taint | None) -> Taint | None:

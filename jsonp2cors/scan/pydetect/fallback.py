@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from jsonp2cors.findings import Endpoint
 from jsonp2cors.scan.base import ScanConfig
 from jsonp2cors.scan.pydetect import padding, tables
-from jsonp2cors.scan.pydetect.collect import is_test_path
+from jsonp2cors.scan.pydetect.paths import is_test_path
 
 _OLD_OCTAL = re.compile(r"^0[0-7]+$")
 _CREDENTIAL_WORDS = frozenset(
