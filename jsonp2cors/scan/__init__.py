@@ -12,12 +12,13 @@ import sys
 import time
 import types
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from jsonp2cors.findings import Consumer, Endpoint, ScanError, ScanResult, ScanStats
 from jsonp2cors.scan.base import Analyzer, FileFindings, ScanConfig
+from jsonp2cors.scan.files import FileEntry
 
 __all__ = ["ANALYZER_MODULES", "collect_analyzers", "scan", "scan_root"]
 
@@ -25,14 +26,17 @@ ANALYZER_MODULES: tuple[str, ...] = (
     "jsonp2cors.scan.python",
     "jsonp2cors.scan.web",  # markup and JavaScript; loads bs4/tree-sitter only for files that reach them
 )
-# Below these the pool's start-up costs more than it saves.
+# Below these (files, bytes on disk) the pool's start-up costs more than it saves.
 POOL_MIN_FILES = 8
 POOL_MIN_BYTES = 400_000
+# A batch (the unit of work sent to a worker) holds at most this many files or bytes: small enough to balance
+# the cores, large enough that sending batches costs little.
+BATCH_FILES = 48
+BATCH_BYTES = 1_500_000
 # `facts` key through which an analyzer asks for a second look at files the prefilter dropped
 # (for example modules importing a JSONP helper whose name holds no needle).
 FOLLOWUP_KEY = "followup_needles"
-# `facts` key asking the parent to keep the file's bytes (as facts["source"]) for the `finish` hook, instead of
-# sending a copy back from the worker.
+# `facts` key asking for the file's bytes (as facts["source"]) in the `finish` hook.
 KEEP_SOURCE_KEY = "keep_source"
 
 
@@ -54,24 +58,70 @@ def scan_root(paths: Sequence[str | Path]) -> Path:
     return Path(os.path.commonpath([str(d) for d in dirs]))
 
 
-@dataclass(frozen=True)
-class _Job:
-    analyzer: int  # index into collect_analyzers()
-    rel: str
-    data: bytes
+# One file to look at: its entry and, per analyzer that wants it, the needles that make it a candidate.
+_Item = tuple[FileEntry, tuple[tuple[int, tuple[bytes, ...]], ...]]
 
 
-def _run_job(job: _Job, config: ScanConfig) -> tuple[_Job, FileFindings]:
-    analyzer = _analyzers()[job.analyzer]
+@dataclass
+class _BatchResult:
+    """What a worker sends back for one batch (no file bytes, except sources an analyzer asked to keep)."""
+
+    files: int = 0
+    unread: int = 0  # files that could not be read (each has an error)
+    nbytes: int = 0
+    analysed: int = 0  # files that went to at least one analyzer (or were counted as generated)
+    vendored: int = 0  # generated bundles skipped
+    errors: list[ScanError] = field(default_factory=list)
+    found: list[tuple[int, str, FileFindings]] = field(default_factory=list)
+    dropped: list[tuple[int, FileEntry]] = field(default_factory=list)  # (analyzer, entry) without a needle
+
+
+def _analyse(index: int, rel: str, data: bytes, config: ScanConfig) -> FileFindings:
+    analyzer = _analyzers()[index]
     try:
-        found = analyzer.function(job.rel, job.data, config)
+        found = analyzer.function(rel, data, config)
     except RecursionError:
-        found = FileFindings(errors=[ScanError(job.rel, f"{analyzer.name}: nesting too deep to analyse")])
+        found = FileFindings(errors=[ScanError(rel, f"{analyzer.name}: nesting too deep to analyse")])
     except Exception as exc:  # one bad file must never stop the scan
         found = FileFindings(
-            errors=[ScanError(job.rel, f"{analyzer.name}: internal error: {type(exc).__name__}: {str(exc)[:200]}")]
+            errors=[ScanError(rel, f"{analyzer.name}: internal error: {type(exc).__name__}: {str(exc)[:200]}")]
         )
-    return _Job(job.analyzer, job.rel, b""), found
+    if found.facts.pop(KEEP_SOURCE_KEY, False):
+        found.facts["source"] = data
+    return found
+
+
+def _run_batch(items: Sequence[_Item], config: ScanConfig) -> _BatchResult:
+    """Read, prefilter and analyse a batch of files (in a worker, or in this process for small scans)."""
+    from jsonp2cors.scan import files as fs
+
+    out = _BatchResult()
+    for entry, routes in items:
+        out.files += 1
+        outcome = fs.read_file(entry, config.max_file_bytes)
+        if outcome.data is None:
+            out.errors.append(ScanError(entry.rel, outcome.error or "unreadable"))
+            out.unread += 1
+            continue
+        data = outcome.data
+        out.nbytes += len(data)
+        low = data.lower()
+        wanted = False
+        for index, needles in routes:
+            if needles and not any(n in low for n in needles):
+                out.dropped.append((index, entry))
+                continue
+            wanted = True
+            if (
+                not config.include_vendored
+                and entry.rel.lower().endswith((".js", ".mjs", ".css"))
+                and fs.looks_generated(entry.rel, data)
+            ):
+                out.vendored += 1  # counted once, as vendored
+                break
+            out.found.append((index, entry.rel, _analyse(index, entry.rel, data, config)))
+        out.analysed += wanted
+    return out
 
 
 _CACHE: list[Analyzer] = []
@@ -83,42 +133,70 @@ def _analyzers() -> list[Analyzer]:
     return _CACHE
 
 
-def _pool_worker(args: tuple[_Job, ScanConfig]) -> tuple[_Job, FileFindings]:
-    return _run_job(*args)
+_WORKER_CONFIG: list[ScanConfig] = []
+
+
+def _init_worker(config: ScanConfig) -> None:
+    _WORKER_CONFIG[:] = [config]
+
+
+def _pool_batch(items: Sequence[_Item]) -> _BatchResult:
+    return _run_batch(items, _WORKER_CONFIG[0])
+
+
+def _batches(items: list[_Item]) -> list[list[_Item]]:
+    """Largest files first, cut into batches of at most BATCH_FILES files or BATCH_BYTES bytes."""
+    items = sorted(items, key=lambda it: it[0].size, reverse=True)
+    out: list[list[_Item]] = []
+    current: list[_Item] = []
+    size = 0
+    for item in items:
+        if current and (len(current) >= BATCH_FILES or size + item[0].size > BATCH_BYTES):
+            out.append(current)
+            current, size = [], 0
+        current.append(item)
+        size += item[0].size
+    if current:
+        out.append(current)
+    return out
 
 
 def _execute(
-    jobs: list[_Job],
+    items: list[_Item],
     config: ScanConfig,
     progress: Callable[[int, int], None] | None,
-) -> Iterator[tuple[_Job, FileFindings]]:
-    """Run jobs largest first; in a process pool over all cores unless the work is too small to pay for it."""
-    jobs = sorted(jobs, key=lambda j: len(j.data), reverse=True)
-    total = len(jobs)
+) -> Iterator[_BatchResult]:
+    """Read, prefilter and analyse files: in a process pool over all cores unless the work is too small to pay
+    for one. Results arrive in completion order."""
+    total = len(items)
     workers = config.jobs or os.cpu_count() or 1
-    nbytes = sum(len(j.data) for j in jobs)
+    batches = _batches(items)
     done = 0
     if progress:
         progress(0, total)
-    if workers <= 1 or total < POOL_MIN_FILES or nbytes < POOL_MIN_BYTES:
-        for job in jobs:
-            _, found = _run_job(job, config)
-            done += 1
+    if workers <= 1 or total < POOL_MIN_FILES or sum(it[0].size for it in items) < POOL_MIN_BYTES:
+        for batch in batches:
+            result = _run_batch(batch, config)
+            done += result.files
             if progress:
                 progress(done, total)
-            yield job, found
+            yield result
         return
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    # fork keeps the already imported analyzers; elsewhere the default start method re-imports them.
+    # fork keeps the already imported modules; elsewhere the default start method re-imports them.
     ctx = multiprocessing.get_context("fork") if sys.platform == "linux" else None
-    with ProcessPoolExecutor(max_workers=min(workers, total), mp_context=ctx) as pool:
-        for job, (_, found) in zip(jobs, pool.map(_pool_worker, [(j, config) for j in jobs], chunksize=1), strict=True):
-            done += 1
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(batches)), mp_context=ctx, initializer=_init_worker, initargs=(config,)
+    ) as pool:
+        futures = [pool.submit(_pool_batch, batch) for batch in batches]
+        for future in as_completed(futures):
+            result = future.result()
+            done += result.files
             if progress:
                 progress(done, total)
-            yield job, found  # the parent's job still holds the bytes (they are not sent back)
+            yield result
 
 
 def scan(
@@ -130,7 +208,7 @@ def scan(
     """Find JSONP endpoints and consumers under `paths` (files or folders). Nothing is ever written.
 
     `config` defaults to `[tool.jsonp2cors]` of the scan root's pyproject.toml. `progress(done, total)` is
-    called in this process as analysed files complete.
+    called in this process as files are read and analysed.
     """
     from jsonp2cors.scan import files as fs
 
@@ -140,80 +218,62 @@ def scan(
     if config is None:
         config = fs.load_config(root)
     analyzers = _analyzers()
+    needles = [_needles(a, config) for a in analyzers]
 
-    def routes(rel: str) -> list[int]:
+    def routes(rel: str) -> tuple[tuple[int, tuple[bytes, ...]], ...]:
         low = rel.lower()
-        return [
-            i
+        return tuple(
+            (i, needles[i])
             for i, a in enumerate(analyzers)
             if low.endswith(a.suffixes) or (a.path_predicate is not None and a.path_predicate(rel))
-        ]
+        )
 
-    needles = [_needles(a, config) for a in analyzers]
     walked = fs.walk([Path(p).absolute() for p in paths], root, config, lambda rel: bool(routes(rel)))
     errors: list[ScanError] = list(walked.errors)
-    jobs: list[_Job] = []
-    dropped: dict[int, list[fs.FileEntry]] = {}
-    prefiltered_out = 0
+    found: list[tuple[int, str, FileFindings]] = []
+    dropped: dict[int, list[FileEntry]] = {}
+    analysed = nbytes = unread = 0
     skipped_vendored = walked.skipped_vendored
-    nbytes = 0
-    for entry in walked.files:
-        outcome = fs.read_file(entry, config.max_file_bytes)
-        if outcome.data is None:
-            errors.append(ScanError(entry.rel, outcome.error or "unreadable"))
-            continue
-        data = outcome.data
-        nbytes += len(data)
-        low = data.lower()
-        wanted = False
-        for i in routes(entry.rel):
-            if not needles[i] or any(n in low for n in needles[i]):
-                if (
-                    not config.include_vendored
-                    and entry.rel.lower().endswith((".js", ".mjs", ".css"))
-                    and fs.looks_generated(entry.rel, data)
-                ):
-                    skipped_vendored += 1
-                    wanted = True  # counted once, as vendored
-                    break
-                jobs.append(_Job(i, entry.rel, data))
-                wanted = True
-            else:
-                dropped.setdefault(i, []).append(entry)
-        if not wanted:
-            prefiltered_out += 1
+    for batch in _execute([(entry, routes(entry.rel)) for entry in walked.files], config, progress):
+        errors.extend(batch.errors)
+        found.extend(batch.found)
+        for index, entry in batch.dropped:
+            dropped.setdefault(index, []).append(entry)
+        analysed += batch.analysed
+        unread += batch.unread
+        skipped_vendored += batch.vendored
+        nbytes += batch.nbytes
+    prefiltered_out = len(walked.files) - analysed - unread
 
     endpoints: list[Endpoint] = []
     consumers: list[Consumer] = []
     facts: dict[int, list[tuple[str, dict[str, Any]]]] = {}
     parsed: set[str] = set()
 
-    def absorb(job: _Job, found: FileFindings) -> None:
-        endpoints.extend(found.endpoints)
-        consumers.extend(found.consumers)
-        errors.extend(found.errors)
-        if found.parsed:
-            parsed.add(job.rel)
-        if found.facts.pop(KEEP_SOURCE_KEY, False):
-            found.facts["source"] = job.data
-        facts.setdefault(job.analyzer, []).append((job.rel, found.facts))
+    def absorb(results: list[tuple[int, str, FileFindings]]) -> None:
+        for index, rel, result in sorted(results, key=lambda r: (r[1], r[0])):  # the same order on every run
+            endpoints.extend(result.endpoints)
+            consumers.extend(result.consumers)
+            errors.extend(result.errors)
+            if result.parsed:
+                parsed.add(rel)
+            facts.setdefault(index, []).append((rel, result.facts))
 
-    for job, found in _execute(jobs, config, progress):
-        absorb(job, found)
+    absorb(found)
 
     # Second look at dropped files some analyzer asked for (names learnt in the first round).
-    followups: list[_Job] = []
+    followups: list[_Item] = []
     for i, items in facts.items():
-        wanted_needles = sorted({n for _, f in items for n in f.get(FOLLOWUP_KEY, ()) if n})
-        if not wanted_needles or i not in dropped:
-            continue
-        for entry in dropped[i]:
-            outcome = fs.read_file(entry, config.max_file_bytes)
-            if outcome.data is not None and fs.prefilter(outcome.data, wanted_needles):
-                followups.append(_Job(i, entry.rel, outcome.data))
-                prefiltered_out -= 1
-    for job, found in _execute(followups, config, None):
-        absorb(job, found)
+        wanted_needles = tuple(sorted({n for _, f in items for n in f.get(FOLLOWUP_KEY, ()) if n}))
+        if wanted_needles and i in dropped:
+            followups.extend((entry, ((i, wanted_needles),)) for entry in dropped[i])
+    again: list[tuple[int, str, FileFindings]] = []
+    for batch in _execute(followups, config, None):
+        errors.extend(batch.errors)
+        again.extend(batch.found)
+        prefiltered_out -= batch.analysed
+        skipped_vendored += batch.vendored
+    absorb(again)
 
     for i, analyzer in enumerate(analyzers):
         if analyzer.finish is None:

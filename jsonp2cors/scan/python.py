@@ -5,6 +5,7 @@ a token-level fallback for Python 2, and the whole-repo pass that links handlers
 from __future__ import annotations
 
 import ast
+import bisect
 import itertools
 import os
 import re
@@ -365,7 +366,6 @@ def _absolute_calls(calls: set[str], imports: list[str]) -> list[str]:
 _IMPORT_FROM = re.compile(r"^[ \t]*from[ \t]+([.\w]+)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]*)", re.M)
 _IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n#;]+)", re.M)
 _TOP_DEF = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)", re.M)
-_CALLBACK_PARAM_HINT = re.compile(r"def \w+\([^)]*\b(?:callback|cb|jsonp|jsoncallback)\b")
 
 
 def _text_facts(rel: str, text: str, pad_hint: bool, found: FileFindings) -> None:
@@ -489,54 +489,177 @@ def _full(rel: str, text: str, config: ScanConfig, found: FileFindings) -> None:
         found.facts["followup_needles"] = follow
 
 
+# A top-level definition starts at column 0 with a decorator, `def`, `async def` or `class`.
+_UNIT_START = re.compile(r"^(?:(@)|(?:async[ \t]+)?def[ \t]|class[ \t])", re.M)
+# `NAME = "...%s(..."` at module level: a padding template that definitions use by name.
+_TEMPLATE_LINE = re.compile(r"([A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?=[ \t]*[rRbBuU]{0,2}[\"']")
+
+
+def _unit_bounds(text: str) -> list[int]:
+    """Start offsets of the top-level chunks of a module: the prelude, then each definition (decorators
+    included) with the module-level statements that follow it."""
+    bounds = [0]
+    after_decorator = False
+    for m in _UNIT_START.finditer(text):
+        if not after_decorator and m.start() != 0:
+            bounds.append(m.start())
+        after_decorator = m.group(1) is not None
+    return bounds
+
+
+def _parse_units(text: str, hints: list[int], pads: list[int]) -> ast.Module | None:
+    """Parse only the top-level chunks holding a hint (and those naming a module-level padding template).
+
+    None when the chunks do not parse on their own (odd layouts, Python 2): the caller parses the whole file.
+    """
+    bounds = _unit_bounds(text)
+    if len(bounds) < 3:
+        return None  # nothing to save
+    chosen: set[int] = {bisect.bisect_right(bounds, pos) - 1 for pos in hints}
+    for pos in pads:  # a template constant: every chunk that names it is relevant too
+        line_start = text.rfind("\n", 0, pos) + 1
+        m = _TEMPLATE_LINE.match(text, line_start)
+        if m is not None:
+            name = m.group(1)
+            for i, start in enumerate(bounds):
+                end = bounds[i + 1] if i + 1 < len(bounds) else len(text)
+                if i not in chosen and name in text[start:end]:
+                    chosen.add(i)
+    if len(chosen) == len(bounds):
+        return None
+    pieces: list[str] = []
+    for i in sorted(chosen):
+        start, end = bounds[i], bounds[i + 1] if i + 1 < len(bounds) else len(text)
+        is_class = _CLASS_AT.match(text, start) is not None
+        pieces.append(_class_members(text, start, end, hints, pads) if is_class else text[start:end])
+    try:
+        return ast.parse("\n".join(pieces))
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+
+
+# A chunk that is a class (after its decorators); its methods start at one indentation.
+_CLASS_AT = re.compile(r"(?:@[^\n]*\n(?:[ \t]+[^\n]*\n)*)*class[ \t]")
+_MEMBER_START = re.compile(r"^([ \t]+)(?:(@)|(?:async[ \t]+)?def[ \t]+(\w+))", re.M)
+
+
+def _class_members(text: str, start: int, end: int, hints: list[int], pads: list[int]) -> str:
+    """A class chunk with only the methods that hold a hint; the others become `def name(self): pass` stubs
+    (their names still tell a request handler class from another)."""
+    members = list(_MEMBER_START.finditer(text, start, end))
+    if not members:
+        return text[start:end]
+    indent = members[0].group(1)
+    regions: list[tuple[int, str | None]] = []  # (start, method name) of each method with its decorators
+    after_decorator = False
+    for m in members:
+        if m.group(1) != indent:
+            continue
+        if not after_decorator:
+            regions.append((m.start(), m.group(3)))
+        elif m.group(3) is not None:
+            regions[-1] = (regions[-1][0], m.group(3))
+        after_decorator = m.group(2) is not None
+    if not regions:
+        return text[start:end]
+    marks = sorted(p for p in (*hints, *pads) if start <= p < end)
+    out = [text[start : regions[0][0]]]  # the header: decorators, bases, docstring, class attributes
+    for k, (begin, name) in enumerate(regions):
+        stop = regions[k + 1][0] if k + 1 < len(regions) else end
+        i = bisect.bisect_left(marks, begin)
+        if (i < len(marks) and marks[i] < stop) or name is None:
+            out.append(text[begin:stop])
+        else:
+            out.append(f"{indent}def {name}(self): pass\n")
+    return "".join(out)
+
+
+def _mentions_helper(text: str, config: ScanConfig) -> bool:
+    """A configured project helper name (`[tool.jsonp2cors] helpers`) appears in the text."""
+    if not config.helper_names:
+        return False
+    low = text.lower()
+    return any(h.lower() in low for h in config.helper_names)
+
+
+_PARAM_HINTS: dict[tuple[str, ...], re.Pattern[str]] = {}
+
+
+def _callback_param_hint(config: ScanConfig) -> re.Pattern[str]:
+    """`def view(..., callback=None)`: a handler taking the callback as a parameter (CherryPy, FastAPI)."""
+    names = tuple(sorted({*config.callback_params, "callback", "cb", "jsonp", "jsoncallback"}))
+    pattern = _PARAM_HINTS.get(names)
+    if pattern is None:
+        alternatives = "|".join(re.escape(n) for n in names)
+        pattern = re.compile(rf"def[ \t]+\w+[ \t]*\((?:[^()]|\([^()]*\))*?\b(?:{alternatives})\b")
+        _PARAM_HINTS[names] = pattern
+    return pattern
+
+
 def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
-    """Endpoints in one Python file (plus facts for the whole-repo pass). Never raises on bad input."""
+    """Endpoints in one Python file (plus facts for the whole-repo pass). Never raises on bad input.
+
+    Stages, cheapest first: text hints decide whether anything here can pad a request value; if so, only the
+    top-level definitions holding a hint are parsed with stdlib `ast` for the signals; only a module that pads a
+    request value (or mentions JSONP) is parsed whole and read with libcst.
+    """
     found = FileFindings()
     decoded = decode_python(data)
     if decoded.error:
         found.errors.append(ScanError(rel, decoded.error))
     text = decoded.text
-    pad_hint = bool(_PAD_HINT.search(text))
-    if (
-        not mentions_jsonp(text)
-        and not (pad_hint and (_READ_HINT.search(text) or _CALLBACK_PARAM_HINT.search(text)))
-        and not _READ_HINT.search(text)
-    ):
-        # Nothing here can pad a request value: leave facts for the whole-repo pass without parsing at all.
-        _text_facts(rel, text, pad_hint, found)
-        return found
-    try:
-        tree: ast.AST | None = ast.parse(text)
-    except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
-        tree = None
-        ast_error: BaseException = exc
+    whole = mentions_jsonp(text) or _mentions_helper(text, config)
+    hints: list[int] = []
+    if not whole:
+        reads = [m.start() for m in _READ_HINT.finditer(text)]
+        params = [m.start() for m in _callback_param_hint(config).finditer(text)]
+        if not reads and not params:
+            # Nothing here reads a request value: facts for the whole-repo pass, without parsing at all.
+            _text_facts(rel, text, bool(_PAD_HINT.search(text)), found)
+            return found
+        pads = [m.start() for m in _PAD_HINT.finditer(text)]
+        if not reads and not pads:
+            _text_facts(rel, text, False, found)
+            return found
+        hints = sorted((*reads, *params, *pads))
+    tree: ast.AST | None = None
+    if hints:
+        tree = _parse_units(text, hints, pads)
+    if tree is None:
+        try:
+            tree = ast.parse(text)
+            whole = True
+        except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+            tree = None
+            ast_error: BaseException = exc
     if tree is not None:
         found.parsed = True
-        if mentions_jsonp(text) or _PAD_HINT.search(text) or _READ_HINT.search(text):
-            sig = signals(tree, config)
-        else:  # no padding, no request read, no JSONP: only facts for the whole-repo pass, without a tree walk
-            sig = Signals(routes=_route_hint(text))
+        sig = signals(tree, config)
         if not sig.full:
-            module = module_name(rel)
-            imports = _imports(tree, module, rel.endswith("__init__.py"))
-            found.facts.update(
-                {
-                    "stage": "cheap",
-                    "module": module,
-                    "imports": imports,
-                    "padding_defs": sorted(sig.padding_defs),
-                    "source_calls": _absolute_calls(sig.source_calls, imports),
-                    "routes": sig.routes,
-                }
-            )
-            if sig.padding_defs or sig.source_calls or sig.routes or any(_project_import(i) for i in imports):
+            _text_facts(rel, text, False, found)
+            if whole:
+                found.facts["imports"] = _imports(tree, found.facts["module"], rel.endswith("__init__.py"))
+            imports = found.facts["imports"]
+            found.facts["padding_defs"] = sorted(sig.padding_defs)
+            found.facts["source_calls"] = _absolute_calls(sig.source_calls, imports)
+            found.facts["routes"] = sig.routes or found.facts["routes"]
+            if sig.padding_defs or sig.source_calls or found.facts["routes"] or any(map(_project_import, imports)):
                 found.facts["keep_source"] = True  # may be read fully by the whole-repo pass
+            else:
+                found.facts.pop("keep_source", None)
             wanted = _definition_needles(c for c in found.facts["source_calls"] if _project_import(c))
             if wanted:
                 found.facts["followup_needles"] = wanted
             return found
-        _full(rel, text, config, found)
-        return found
+        if not whole:  # only some definitions were parsed: the whole module must parse before libcst reads it
+            try:
+                ast.parse(text)
+                whole = True
+            except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+                ast_error = exc
+        if whole:
+            _full(rel, text, config, found)
+            return found
     import libcst as cst
 
     try:

@@ -60,7 +60,8 @@ def test_progress_and_stats(tmp_path: Path) -> None:
     root = tree(tmp_path, 3)
     calls: list[tuple[int, int]] = []
     result = scan([root], progress=lambda done, total: calls.append((done, total)))
-    assert calls[0] == (0, 3) and calls[-1] == (3, 3)
+    assert calls[0] == (0, 4) and calls[-1] == (4, 4)  # every file read counts, candidates or not
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
     assert result.stats.files_seen == 4
     assert result.stats.files_parsed == 3
     assert result.stats.files_prefiltered_out == 1
