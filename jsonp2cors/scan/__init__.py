@@ -58,8 +58,10 @@ def scan_root(paths: Sequence[str | Path]) -> Path:
     return Path(os.path.commonpath([str(d) for d in dirs]))
 
 
-# One file to look at: its entry and, per analyzer that wants it, the needles that make it a candidate.
-_Item = tuple[FileEntry, tuple[tuple[int, tuple[bytes, ...]], ...]]
+# One file to look at: its entry and, per analyzer that wants it, the needles that make it a candidate (None: the
+# analyzer's own prefilter, see `_candidate_tests`).
+_Item = tuple[FileEntry, tuple[tuple[int, tuple[bytes, ...] | None], ...]]
+_Test = Callable[[bytes], bool]
 
 
 @dataclass
@@ -96,6 +98,7 @@ def _run_batch(items: Sequence[_Item], config: ScanConfig) -> _BatchResult:
     from jsonp2cors.scan import files as fs
 
     out = _BatchResult()
+    tests = _candidate_tests(config)
     for entry, routes in items:
         out.files += 1
         outcome = fs.read_file(entry, config.max_file_bytes)
@@ -108,7 +111,7 @@ def _run_batch(items: Sequence[_Item], config: ScanConfig) -> _BatchResult:
         low = data.lower()
         wanted = False
         for index, needles in routes:
-            if needles and not any(n in low for n in needles):
+            if not (tests[index](low) if needles is None else any(n in low for n in needles)):
                 out.dropped.append((index, entry))
                 continue
             wanted = True
@@ -125,6 +128,32 @@ def _run_batch(items: Sequence[_Item], config: ScanConfig) -> _BatchResult:
 
 
 _CACHE: list[Analyzer] = []
+_TESTS: dict[ScanConfig, list[_Test]] = {}
+
+
+def _any_needle(needles: tuple[bytes, ...]) -> _Test:
+    def test(low: bytes) -> bool:
+        return not needles or any(n in low for n in needles)
+
+    return test
+
+
+def _candidate_tests(config: ScanConfig) -> list[_Test]:
+    """Per analyzer, the byte test that makes a file a candidate: the module's `candidate_for(config)` hook when
+    it has one, else "contains one of the needles" (widened per scan by a `needles_for(config)` hook)."""
+    tests = _TESTS.get(config)
+    if tests is None:
+        tests = []
+        for analyzer in _analyzers():
+            module = sys.modules.get(getattr(analyzer.function, "__module__", ""))
+            hook = getattr(module, "candidate_for", None)
+            if callable(hook):
+                tests.append(hook(config))
+                continue
+            tests.append(_any_needle(_needles(analyzer, config)))
+        _TESTS.clear()
+        _TESTS[config] = tests
+    return tests
 
 
 def _analyzers() -> list[Analyzer]:
@@ -218,12 +247,11 @@ def scan(
     if config is None:
         config = fs.load_config(root)
     analyzers = _analyzers()
-    needles = [_needles(a, config) for a in analyzers]
 
-    def routes(rel: str) -> tuple[tuple[int, tuple[bytes, ...]], ...]:
+    def routes(rel: str) -> tuple[tuple[int, tuple[bytes, ...] | None], ...]:
         low = rel.lower()
         return tuple(
-            (i, needles[i])
+            (i, None)
             for i, a in enumerate(analyzers)
             if low.endswith(a.suffixes) or (a.path_predicate is not None and a.path_predicate(rel))
         )

@@ -10,7 +10,7 @@ import itertools
 import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,15 +40,65 @@ BASE_NEEDLES: tuple[bytes, ...] = (
 )
 
 
+def _name_forms(name: bytes) -> tuple[bytes, ...]:
+    """How a callback parameter's name shows up where a request reads it: a string literal (`"callback"`,
+    `'jsoncallback'`), an attribute (`request.query.callback`), a keyword or annotated handler argument
+    (`callback=None`, `callback: str`), a route segment (`<callback>`, `{callback}`), a format key."""
+    if len(name) > 3:  # long enough to be a string's tail too: "jsoncallback" ends with callback"
+        return (b"'" + name, b'"' + name, name + b"'", name + b'"', b"." + name, name + b"=", name + b":",
+                b"<" + name, b"{" + name, b"(" + name + b")")
+    return (b"'" + name + b"'", b'"' + name + b'"', b"." + name, name + b"=", name + b":", b"<" + name + b">",
+            b"{" + name + b"}")
+
+
 def needles_for(config: ScanConfig) -> tuple[bytes, ...]:
     extra: list[bytes] = []
     for name in (*config.callback_params, *config.helper_names):
         low = name.lower().encode()
-        if len(low) > 3:
-            extra.append(low)
-        else:
-            extra += [b"'" + low + b"'", b'"' + low + b'"', b"." + low, low + b"="]
+        extra += [low] if len(low) > 3 else list(_name_forms(low))
     return tuple(dict.fromkeys((*BASE_NEEDLES, *extra)))
+
+
+# The same read hints as _READ_HINT, on lower-cased bytes (for the prefilter's second tier).
+_READ_HINT_LOW = re.compile(
+    rb"(?:request|req)\.(?:args|values|params|get|post|request|query|query_params|form|forms|arguments|rel_url)"
+    rb"|get_argument|get_query_argument|get_param|getfirst|getvalue|query_string|fieldstorage|parse_qsl?\b"
+    rb"|use_args|use_kwargs|parser\.parse|web\.input"
+)
+
+
+def candidate_for(config: ScanConfig) -> Callable[[bytes], bool]:
+    """The prefilter for Python files, on lower-cased bytes, in two tiers.
+
+    A file is a candidate when it says JSONP, names a project helper, or names a callback parameter the way a
+    request reads one (see `_name_forms`). The bare words `callback` and `javascript` are everywhere in
+    library code (`def add_done_callback(callback)`), so a file with only those is a candidate only when it
+    also reads request values. A helper that pads a value handed to it (`def wrap(callback, data)`) is found
+    through its callers: the follow-up round reads dropped files that define a function a handler calls.
+    """
+    strong: list[bytes] = [b"jsonp", b"call_back", *(h.lower().encode() for h in config.helper_names)]
+    forms: dict[bytes, tuple[bytes, ...]] = {}
+    for param in dict.fromkeys(p.lower().encode() for p in config.callback_params):
+        if b"jsonp" in param:
+            continue  # already a strong needle
+        forms[param] = _name_forms(param)
+    groups = tuple(forms.items())
+    strong_needles = tuple(strong)
+
+    def candidate(low: bytes) -> bool:
+        if any(n in low for n in strong_needles):
+            return True
+        weak = False
+        for word, variants in groups:
+            if word in low:
+                if any(v in low for v in variants):
+                    return True
+                weak = weak or len(word) > 3  # "cb" inside other words is no evidence at all
+        if not weak and b"javascript" not in low and b"callback" not in low:
+            return False
+        return _READ_HINT_LOW.search(low) is not None
+
+    return candidate
 
 
 # Calls that register routes (a module holding them is read fully so handlers elsewhere get their paths).
@@ -470,8 +520,14 @@ def _full(rel: str, text: str, config: ScanConfig, found: FileFindings) -> None:
     found.facts["stage"] = "full"
     found.facts["module_facts"] = facts
     names = {n for ns in resolver.padders(strong_only=True).values() for n in ns if n != "<module>"}
-    base = needles_for(config)
-    follow = sorted(n.lower().encode() for n in names if len(n) > 2 and not any(b in n.lower().encode() for b in base))
+    # Names the prefilter already passes (they say JSONP or name a helper) and module-private `__name`s (nobody
+    # imports those) need no second round over the dropped files.
+    always = (b"jsonp", *(h.lower().encode() for h in config.helper_names))
+    follow = sorted(
+        low
+        for low in (n.lower().encode() for n in names if len(n) > 2 and not n.startswith("__"))
+        if not any(a in low for a in always)
+    )
     for e in found.endpoints:
         if e.role == "handler" and e.route is None and e.confidence == "high":
             follow = sorted({*follow, *ROUTE_NEEDLES.get(e.framework, ())})

@@ -11,9 +11,8 @@ from typing import Any
 
 from jsonp2cors.findings import Endpoint
 from jsonp2cors.scan.base import ScanConfig
-from jsonp2cors.scan.pydetect import routes as route_rules
 from jsonp2cors.scan.pydetect import tables
-from jsonp2cors.scan.pydetect.model import CallSite, ClassFacts, FunctionFacts, Hook, ModuleFacts, Taint
+from jsonp2cors.scan.pydetect.model import CallSite, ClassFacts, Decorator, FunctionFacts, Hook, ModuleFacts, Taint
 
 
 @dataclass(frozen=True)
@@ -646,7 +645,7 @@ class Resolver:
             route, methods, framework = self._route(fkey) if role == "handler" else (None, (), "")
             if not methods:
                 for d in f.decorators:
-                    listed = route_rules.methods_from_decorator(d)
+                    listed = _methods_from_decorator(d)
                     if listed:
                         methods = listed
                         break
@@ -686,3 +685,15 @@ def resolve(modules: Iterable[ModuleFacts], config: ScanConfig) -> list[Endpoint
     resolver = Resolver(Repo(modules, config))
     resolver.run()
     return resolver.endpoints()
+
+
+def _methods_from_decorator(dec: Decorator) -> tuple[str, ...] | None:
+    """Django's require_GET / require_POST / require_http_methods([...]), or a `request_method_list=[...]`."""
+    last = dec.text.rsplit(".", 1)[-1]
+    if last in ("require_GET", "require_safe"):
+        return ("GET",)
+    if last == "require_POST":
+        return ("POST",)
+    if last == "require_http_methods" and dec.args and dec.args[0]:
+        return tuple(m.upper() for m in dec.args[0].split(","))
+    return next((v for k, v in dec.list_kwargs if k == "request_method_list"), None)

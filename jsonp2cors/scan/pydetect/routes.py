@@ -104,19 +104,6 @@ def expose_decorator(dec: Decorator, framework: str) -> RouteInfo | None:
     return None
 
 
-def methods_from_decorator(dec: Decorator) -> tuple[str, ...] | None:
-    """Django's require_GET / require_POST / require_http_methods([...])."""
-    last = dec.text.rsplit(".", 1)[-1]
-    if last == "require_GET" or last == "require_safe":
-        return ("GET",)
-    if last == "require_POST":
-        return ("POST",)
-    if last == "require_http_methods" and dec.args and dec.args[0]:
-        return tuple(m.upper() for m in dec.args[0].split(","))
-    listed = _list_kw(dec, "request_method_list")
-    return listed
-
-
 def hook_kind(dec: Decorator) -> tuple[str, str] | None:
     """`@bp.after_request`, `@api.representation("application/json")` -> (registrar, kind)."""
     if "." not in dec.text:
