@@ -62,8 +62,9 @@ def needles_for(config: ScanConfig) -> tuple[bytes, ...]:
 # The same read hints as _READ_HINT, on lower-cased bytes (for the prefilter's second tier).
 _READ_HINT_LOW = re.compile(
     rb"(?:request|req)\.(?:args|values|params|get|post|request|query|query_params|form|forms|arguments|rel_url)"
-    rb"|get_argument|get_query_argument|get_param|getfirst|getvalue|query_string|fieldstorage|parse_qsl?\b"
-    rb"|use_args|use_kwargs|parser\.parse|web\.input"
+    rb"|get_argument|get_query_argument|get_param|(?:getfirst|getvalue|getlist)\([ \t]*[^)\s]"
+    rb"|query_string|fieldstorage|parse_qsl?\b|use_args|use_kwargs|web\.input"
+    rb"|parser\.parse\((?:[^()]|\([^()]*\))*?\breq"  # webargs: parser.parse(schema, request)
 )
 
 
@@ -175,8 +176,9 @@ _JSONP_WORD = re.compile(
 _PAD_HINT = re.compile(r"""%(?:\([^)]*\))?[-#0 +\d.]*[sr]\(|\}\(|["']\(""")
 _READ_HINT = re.compile(
     r"(?:request|req)\.(?:args|values|params|GET|POST|REQUEST|query|query_params|form|forms|arguments|rel_url)"
-    r"|get_argument|get_query_argument|get_param|getfirst|getvalue|QUERY_STRING|FieldStorage|parse_qsl?\b"
-    r"|use_args|use_kwargs|parser\.parse|web\.input"
+    r"|get_argument|get_query_argument|get_param|(?:getfirst|getvalue|getlist)\([ \t]*[^)\s]"  # StringIO.getvalue()
+    r"|QUERY_STRING|FieldStorage|parse_qsl?\b|use_args|use_kwargs|web\.input"
+    r"|parser\.parse\((?:[^()]|\([^()]*\))*?\breq"  # webargs: parser.parse(schema, request)
 )
 
 
