@@ -43,10 +43,10 @@ BASE_NEEDLES: tuple[bytes, ...] = (
 def _name_forms(name: bytes) -> tuple[bytes, ...]:
     """How a callback parameter's name shows up where a request reads it: a string literal (`"callback"`,
     `'jsoncallback'`), an attribute (`request.query.callback`), a keyword or annotated handler argument
-    (`callback=None`, `callback: str`), a route segment (`<callback>`, `{callback}`), a format key."""
+    (`callback=None`, `callback: str`), a route segment (`<callback>`, `{callback}`), a `%(callback)s` key."""
     if len(name) > 3:  # long enough to be a string's tail too: "jsoncallback" ends with callback"
         return (b"'" + name, b'"' + name, name + b"'", name + b'"', b"." + name, name + b"=", name + b":",
-                b"<" + name, b"{" + name, b"(" + name + b")")
+                b"<" + name, b"{" + name, b"%(" + name + b")")
     return (b"'" + name + b"'", b'"' + name + b'"', b"." + name, name + b"=", name + b":", b"<" + name + b">",
             b"{" + name + b"}")
 
@@ -77,25 +77,28 @@ def candidate_for(config: ScanConfig) -> Callable[[bytes], bool]:
     also reads request values. A helper that pads a value handed to it (`def wrap(callback, data)`) is found
     through its callers: the follow-up round reads dropped files that define a function a handler calls.
     """
-    strong: list[bytes] = [b"jsonp", b"call_back", *(h.lower().encode() for h in config.helper_names)]
-    forms: dict[bytes, tuple[bytes, ...]] = {}
-    for param in dict.fromkeys(p.lower().encode() for p in config.callback_params):
-        if b"jsonp" in param:
-            continue  # already a strong needle
-        forms[param] = _name_forms(param)
-    groups = tuple(forms.items())
-    strong_needles = tuple(strong)
+    strong = tuple(dict.fromkeys((b"jsonp", b"call_back", *(h.lower().encode() for h in config.helper_names))))
+    words = [w for w in dict.fromkeys(p.lower().encode() for p in config.callback_params) if b"jsonp" not in w]
+    # (word, the shorter word inside it or None, its forms): "jsoncallback" need not be searched for in a file
+    # without "callback"; each search is a pass over the file, and this test runs on every Python file.
+    groups = tuple(
+        (w, next((o for o in words if o != w and o in w), None), _name_forms(w))
+        for w in sorted(words, key=len)
+    )
 
     def candidate(low: bytes) -> bool:
-        if any(n in low for n in strong_needles):
-            return True
-        weak = False
-        for word, variants in groups:
-            if word in low:
-                if any(v in low for v in variants):
-                    return True
-                weak = weak or len(word) > 3  # "cb" inside other words is no evidence at all
-        if not weak and b"javascript" not in low and b"callback" not in low:
+        for needle in strong:
+            if needle in low:
+                return True
+        present: set[bytes] = set()
+        for word, inner, variants in groups:
+            if (inner is None or inner in present) and word in low:
+                present.add(word)
+                for form in variants:
+                    if form in low:
+                        return True
+        weak = any(len(w) > 3 for w in present)  # "cb" inside other words is no evidence at all
+        if not weak and b"javascript" not in low:
             return False
         return _READ_HINT_LOW.search(low) is not None
 
