@@ -15,7 +15,7 @@ from jsonp2cors.findings import Endpoint, ScanResult
 from jsonp2cors.scan import files as fs
 from jsonp2cors.scan import scan
 from jsonp2cors.scan.base import ScanConfig
-from jsonp2cors.scan.python import _parse_units, _READ_HINT, _unit_bounds, analyze_python, candidate_for
+from jsonp2cors.scan.python import _READ_HINT, _parse_units, _unit_bounds, analyze_python, candidate_for
 from jsonp2cors.scan.web import analyze_python_strings, script_tag_with_query
 
 ROOT = Path(__file__).resolve().parents[2]
