@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from jsonp2cors.shim.core import (
     BYTES_NAMES,
     FACT_HEADERS_BYTES,
+    JSON_LEAD,
     MAX_ACRH,
     MAX_BODY,
     PEEK,
@@ -23,9 +24,13 @@ from jsonp2cors.shim.core import (
     ResponsePlan,
     RouteRules,
     ShimCore,
+    find_callback,
     jsonp_fast_body,
     jsonp_fast_head,
+    looks_like_json,
+    merge_vary,
     pass_headers,
+    validate_callback,
     wrap_jsonp,
 )
 
@@ -100,6 +105,20 @@ class ASGIShim:
             if escalated is not None and escalated.state >= PEEKING and escalated.start is not None:
                 await escalated.flush_unchanged(final=True)
             return
+        if method == "GET" and not core.no_jsonp:
+            rules = core.rules_for(path)
+            if rules.fast_jsonp:
+                fast = _fast_jsonp(core, rules, send, path, query, scope)
+                if fast is not None:
+                    try:
+                        await self.app(scope, receive, fast)
+                    except Exception:
+                        if not fast.sent_start:
+                            await _send_response(send, self.core.error_response(fast.forward()))
+                        raise
+                    if fast.state >= PEEKING:
+                        await fast.flush_unchanged(final=True)
+                    return
         facts = _all_facts(method, path, query, scope["headers"])
         decision = core.decide(facts, look)
         if isinstance(decision, Respond):
@@ -360,6 +379,148 @@ class _Reply:
             await self.send({"type": "http.response.body", "body": b"".join(self.chunks),
                              "more_body": not final})
             self.chunks.clear()
+
+
+# Request headers the JSONP fast path keeps (for the usage record and the CORS answer).
+_FAST_HEADERS: dict[bytes, int] = {b"origin": 0, b"referer": 1, b"sec-fetch-site": 2, b"sec-fetch-dest": 3,
+                                   b"user-agent": 4}
+
+
+def _fast_jsonp(core: ShimCore, rules: RouteRules, send: Send, path: str, query: bytes,
+                scope: Scope) -> _FastJSONP | None:
+    """The common JSONP request (a GET with one valid callback, on a route without a Referer check and before
+    its sunset) set up in one go; None leaves the request to the general `decide()`."""
+    found = find_callback(query, rules.callback_params)
+    if found is None:
+        return None
+    param, value = found
+    if param is None or not value or not validate_callback(value, rules.max_callback_length):
+        return None  # refused or plain: the general path answers (and words the refusal)
+    now = core.now()
+    if rules.sunset_ts is not None and now >= rules.sunset_ts:
+        return None
+    extensions = scope.get("extensions")
+    if extensions and (_FILE_EXTENSIONS[0] in extensions or _FILE_EXTENSIONS[1] in extensions):
+        return None
+    seen: list[bytes | None] = [None, None, None, None, None]
+    origins = 0
+    wanted = _FAST_HEADERS
+    for name, raw in scope["headers"]:
+        slot = wanted.get(name)
+        if slot is not None:
+            seen[slot] = raw
+            if slot == 0:
+                origins += 1
+    origin = seen[0].decode("latin-1") if origins == 1 and seen[0] is not None else None
+    cors = rules.vary_only if origins > 1 else rules.cors_headers(origin)
+    return _FastJSONP(core, rules, send, path, query, scope["headers"], cors, value, param, now, seen)
+
+
+class _FastJSONP:
+    """The `send` of the JSONP fast path: a single-message JSON body is wrapped on the spot and the usage
+    record written; anything else hands over to the general `_JSONPReply` (built then, from the same facts)."""
+
+    __slots__ = ("app_vary", "base", "callback", "core", "cors", "done", "headers", "now", "param", "path",
+                 "query", "reply", "rules", "seen", "send", "start", "status")
+
+    def __init__(self, core: ShimCore, rules: RouteRules, send: Send, path: str, query: bytes, headers: Any,
+                 cors: tuple[tuple[bytes, bytes], ...], callback: bytes, param: bytes, now: float,
+                 seen: list[bytes | None]) -> None:
+        self.core = core
+        self.rules = rules
+        self.send = send
+        self.path = path
+        self.query = query
+        self.headers = headers
+        self.cors = cors
+        self.callback = callback
+        self.param = param
+        self.now = now
+        self.seen = seen
+        self.reply: _JSONPReply | None = None
+        self.start: Message | None = None
+        self.base: Headers | None = None
+        self.app_vary: bytes | None = None
+        self.status = 200
+        self.done = False
+
+    def forward(self) -> Forward:
+        facts = _all_facts("GET", self.path, self.query, self.headers)
+        return Forward(self.core, self.rules, facts, self.cors, self.callback, self.param.decode("utf-8"))
+
+    @property
+    def sent_start(self) -> bool:
+        return self.done or (self.reply is not None and self.reply.sent_start)
+
+    @property
+    def state(self) -> int:
+        if self.done:
+            return PASSING
+        return self.reply.state if self.reply is not None else BEFORE
+
+    async def flush_unchanged(self, *, final: bool = False) -> None:
+        if self.reply is None:
+            await self._general()
+        assert self.reply is not None
+        await self.reply.flush_unchanged(final=final)
+
+    async def _general(self, message: Message | None = None) -> None:
+        self.reply = reply = _JSONPReply(self.send, self.forward(), self.core.max_body)
+        if self.start is not None:
+            await reply(self.start)
+        if message is not None:
+            await reply(message)
+
+    async def __call__(self, message: Message) -> None:
+        reply = self.reply
+        if reply is not None:
+            await reply(message)
+            return
+        if self.done:
+            return  # nothing may follow the final body
+        kind = message["type"]
+        if kind == "http.response.start" and self.start is None:
+            self.start = message
+            self.status = message["status"]
+            fast = jsonp_fast_head(self.status, message.get("headers", ()))
+            if fast is None:
+                await self._general()
+            else:
+                self.base, self.app_vary = fast
+            return
+        base = self.base
+        if kind == "http.response.body" and base is not None and not message.get("more_body", False):
+            body: bytes = message.get("body", b"")
+            if body and len(body) <= self.core.max_body and (body[0] in JSON_LEAD or looks_like_json(body[:64])):
+                vary = self.app_vary
+                rules = self.rules
+                if vary is None and self.cors is rules.vary_only:  # no Origin, no Vary from the app
+                    base.extend(rules.jsonp_plain_tail)
+                else:
+                    for pair in self.cors:
+                        if pair[0] == b"vary":
+                            vary = pair[1] if vary is None else merge_vary([vary, pair[1]])
+                        else:
+                            base.append(pair)
+                    base.extend(rules.jsonp_tail)
+                    if vary is not None:
+                        base.append((b"vary", vary))
+                out = wrap_jsonp(self.callback, body.strip(b" \t\r\n"))
+                base.append((b"content-length", b"%d" % len(out)))
+                start = self.start
+                assert start is not None
+                start["headers"] = base
+                self.done = True
+                sink = self.core.sink
+                if sink is not None:
+                    seen = self.seen  # header values stay bytes: the sink decodes them off the request path
+                    sink.emit_fields((self.now, "GET", self.path, self.rules.param_names[self.param], self.callback,
+                                      seen[1], seen[2], seen[3], seen[4], self.status))
+                await self.send(start)
+                message["body"] = out  # the app's message, reused
+                await self.send(message)
+                return
+        await self._general(message)
 
 
 def _all_facts(method: str, path: str, query: bytes, headers: Any) -> RequestFacts:

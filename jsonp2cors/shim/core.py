@@ -79,7 +79,7 @@ _LEGACY_HEAD_RE = re.compile(
 _LEGACY_TAIL_RE = re.compile(rb"\)\s*;?\s*(?:/\*[^*]*\*+(?:[^/*][^*]*\*+)*/\s*)*\Z")
 _LEGACY_START = frozenset(b"/tT_$" + bytes(range(65, 91)) + bytes(range(97, 123)))
 _WS = b" \t\r\n"
-_JSON_LEAD = frozenset(b'{["-0123456789')
+_JSON_LEAD = JSON_LEAD = frozenset(b'{["-0123456789')
 _IDENT_CHARS = frozenset(b"$_0123456789" + bytes(range(65, 91)) + bytes(range(97, 123)) + b".[(")
 
 _JS_TYPES = frozenset({
@@ -298,10 +298,31 @@ class RouteRules:
     """What one route's effective policy means for requests, computed once: matchers and header sets."""
 
     __slots__ = (
-        "acao_any", "allowed_static", "allowed_static_str", "callback_params", "check_referer", "cors",
-        "credentials", "effective", "expose", "gone_body", "jsonp_headers", "matcher", "max_callback_length",
-        "param_needles", "preflight_static", "private_network", "simple_static", "sunset_ts", "vary_only",
-        "vary_value", "vary_value_str",
+        "acao_any",
+        "allowed_static",
+        "allowed_static_str",
+        "callback_params",
+        "check_referer",
+        "cors",
+        "credentials",
+        "effective",
+        "expose",
+        "fast_jsonp",
+        "gone_body",
+        "jsonp_headers",
+        "jsonp_plain_tail",
+        "jsonp_tail",
+        "matcher",
+        "max_callback_length",
+        "param_names",
+        "param_needles",
+        "preflight_static",
+        "private_network",
+        "simple_static",
+        "sunset_ts",
+        "vary_only",
+        "vary_value",
+        "vary_value_str",
     )
 
     def __init__(self, eff: EffectivePolicy, *, deprecation_default: int) -> None:
@@ -364,6 +385,13 @@ class RouteRules:
         if docs_raw:
             transition.append((b"link", b"<" + docs_raw + b'>; rel="deprecation"; type="text/html"'))
         self.jsonp_headers: tuple[tuple[bytes, bytes], ...] = tuple(transition)
+        # What every wrapped response adds after the CORS headers, and the callback parameters as text.
+        self.jsonp_tail: tuple[tuple[bytes, bytes], ...] = (CT_JS, NOSNIFF, *transition)
+        # ... and everything added for a caller without Origin (script tags send none) to an app without Vary
+        self.jsonp_plain_tail: tuple[tuple[bytes, bytes], ...] = (*self.jsonp_tail, *self.vary_only)
+        self.param_names: dict[bytes, str] = {p: p.decode("utf-8") for p in self.callback_params}
+        # The adapters' JSONP fast path covers routes without a Referer check (see ASGIShim/WSGIShim).
+        self.fast_jsonp = not self.check_referer
         gone = b"/* Gone: JSONP for this endpoint was retired"
         if sunset is not None:
             gone += b" on " + sunset.isoformat().encode("ascii")
@@ -593,7 +621,7 @@ class ResponsePlan:
                 else:
                     headers.append(pair)
             if vary:
-                headers.append((b"vary", vary[0] if len(vary) == 1 else _merge_vary(vary)))
+                headers.append((b"vary", vary[0] if len(vary) == 1 else merge_vary(vary)))
             self._headers = headers
         return headers
 
@@ -677,7 +705,7 @@ class ResponsePlan:
         if vary_dest:
             vary.append(b"Sec-Fetch-Dest")
         if vary:
-            out.append((b"vary", vary[0] if len(vary) == 1 else _merge_vary(vary)))
+            out.append((b"vary", vary[0] if len(vary) == 1 else merge_vary(vary)))
         return out, body
 
 
@@ -807,7 +835,7 @@ def jsonp_fast_body(fwd: Forward, status: int, base: Headers, app_vary: bytes | 
     vary = app_vary
     for pair in fwd.cors_headers:
         if pair[0] == b"vary":
-            vary = pair[1] if vary is None else _merge_vary([vary, pair[1]])
+            vary = pair[1] if vary is None else merge_vary([vary, pair[1]])
         else:
             base.append(pair)
     base.extend(fwd.rules.jsonp_headers)
@@ -821,7 +849,7 @@ def jsonp_fast_body(fwd: Forward, status: int, base: Headers, app_vary: bytes | 
     return base
 
 
-def _merge_vary(values: list[bytes]) -> bytes:
+def merge_vary(values: list[bytes]) -> bytes:
     """One Vary value from the app's and ours, without duplicates (case-insensitive); `*` wins."""
     seen: dict[bytes, bytes] = {}
     for value in values:
@@ -973,7 +1001,7 @@ class ShimCore:
         vary = [v for n, v in cors if n == b"vary"]
         headers.extend(pair for pair in cors if pair[0] != b"vary")
         if vary:
-            headers.append((b"vary", _merge_vary(vary)))
+            headers.append((b"vary", merge_vary(vary)))
         headers.append((b"content-length", str(len(body)).encode("ascii")))
         if record is not None and self.sink is not None:
             self.sink.emit_fields(record)
@@ -1091,6 +1119,17 @@ def find_callback(query: bytes, params: tuple[bytes, ...]) -> tuple[bytes | None
     """
     found: tuple[bytes, bytes] | None = None
     count = 0
+    if b"&" not in query and b";" not in query and b"%" not in query and b"+" not in query:
+        key, _, value = query.partition(b"=")  # `?callback=fn`, the most usual JSONP query of all
+        if key not in params:
+            return None
+        if value.isascii():
+            return (key, value)
+        try:
+            value.decode("utf-8")
+        except UnicodeDecodeError:
+            return (key, None)
+        return (key, value)
     if b";" not in query and b"%" not in query and b"+" not in query:  # the usual, plain query
         for piece in (query.split(b"&") if b"&" in query else (query,)):
             key, _, value = piece.partition(b"=")

@@ -311,14 +311,23 @@ def summarize(records: Iterable[UsageRecord], *, skipped: int | None = None) -> 
 #: What the shim hands a sink per JSONP response, cheap to build on the request path:
 #: (epoch seconds, method, path, callback parameter, callback, Referer, Sec-Fetch-Site, Sec-Fetch-Dest,
 #: User-Agent, status). `UsageRecord.from_fields` turns it into a record.
-UsageFields = tuple[float, str, str, str, str, "str | None", "str | None", "str | None", "str | None", int]
+# (time, method, path, callback parameter, callback, Referer, Sec-Fetch-Site, Sec-Fetch-Dest, User-Agent, status)
+# as the shim emits them; the callback and the header values may still be raw bytes (ASGI), decoded as
+# latin-1 off the request path.
+UsageFields = tuple[float, str, str, str, "str | bytes", "str | bytes | None", "str | bytes | None",
+                    "str | bytes | None", "str | bytes | None", int]
+
+
+def _text(value: str | bytes | None) -> str | None:
+    return value.decode("latin-1") if isinstance(value, bytes) else value
 
 
 def record_from_fields(fields: UsageFields) -> UsageRecord:
     ts, method, path, param, callback, referer, site, dest, agent, status = fields
     return UsageRecord(time=dt.datetime.fromtimestamp(int(ts), dt.timezone.utc), method=method, path=path,
-                       callback_param=param, callback=callback, origin=referer_origin(referer),
-                       sec_fetch_site=site, sec_fetch_dest=dest, user_agent=agent, status=status)
+                       callback_param=param, callback=_text(callback) or "", origin=referer_origin(_text(referer)),
+                       sec_fetch_site=_text(site), sec_fetch_dest=_text(dest), user_agent=_text(agent),
+                       status=status)
 
 
 class UsageSink(Protocol):
@@ -413,19 +422,22 @@ class FileSink(BaseSink):
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
+        self._forks = _FORKS[0]
         self._stop = False
         self._closed = False
         self.dropped = 0
         self.written = 0
         self._last_second = -1
         self._last_time = ""
-        self._origins: dict[str | None, str] = {}
+        self._origins: dict[str | bytes | None, str] = {}
         self._rests: dict[tuple[object, ...], str] = {}
         _OPEN_SINKS.add(self)
 
     # -- request path
     def emit_fields(self, fields: UsageFields) -> None:
-        if self._thread is None or self._pid != os.getpid():
+        # `_FORKS` changes in a forked child (gunicorn --preload), where the writer thread does not exist:
+        # cheaper than asking os.getpid() (a system call) on every record.
+        if self._thread is None or self._forks != _FORKS[0]:
             if self._closed:
                 return
             self._start()
@@ -442,11 +454,12 @@ class FileSink(BaseSink):
     # -- lifecycle
     def _start(self) -> None:
         with self._lock:
-            if self._pid != os.getpid():  # forked after the thread started (gunicorn --preload)
+            if self._pid != os.getpid() or self._forks != _FORKS[0]:  # forked after the thread started
                 self._pending = collections.deque()
                 self._waiters = []
                 self._pid = os.getpid()
                 self._thread = None
+            self._forks = _FORKS[0]
             if self._thread is None and not self._closed:
                 self._thread = threading.Thread(target=self._run, name="jsonp2cors-usage", daemon=True)
                 self._thread.start()
@@ -516,11 +529,12 @@ class FileSink(BaseSink):
         rest_key = item[1:]
         rest = self._rests.get(rest_key)
         if rest is None:
-            method, path, param, callback, referer, site, dest, agent, status = rest_key
+            method, path, param, raw_callback, referer, raw_site, raw_dest, raw_agent, status = rest_key
+            callback, site, dest, agent = _text(raw_callback), _text(raw_site), _text(raw_dest), _text(raw_agent)
             origins = self._origins
             origin = origins.get(referer)
             if origin is None:
-                origin = _string(referer_origin(referer))
+                origin = _string(referer_origin(_text(referer)))
                 if len(origins) >= 4096:
                     origins.clear()
                 origins[referer] = origin
@@ -565,6 +579,15 @@ class FileSink(BaseSink):
 
 
 _OPEN_SINKS: weakref.WeakSet[FileSink] = weakref.WeakSet()
+_FORKS = [0]  # how many forks this process descends from (since this module was loaded)
+
+
+def _after_fork_in_child() -> None:
+    _FORKS[0] += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _flush_at_exit() -> None:

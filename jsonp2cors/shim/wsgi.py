@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from jsonp2cors.shim.core import (
     BUFFER,
+    JSON_LEAD,
     MAX_ACRH,
     MAX_BODY,
     PEEK,
@@ -26,9 +27,13 @@ from jsonp2cors.shim.core import (
     ResponsePlan,
     RouteRules,
     ShimCore,
+    find_callback,
     jsonp_fast_body,
     jsonp_fast_head,
+    looks_like_json,
+    merge_vary,
     pass_headers,
+    validate_callback,
     wrap_jsonp,
 )
 
@@ -87,6 +92,12 @@ class WSGIShim:
         path = path or "/"
         if method != "OPTIONS" and not look:
             return self._pass(environ, start_response, method, path, query, origin, dest)
+        if method == "GET" and not core.no_jsonp:
+            rules = core.rules_for(path)
+            if rules.fast_jsonp:
+                fast = _FastJSONP.make(self, rules, environ, start_response, path, query, origin)
+                if fast is not None:
+                    return fast.run()
         facts = RequestFacts(method, path, query, origin, None, dest)
         facts.acrm = get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
         facts.acrh = get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
@@ -157,6 +168,125 @@ class _Pass:
             return self.escalate().start_response(status, headers, exc_info)
         self.sent = True
         return self.real_start(status, out, exc_info)
+
+
+class _FastJSONP:
+    """The common JSONP request (a GET with one valid callback, on a route without a Referer check and before
+    its sunset): the app's JSON is wrapped without the general machinery. Anything unusual (another type, a
+    compressed or oversized body, an error) hands what was collected to an `_Exchange`, which decides as if it
+    had been there from the start."""
+
+    __slots__ = ("callback", "chunks", "cors", "environ", "exc_info", "exchange", "headers", "now", "origin",
+                 "param", "path", "query", "raw", "real_start", "rules", "shim", "status")
+
+    def __init__(self, shim: WSGIShim, rules: RouteRules, environ: dict[str, Any], start_response: StartResponse,
+                 path: str, query: bytes, origin: str | None, callback: bytes, param: bytes, now: float) -> None:
+        self.shim = shim
+        self.rules = rules
+        self.environ = environ
+        self.real_start = start_response
+        self.path = path
+        self.query = query
+        self.origin = origin
+        self.callback = callback
+        self.param = param
+        self.now = now
+        # (a repeated Origin arrives joined with ", " and matches nothing: refused like any other)
+        self.cors = rules.cors_headers(origin)
+        self.status: str | None = None
+        self.headers: StrHeaders = []
+        self.exc_info: ExcInfo | None = None
+        self.raw: tuple[Headers, bytes | None] | None = None  # jsonp_fast_head of the app's head
+        self.chunks: list[bytes] = []
+        self.exchange: _Exchange | None = None
+
+    @classmethod
+    def make(cls, shim: WSGIShim, rules: RouteRules, environ: dict[str, Any], start_response: StartResponse,
+             path: str, query: bytes, origin: str | None) -> _FastJSONP | None:
+        found = find_callback(query, rules.callback_params)
+        if found is None:
+            return None
+        param, value = found
+        if param is None or not value or not validate_callback(value, rules.max_callback_length):
+            return None  # refused or plain: the general path answers (and words the refusal)
+        now = shim.core.now()
+        if rules.sunset_ts is not None and now >= rules.sunset_ts:
+            return None
+        return cls(shim, rules, environ, start_response, path, query, origin, value, param, now)
+
+    def forward(self) -> Forward:
+        get = self.environ.get
+        facts = RequestFacts("GET", self.path, self.query, self.origin, None, get("HTTP_SEC_FETCH_DEST"))
+        facts.referer = get("HTTP_REFERER")
+        facts.sec_fetch_site = get("HTTP_SEC_FETCH_SITE")
+        facts.user_agent = get("HTTP_USER_AGENT")
+        facts.host = get("HTTP_HOST")
+        return Forward(self.shim.core, self.rules, facts, self.cors, self.callback, self.rules.param_names[self.param])
+
+    def start_response(self, status: str, headers: StrHeaders,
+                       exc_info: ExcInfo | None = None) -> Callable[[bytes], object]:
+        if self.exchange is not None:
+            return self.exchange.start_response(status, headers, exc_info)
+        # nothing has been sent yet, so a second call (an error handler's) simply replaces the first
+        self.status, self.headers, self.exc_info = status, headers, exc_info
+        raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+        self.raw = jsonp_fast_head(int(status[:3]), raw)
+        return self.chunks.append
+
+    def _exchange(self) -> _Exchange:
+        """Hand over to the general machinery, replaying the head the app gave."""
+        if self.exchange is None:
+            self.exchange = exchange = _Exchange(self.shim, self.forward(), self.environ, self.real_start)
+            if self.status is not None:
+                exchange.start_response(self.status, self.headers, self.exc_info)
+        return self.exchange
+
+    def run(self) -> Iterable[bytes]:
+        try:
+            result = self.shim.app(self.environ, self.start_response)
+        except Exception as exc:
+            return self._exchange()._error(exc)
+        chunks = self.chunks
+        if self.status is not None and self.raw is None:  # not plain JSON: no need to read the body here
+            return self._exchange()._continue(_Chain(chunks, iter(result), result, False))
+        max_body = self.shim.core.max_body
+        size = sum(map(len, chunks))
+        iterator = iter(result)
+        try:
+            for chunk in iterator:
+                if chunk:
+                    chunks.append(chunk)
+                    size += len(chunk)
+                if self.raw is None or size > max_body:  # a head to look at, or too big to wrap
+                    return self._exchange()._continue(_Chain(chunks, iterator, result, False))
+        except Exception as exc:
+            _close(result)
+            return self._exchange()._error(exc)
+        _close(result)
+        fast = self.raw
+        whole = b"".join(chunks)
+        if fast is None or self.status is None or not whole or (
+                whole[0] not in JSON_LEAD and not looks_like_json(whole[:64])):
+            return self._exchange()._continue([whole] if whole else [])
+        base, vary = fast
+        for pair in self.cors:
+            if pair[0] == b"vary":
+                vary = pair[1] if vary is None else merge_vary([vary, pair[1]])
+            else:
+                base.append(pair)
+        base.extend(self.rules.jsonp_tail)
+        if vary is not None:
+            base.append((b"vary", vary))
+        out = wrap_jsonp(self.callback, whole.strip(b" \t\r\n"))
+        base.append((b"content-length", b"%d" % len(out)))
+        sink = self.shim.core.sink
+        if sink is not None:
+            get = self.environ.get
+            sink.emit_fields((self.now, "GET", self.path, self.rules.param_names[self.param],
+                              self.callback.decode("ascii"), get("HTTP_REFERER"), get("HTTP_SEC_FETCH_SITE"),
+                              get("HTTP_SEC_FETCH_DEST"), get("HTTP_USER_AGENT"), int(self.status[:3])))
+        self.real_start(self.status, _to_str(base), self.exc_info)
+        return [out]
 
 
 class _Exchange:
