@@ -1,0 +1,229 @@
+"""The adapters' JSONP fast paths answer, and record, exactly what their general paths do."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jsonp2cors.shim import ASGIShim, WSGIShim
+from jsonp2cors.shim.usage import FileSink, UsageRecord
+
+from .helpers import NEWS, NOW, POLICY
+from .test_equivalence import BODIES, app_response, normal, responses
+
+Reply = tuple[int, list[tuple[str, str]], bytes]
+
+requests = st.fixed_dictionaries({
+    "origin": st.sampled_from([None, NEWS, "https://evil.example", [NEWS, NEWS]]),
+    "query": st.sampled_from(["callback=cb", "jsonp=a.b&_=1700000000", "callback=jQuery1124_15&x=%20",
+                              "callback=cb;x=1"]),
+    "referer": st.sampled_from([None, "https://news.example.com/p?q=1"]),
+    "agent": st.sampled_from([None, "Mozilla/5.0 (X11) caf\xe9"]),
+    "site": st.sampled_from([None, "cross-site"]),
+    "dest": st.sampled_from([None, "script"]),
+    "path": st.sampled_from(["/api/weather", "/api/open/x"]),
+})
+
+
+def request_headers(req: dict[str, Any]) -> list[tuple[str, str]]:
+    out = [("Host", "api.example.com")]
+    origins = req["origin"] if isinstance(req["origin"], list) else [req["origin"]]
+    out += [("Origin", o) for o in origins if o is not None]
+    for name, key in (("Referer", "referer"), ("User-Agent", "agent"), ("Sec-Fetch-Site", "site"),
+                      ("Sec-Fetch-Dest", "dest")):
+        if req[key] is not None:
+            out.append((name, req[key]))
+    return out
+
+
+def general_only(shim: ASGIShim | WSGIShim) -> None:
+    for rules in shim.core._by_route.values():
+        rules.fast_jsonp = False
+
+
+def asgi(req: dict[str, Any], resp: dict[str, Any], *, fast: bool) -> tuple[Reply, list[UsageRecord]]:
+    status, headers, body = app_response(resp)
+    sent: list[dict[str, Any]] = []
+    records: list[UsageRecord] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(k.lower().encode(), v.encode()) for k, v in headers]})
+        if resp["split"]:
+            await send({"type": "http.response.body", "body": body[:5], "more_body": True})
+            await send({"type": "http.response.body", "body": body[5:]})
+        else:
+            await send({"type": "http.response.body", "body": body})
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    shim = ASGIShim(app, policy=POLICY, clock=lambda: NOW, usage=records.append)
+    if not fast:
+        general_only(shim)
+    scope = {"type": "http", "method": "GET", "path": req["path"], "query_string": req["query"].encode(),
+             "headers": [(k.lower().encode(), v.encode("latin-1")) for k, v in request_headers(req)]}
+    asyncio.run(shim(scope, receive, send))
+    reply = (sent[0]["status"], normal(sent[0]["headers"]), b"".join(m.get("body", b"") for m in sent[1:]))
+    return reply, records
+
+
+def wsgi(req: dict[str, Any], resp: dict[str, Any], *, fast: bool,
+         app: Callable[..., Any] | None = None) -> tuple[Reply, list[UsageRecord]]:
+    status, headers, body = app_response(resp)
+    got: list[Any] = []
+    records: list[UsageRecord] = []
+
+    def default_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response(f"{status} X", headers)
+        return [body[:5], body[5:]] if resp["split"] else [body]
+
+    def start_response(status_line: str, out: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        got.append((int(status_line[:3]), out))
+        return lambda data: None
+
+    environ: dict[str, Any] = {"REQUEST_METHOD": "GET", "PATH_INFO": req["path"], "QUERY_STRING": req["query"],
+                               "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr, "SERVER_NAME": "t",
+                               "SERVER_PORT": "80"}
+    for k, v in request_headers(req):
+        key = "HTTP_" + k.upper().replace("-", "_")
+        environ[key] = f"{environ[key]}, {v}" if key in environ else v  # repeated lines arrive joined
+    shim = WSGIShim(app or default_app, policy=POLICY, clock=lambda: NOW, usage=records.append)
+    if not fast:
+        general_only(shim)
+    result = shim(environ, start_response)
+    out_body = b"".join(result)
+    getattr(result, "close", lambda: None)()
+    return (got[-1][0], normal(got[-1][1]), out_body), records
+
+
+@settings(max_examples=200, deadline=None)
+@given(requests, responses)
+def test_fast_and_general_paths_agree(req: dict[str, Any], resp: dict[str, Any]) -> None:
+    assert asgi(req, resp, fast=True) == asgi(req, resp, fast=False)
+    assert wsgi(req, resp, fast=True) == wsgi(req, resp, fast=False)
+
+
+REQ = {"origin": None, "query": "callback=cb", "referer": "https://news.example.com/p", "agent": "UA",
+       "site": "cross-site", "dest": "script", "path": "/api/weather"}
+JSON_RESP = {"status": 200, "ctype": "application/json", "vary": None, "acao": None, "nosniff": False,
+             "body": "json", "split": False, "gzip": False}
+
+
+def test_the_fast_path_records_usage() -> None:
+    (status, headers, body), records = asgi(REQ, JSON_RESP, fast=True)
+    assert status == 200 and body.startswith(b"/**/ typeof cb === 'function' && cb(")
+    [record] = records
+    assert (record.method, record.path, record.callback_param, record.callback) == ("GET", "/api/weather",
+                                                                                    "callback", "cb")
+    assert (record.origin, record.sec_fetch_site, record.sec_fetch_dest, record.user_agent, record.status) == (
+        "https://news.example.com", "cross-site", "script", "UA", 200)
+    assert wsgi(REQ, JSON_RESP, fast=True)[1] == records
+
+
+def test_file_sink_decodes_header_bytes(tmp_path: Any) -> None:
+    sink = FileSink(tmp_path / "u.jsonl", interval=0.01)
+    sink.emit_fields((NOW, "GET", "/x", "callback", b"cb", b"https://a.example/p", b"cross-site", None,
+                      "Mozilla caf\xe9".encode("latin-1"), 200))
+    sink.close()
+    line = json.loads((tmp_path / "u.jsonl").read_text(encoding="utf-8"))
+    assert (line["callback"], line["origin"], line["sec_fetch_site"], line["user_agent"]) == (
+        "cb", "https://a.example", "cross-site", "Mozilla caf\xe9")
+
+
+# ------------------------------------------------------------------------------- WSGI apps of every shape
+def lazy_app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+    """start_response called when the body is first iterated (allowed by PEP 3333)."""
+    start_response("200 OK", [("Content-Type", "application/json")])
+    yield b'{"a": '
+    yield b"1}"
+
+
+def write_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    write = start_response("200 OK", [("Content-Type", "application/json")])
+    write(b'{"a": ')
+    return [b"1}"]
+
+
+def html_stream(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+    start_response("200 OK", [("Content-Type", "text/html")])
+    yield b"<p>"
+    yield b"hi</p>"
+
+
+def boom(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    raise RuntimeError("kaboom")
+
+
+def late_boom(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+    start_response("200 OK", [("Content-Type", "application/json")])
+    yield b"{"
+    raise RuntimeError("kaboom")
+
+
+@pytest.mark.parametrize("app", [lazy_app, write_app, html_stream, boom, late_boom])
+def test_wsgi_app_shapes_agree(app: Callable[..., Any], caplog: pytest.LogCaptureFixture) -> None:
+    req = {**REQ, "origin": NEWS}
+    assert wsgi(req, JSON_RESP, fast=True, app=app) == wsgi(req, JSON_RESP, fast=False, app=app)
+
+
+def test_wsgi_lazy_and_write_apps_are_wrapped() -> None:
+    for app in (lazy_app, write_app):
+        (status, headers, body), _ = wsgi(REQ, JSON_RESP, fast=True, app=app)
+        assert body == b"/**/ typeof cb === 'function' && cb({\"a\": 1});"
+        assert ("content-type", "application/javascript; charset=utf-8") in headers
+
+
+@pytest.mark.parametrize("body", sorted(BODIES))
+def test_asgi_app_raising_before_its_response(body: str) -> None:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise RuntimeError("kaboom")
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    scope = {"type": "http", "method": "GET", "path": "/api/weather", "query_string": b"callback=cb",
+             "headers": [(b"origin", NEWS.encode())]}
+    with pytest.raises(RuntimeError):
+        asyncio.run(ASGIShim(app, policy=POLICY, clock=lambda: NOW)(scope, receive, send))
+    assert sent[0]["status"] == 500
+    assert (b"access-control-allow-origin", NEWS.encode()) in sent[0]["headers"]
+
+
+def test_the_fast_paths_are_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The agreement above means something only if the fast paths ran: count them."""
+    from jsonp2cors.shim import asgi as asgi_mod
+    from jsonp2cors.shim import wsgi as wsgi_mod
+
+    taken: list[str] = []
+    for module, name in ((asgi_mod, "asgi"), (wsgi_mod, "wsgi")):
+        original = module._FastJSONP.__init__
+
+        def spy(self: Any, *args: Any, _original: Any = original, _name: str = name, **kwargs: Any) -> None:
+            taken.append(_name)
+            _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(module._FastJSONP, "__init__", spy)
+    for path in ("/api/weather", "/api/open/x"):
+        asgi({**REQ, "path": path}, JSON_RESP, fast=True)
+        wsgi({**REQ, "path": path}, JSON_RESP, fast=True)
+    assert taken == ["asgi", "wsgi", "asgi", "wsgi"]
+    asgi(REQ, JSON_RESP, fast=False)
+    wsgi(REQ, JSON_RESP, fast=False)
+    assert len(taken) == 4
