@@ -122,7 +122,7 @@ JSON_RESP = {"status": 200, "ctype": "application/json", "vary": None, "acao": N
 
 
 def test_the_fast_path_records_usage() -> None:
-    (status, headers, body), records = asgi(REQ, JSON_RESP, fast=True)
+    (status, _headers, body), records = asgi(REQ, JSON_RESP, fast=True)
     assert status == 200 and body.startswith(b"/**/ typeof cb === 'function' && cb(")
     [record] = records
     assert (record.method, record.path, record.callback_param, record.callback) == ("GET", "/api/weather",
@@ -180,7 +180,7 @@ def test_wsgi_app_shapes_agree(app: Callable[..., Any], caplog: pytest.LogCaptur
 
 def test_wsgi_lazy_and_write_apps_are_wrapped() -> None:
     for app in (lazy_app, write_app):
-        (status, headers, body), _ = wsgi(REQ, JSON_RESP, fast=True, app=app)
+        (_status, headers, body), _ = wsgi(REQ, JSON_RESP, fast=True, app=app)
         assert body == b"/**/ typeof cb === 'function' && cb({\"a\": 1});"
         assert ("content-type", "application/javascript; charset=utf-8") in headers
 
