@@ -5,8 +5,8 @@ Pure ASGI middleware: `ASGIShim(app, policy=...)` or `starlette_app.add_middlewa
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Generator, Iterable, MutableMapping
+from typing import TYPE_CHECKING, Any, cast
 
 from jsonp2cors.shim.core import (
     BYTES_NAMES,
@@ -254,7 +254,20 @@ class _JSONPReply:
         if message is not None:
             await reply(message)
 
-    async def __call__(self, message: Message) -> None:
+    def __call__(self, message: Message) -> Awaitable[None]:
+        # Not a coroutine function: the head of a plain JSON response is only kept (nothing to await), which
+        # spares a coroutine per request on the path every JSONP request takes.
+        if self.reply is None and not self.done and self.start is None and message["type"] == "http.response.start":
+            self.start = message
+            self.status = message["status"]
+            fast = jsonp_fast_head(self.status, message.get("headers", ()))
+            if fast is not None:
+                self.base, self.app_vary = fast
+                return _READY
+            return self._general()
+        return self._message(message)
+
+    async def _message(self, message: Message) -> None:
         reply = self.reply
         if reply is not None:
             await reply(message)
@@ -262,15 +275,6 @@ class _JSONPReply:
         if self.done:
             return  # nothing may follow the final body
         kind = message["type"]
-        if kind == "http.response.start" and self.start is None:
-            self.start = message
-            self.status = message["status"]
-            fast = jsonp_fast_head(self.status, message.get("headers", ()))
-            if fast is None:
-                await self._general()
-            else:
-                self.base, self.app_vary = fast
-            return
         base = self.base
         if kind == "http.response.body" and base is not None and not message.get("more_body", False):
             body: bytes = message.get("body", b"")
@@ -416,6 +420,18 @@ def _fast_jsonp(core: ShimCore, rules: RouteRules, send: Send, path: str, query:
     return _FastJSONP(core, rules, send, path, query, scope["headers"], cors, value, param, now, seen)
 
 
+class _Ready:
+    """An awaitable that is already done (awaiting it returns None at once, without a coroutine)."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return cast("Generator[Any, None, None]", iter(()))  # any iterator will do; an empty one is done
+
+
+_READY = _Ready()
+
+
 class _FastJSONP:
     """The `send` of the JSONP fast path: a single-message JSON body is wrapped on the spot and the usage
     record written; anything else hands over to the general `_JSONPReply` (built then, from the same facts)."""
@@ -471,7 +487,20 @@ class _FastJSONP:
         if message is not None:
             await reply(message)
 
-    async def __call__(self, message: Message) -> None:
+    def __call__(self, message: Message) -> Awaitable[None]:
+        # Not a coroutine function: the head of a plain JSON response is only kept (nothing to await), which
+        # spares a coroutine per request on the path every JSONP request takes.
+        if self.reply is None and not self.done and self.start is None and message["type"] == "http.response.start":
+            self.start = message
+            self.status = message["status"]
+            fast = jsonp_fast_head(self.status, message.get("headers", ()))
+            if fast is not None:
+                self.base, self.app_vary = fast
+                return _READY
+            return self._general()
+        return self._message(message)
+
+    async def _message(self, message: Message) -> None:
         reply = self.reply
         if reply is not None:
             await reply(message)
@@ -479,15 +508,6 @@ class _FastJSONP:
         if self.done:
             return  # nothing may follow the final body
         kind = message["type"]
-        if kind == "http.response.start" and self.start is None:
-            self.start = message
-            self.status = message["status"]
-            fast = jsonp_fast_head(self.status, message.get("headers", ()))
-            if fast is None:
-                await self._general()
-            else:
-                self.base, self.app_vary = fast
-            return
         base = self.base
         if kind == "http.response.body" and base is not None and not message.get("more_body", False):
             body: bytes = message.get("body", b"")

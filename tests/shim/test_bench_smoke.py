@@ -29,7 +29,7 @@ def test_bench_configuration(config: Any, monkeypatch: pytest.MonkeyPatch) -> No
         transport = httpx.WSGITransport(app=bench.build_wsgi(config.name))
         r = httpx.Client(transport=transport, base_url="http://t").get(config.path, headers=headers)
     assert r.status_code == 200
-    if config.name.endswith("shim-jsonp"):
+    if "shim-jsonp" in config.name:
         assert r.content.startswith(b"/**/ typeof cb === 'function' && cb(")
     elif config.name.endswith("naive-jsonp"):
         assert r.content.startswith(b"cb(")
