@@ -116,7 +116,7 @@ class ASGIShim:
                         if not fast.sent_start:
                             await _send_response(send, self.core.error_response(fast.forward()))
                         raise
-                    if fast.state >= PEEKING:
+                    if not fast.done and fast.state >= PEEKING:
                         await fast.flush_unchanged(final=True)
                     return
         facts = _all_facts(method, path, query, scope["headers"])
