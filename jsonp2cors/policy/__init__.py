@@ -204,6 +204,9 @@ class JSONPSettings:
     docs_url: str | None = None
     max_callback_length: int = 128
     check_referer: bool = True
+    # false: no JSONP at all (a callback parameter is an ordinary query parameter); [[route]] jsonp = false
+    # does the same below one path, e.g. where `callback` is a login redirect target
+    enabled: bool = True
 
     def __post_init__(self) -> None:
         params: list[str] = []
@@ -221,6 +224,7 @@ class JSONPSettings:
             raise _expected("jsonp.docs_url", "an http(s) URL", self.docs_url)
         _int("jsonp.max_callback_length", self.max_callback_length, 1)
         _bool("jsonp.check_referer", self.check_referer)
+        _bool("jsonp.enabled", self.enabled)
 
 
 @dataclass(frozen=True)
@@ -235,6 +239,7 @@ class Route:
     allow_credentials: bool | None = None
     max_age: int | None = None
     check_referer: bool | None = None
+    jsonp: bool | None = None  # false: no JSONP below this path (the callback parameter means something else)
 
     def __post_init__(self) -> None:
         _set(self, "path", _route_path("route.path", self.path))
@@ -252,6 +257,8 @@ class Route:
             _int("route.max_age", self.max_age, 0)
         if self.check_referer is not None:
             _bool("route.check_referer", self.check_referer)
+        if self.jsonp is not None:
+            _bool("route.jsonp", self.jsonp)
 
     def overrides(self) -> dict[str, Any]:
         """The fields this route sets (everything but `path` that is not None)."""
@@ -388,7 +395,7 @@ class Policy:
         """Plain data as `from_dict` takes it (dates as YYYY-MM-DD strings; unset optional keys left out)."""
         cors = {f.name: _plain(getattr(self.cors, f.name)) for f in fields(CORSSettings)}
         jsonp = {f.name: _plain(getattr(self.jsonp, f.name)) for f in fields(JSONPSettings)
-                 if getattr(self.jsonp, f.name) is not None}
+                 if getattr(self.jsonp, f.name) is not None and not (f.name == "enabled" and self.jsonp.enabled)}
         out: dict[str, Any] = {"version": FILE_VERSION, "cors": cors, "jsonp": jsonp}
         if self.routes:
             out["route"] = [{"path": r.path, **{k: _plain(v) for k, v in r.overrides().items()}}
@@ -436,10 +443,13 @@ def _effective(cors: CORSSettings, jsonp: JSONPSettings, route: Route | None, ke
     if route is not None:
         over = route.overrides()
         referer = over.pop("check_referer", None)
+        enabled = over.pop("jsonp", None)
         if over:
             merged_cors = replace(cors, **over)
         if referer is not None:
-            merged_jsonp = replace(jsonp, check_referer=referer)
+            merged_jsonp = replace(merged_jsonp, check_referer=referer)
+        if enabled is not None:
+            merged_jsonp = replace(merged_jsonp, enabled=enabled)
     if merged_cors.allow_credentials and "*" in merged_cors.allow_origins:
         raise PolicyError(
             f"{key}.allow_origins",

@@ -309,6 +309,7 @@ class RouteRules:
         "expose",
         "fast_jsonp",
         "gone_body",
+        "jsonp_enabled",
         "jsonp_headers",
         "jsonp_plain_tail",
         "jsonp_tail",
@@ -390,8 +391,9 @@ class RouteRules:
         # ... and everything added for a caller without Origin (script tags send none) to an app without Vary
         self.jsonp_plain_tail: tuple[tuple[bytes, bytes], ...] = (*self.jsonp_tail, *self.vary_only)
         self.param_names: dict[bytes, str] = {p: p.decode("utf-8") for p in self.callback_params}
+        self.jsonp_enabled = bool(jsonp.enabled)
         # The adapters' JSONP fast path covers routes without a Referer check (see ASGIShim/WSGIShim).
-        self.fast_jsonp = not self.check_referer
+        self.fast_jsonp = self.jsonp_enabled and not self.check_referer
         gone = b"/* Gone: JSONP for this endpoint was retired"
         if sunset is not None:
             gone += b" on " + sunset.isoformat().encode("ascii")
@@ -944,7 +946,7 @@ class ShimCore:
         cors = rules.cors_headers(origin) if facts.origin_lines <= 1 else rules.vary_only
         if look is None:
             look = self.needs_look(facts.query)
-        if (method == "GET" or method == "HEAD") and look and not (
+        if (method == "GET" or method == "HEAD") and look and rules.jsonp_enabled and not (
                 self.no_jsonp and _under(facts.path, self.no_jsonp)):
             found = find_callback(facts.query, rules.callback_params)
             if found is not None:
