@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, cast
 from jsonp2cors.shim.core import (
     BYTES_NAMES,
     FACT_HEADERS_BYTES,
-    JSON_LEAD,
     MAX_ACRH,
     MAX_BODY,
     PEEK,
@@ -24,14 +23,13 @@ from jsonp2cors.shim.core import (
     ResponsePlan,
     RouteRules,
     ShimCore,
-    find_callback,
+    jsonp_callback,
     jsonp_fast_body,
     jsonp_fast_head,
-    looks_like_json,
-    merge_vary,
+    jsonp_headers,
     pass_headers,
-    validate_callback,
     wrap_jsonp,
+    wrappable_json,
 )
 
 if TYPE_CHECKING:
@@ -45,6 +43,11 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 # Extensions that would let the app hand the server a file we then could not wrap.
 _FILE_EXTENSIONS = ("http.response.pathsend", "http.response.zerocopy")
+
+
+def _file_response(scope: Scope) -> bool:
+    extensions = scope.get("extensions")
+    return extensions is not None and (_FILE_EXTENSIONS[0] in extensions or _FILE_EXTENSIONS[1] in extensions)
 
 
 class ASGIShim:
@@ -107,18 +110,18 @@ class ASGIShim:
             return
         if method == "GET" and not core.no_jsonp:
             rules = core.rules_for(path)
-            if rules.fast_jsonp:
-                fast = _fast_jsonp(core, rules, send, path, query, scope)
-                if fast is not None:
-                    try:
-                        await self.app(scope, receive, fast)
-                    except Exception:
-                        if not fast.sent_start:
-                            await _send_response(send, self.core.error_response(fast.forward()))
-                        raise
-                    if not fast.done and fast.state >= PEEKING:
-                        await fast.flush_unchanged(final=True)
-                    return
+            found = jsonp_callback(core, rules, query)
+            if found is not None and not _file_response(scope):
+                fast = _FastJSONP(core, rules, send, path, query, found, scope["headers"])
+                try:
+                    await self.app(scope, receive, fast)
+                except Exception:
+                    if not fast.sent_start:
+                        await _send_response(send, self.core.error_response(fast.forward()))
+                    raise
+                if not fast.done and fast.state >= PEEKING:
+                    await fast.flush_unchanged(final=True)
+                return
         facts = _all_facts(method, path, query, scope["headers"])
         decision = core.decide(facts, look)
         if isinstance(decision, Respond):
@@ -213,22 +216,31 @@ class _Pass:
         await self.send(message)
 
 
-class _JSONPReply:
+class _JSONPSend:
     """The `send` for a JSONP request: a single-message JSON body is wrapped on the spot; anything else
-    (streams, compression, other types, legacy padding, oversized) is replayed into the general `_Reply`."""
+    (streams, compression, other types, legacy padding, oversized) is replayed into the general `_Reply`.
 
-    __slots__ = ("app_vary", "base", "done", "fwd", "max_body", "reply", "send", "start", "status")
+    Subclasses say where the request's `Forward` comes from and how the wrapped head is made and recorded.
+    """
 
-    def __init__(self, send: Send, fwd: Forward, max_body: int) -> None:
+    __slots__ = ("app_vary", "base", "done", "max_body", "reply", "send", "start", "status")
+
+    def __init__(self, send: Send, max_body: int) -> None:
         self.send = send
-        self.fwd = fwd
         self.max_body = max_body
         self.reply: _Reply | None = None
         self.start: Message | None = None
         self.base: Headers | None = None
         self.app_vary: bytes | None = None
         self.status = 200
-        self.done = False  # the fast path answered
+        self.done = False  # the fast step answered
+
+    def forward(self) -> Forward:
+        raise NotImplementedError
+
+    def _wrapped(self, base: Headers, body: bytes) -> tuple[Headers, bytes]:
+        """(head, body to send) for a body that `wrappable_json` accepted; records the usage."""
+        raise NotImplementedError
 
     @property
     def sent_start(self) -> bool:
@@ -247,7 +259,7 @@ class _JSONPReply:
         await self.reply.flush_unchanged(final=final)
 
     async def _general(self, message: Message | None = None) -> None:
-        fwd = self.fwd
+        fwd = self.forward()
         self.reply = reply = _Reply(self.send, fwd.plan(), self.max_body, fwd.method != fwd.facts.method)
         if self.start is not None:
             await reply(self.start)
@@ -274,24 +286,40 @@ class _JSONPReply:
             return
         if self.done:
             return  # nothing may follow the final body
-        kind = message["type"]
         base = self.base
-        if kind == "http.response.body" and base is not None and not message.get("more_body", False):
+        if message["type"] == "http.response.body" and base is not None and not message.get("more_body", False):
             body: bytes = message.get("body", b"")
-            fwd = self.fwd
-            headers = jsonp_fast_body(fwd, self.status, base, self.app_vary, body)
-            if headers is not None:
-                out = wrap_jsonp(fwd.callback, body.strip(b" \t\r\n"))  # type: ignore[arg-type]
-                headers.append((b"content-length", b"%d" % len(out)))
+            if wrappable_json(body, self.max_body):
+                headers, out = self._wrapped(base, body)
                 start = self.start
                 assert start is not None
                 start["headers"] = headers
                 self.done = True
                 await self.send(start)
-                message["body"] = b"" if fwd.method != fwd.facts.method else out  # the app's message, reused
+                message["body"] = out  # the app's message, reused
                 await self.send(message)
                 return
         await self._general(message)
+
+
+class _JSONPReply(_JSONPSend):
+    """The JSONP `send` of the general path (HEAD, Referer checks, a `Forward` already made by `decide()`)."""
+
+    __slots__ = ("fwd",)
+
+    def __init__(self, send: Send, fwd: Forward, max_body: int) -> None:
+        super().__init__(send, max_body)
+        self.fwd = fwd
+
+    def forward(self) -> Forward:
+        return self.fwd
+
+    def _wrapped(self, base: Headers, body: bytes) -> tuple[Headers, bytes]:
+        fwd = self.fwd
+        wrapped = jsonp_fast_body(fwd, self.status, base, self.app_vary, body)
+        assert wrapped is not None  # the body was checked with wrappable_json
+        headers, out = wrapped
+        return headers, b"" if fwd.method != fwd.facts.method else out  # a HEAD served as GET sends no body
 
 
 # _Reply states
@@ -390,36 +418,6 @@ _FAST_HEADERS: dict[bytes, int] = {b"origin": 0, b"referer": 1, b"sec-fetch-site
                                    b"user-agent": 4}
 
 
-def _fast_jsonp(core: ShimCore, rules: RouteRules, send: Send, path: str, query: bytes,
-                scope: Scope) -> _FastJSONP | None:
-    """The common JSONP request (a GET with one valid callback, on a route without a Referer check and before
-    its sunset) set up in one go; None leaves the request to the general `decide()`."""
-    found = find_callback(query, rules.callback_params)
-    if found is None:
-        return None
-    param, value = found
-    if param is None or not value or not validate_callback(value, rules.max_callback_length):
-        return None  # refused or plain: the general path answers (and words the refusal)
-    now = core.now()
-    if rules.sunset_ts is not None and now >= rules.sunset_ts:
-        return None
-    extensions = scope.get("extensions")
-    if extensions and (_FILE_EXTENSIONS[0] in extensions or _FILE_EXTENSIONS[1] in extensions):
-        return None
-    seen: list[bytes | None] = [None, None, None, None, None]
-    origins = 0
-    wanted = _FAST_HEADERS
-    for name, raw in scope["headers"]:
-        slot = wanted.get(name)
-        if slot is not None:
-            seen[slot] = raw
-            if slot == 0:
-                origins += 1
-    origin = seen[0].decode("latin-1") if origins == 1 and seen[0] is not None else None
-    cors = rules.vary_only if origins > 1 else rules.cors_headers(origin)
-    return _FastJSONP(core, rules, send, path, query, scope["headers"], cors, value, param, now, seen)
-
-
 class _Ready:
     """An awaitable that is already done (awaiting it returns None at once, without a coroutine)."""
 
@@ -432,115 +430,47 @@ class _Ready:
 _READY = _Ready()
 
 
-class _FastJSONP:
-    """The `send` of the JSONP fast path: a single-message JSON body is wrapped on the spot and the usage
-    record written; anything else hands over to the general `_JSONPReply` (built then, from the same facts)."""
+class _FastJSONP(_JSONPSend):
+    """The JSONP `send` of the fast path: the request was looked at only as far as the wrap and the usage
+    record need; `forward()` makes the general path's `Forward` when something unusual turns up."""
 
-    __slots__ = ("app_vary", "base", "callback", "core", "cors", "done", "headers", "now", "param", "path",
-                 "query", "reply", "rules", "seen", "send", "start", "status")
+    __slots__ = ("callback", "core", "cors", "headers", "now", "param", "path", "query", "rules", "seen")
 
-    def __init__(self, core: ShimCore, rules: RouteRules, send: Send, path: str, query: bytes, headers: Any,
-                 cors: tuple[tuple[bytes, bytes], ...], callback: bytes, param: bytes, now: float,
-                 seen: list[bytes | None]) -> None:
+    def __init__(self, core: ShimCore, rules: RouteRules, send: Send, path: str, query: bytes,
+                 found: tuple[bytes, bytes, float], headers: Any) -> None:
+        super().__init__(send, core.max_body)
         self.core = core
         self.rules = rules
-        self.send = send
         self.path = path
         self.query = query
         self.headers = headers
-        self.cors = cors
-        self.callback = callback
-        self.param = param
-        self.now = now
+        self.param, self.callback, self.now = found
+        seen: list[bytes | None] = [None, None, None, None, None]
+        origins = 0
+        wanted = _FAST_HEADERS
+        for name, raw in headers:
+            slot = wanted.get(name)
+            if slot is not None:
+                seen[slot] = raw
+                if slot == 0:
+                    origins += 1
         self.seen = seen
-        self.reply: _JSONPReply | None = None
-        self.start: Message | None = None
-        self.base: Headers | None = None
-        self.app_vary: bytes | None = None
-        self.status = 200
-        self.done = False
+        origin = seen[0].decode("latin-1") if origins == 1 and seen[0] is not None else None
+        self.cors = rules.vary_only if origins > 1 else rules.cors_headers(origin)
 
     def forward(self) -> Forward:
         facts = _all_facts("GET", self.path, self.query, self.headers)
-        return Forward(self.core, self.rules, facts, self.cors, self.callback, self.param.decode("utf-8"))
+        return Forward(self.core, self.rules, facts, self.cors, self.callback, self.rules.param_names[self.param])
 
-    @property
-    def sent_start(self) -> bool:
-        return self.done or (self.reply is not None and self.reply.sent_start)
-
-    @property
-    def state(self) -> int:
-        if self.done:
-            return PASSING
-        return self.reply.state if self.reply is not None else BEFORE
-
-    async def flush_unchanged(self, *, final: bool = False) -> None:
-        if self.reply is None:
-            await self._general()
-        assert self.reply is not None
-        await self.reply.flush_unchanged(final=final)
-
-    async def _general(self, message: Message | None = None) -> None:
-        self.reply = reply = _JSONPReply(self.send, self.forward(), self.core.max_body)
-        if self.start is not None:
-            await reply(self.start)
-        if message is not None:
-            await reply(message)
-
-    def __call__(self, message: Message) -> Awaitable[None]:
-        # Not a coroutine function: the head of a plain JSON response is only kept (nothing to await), which
-        # spares a coroutine per request on the path every JSONP request takes.
-        if self.reply is None and not self.done and self.start is None and message["type"] == "http.response.start":
-            self.start = message
-            self.status = message["status"]
-            fast = jsonp_fast_head(self.status, message.get("headers", ()))
-            if fast is not None:
-                self.base, self.app_vary = fast
-                return _READY
-            return self._general()
-        return self._message(message)
-
-    async def _message(self, message: Message) -> None:
-        reply = self.reply
-        if reply is not None:
-            await reply(message)
-            return
-        if self.done:
-            return  # nothing may follow the final body
-        kind = message["type"]
-        base = self.base
-        if kind == "http.response.body" and base is not None and not message.get("more_body", False):
-            body: bytes = message.get("body", b"")
-            if body and len(body) <= self.core.max_body and (body[0] in JSON_LEAD or looks_like_json(body[:64])):
-                vary = self.app_vary
-                rules = self.rules
-                if vary is None and self.cors is rules.vary_only:  # no Origin, no Vary from the app
-                    base.extend(rules.jsonp_plain_tail)
-                else:
-                    for pair in self.cors:
-                        if pair[0] == b"vary":
-                            vary = pair[1] if vary is None else merge_vary([vary, pair[1]])
-                        else:
-                            base.append(pair)
-                    base.extend(rules.jsonp_tail)
-                    if vary is not None:
-                        base.append((b"vary", vary))
-                out = wrap_jsonp(self.callback, body.strip(b" \t\r\n"))
-                base.append((b"content-length", b"%d" % len(out)))
-                start = self.start
-                assert start is not None
-                start["headers"] = base
-                self.done = True
-                sink = self.core.sink
-                if sink is not None:
-                    seen = self.seen  # header values stay bytes: the sink decodes them off the request path
-                    sink.emit_fields((self.now, "GET", self.path, self.rules.param_names[self.param], self.callback,
-                                      seen[1], seen[2], seen[3], seen[4], self.status))
-                await self.send(start)
-                message["body"] = out  # the app's message, reused
-                await self.send(message)
-                return
-        await self._general(message)
+    def _wrapped(self, base: Headers, body: bytes) -> tuple[Headers, bytes]:
+        out = wrap_jsonp(self.callback, body.strip(b" \t\r\n"))
+        headers = jsonp_headers(self.rules, self.cors, base, self.app_vary, len(out))
+        sink = self.core.sink
+        if sink is not None:
+            seen = self.seen  # header values stay bytes: the sink decodes them off the request path
+            sink.emit_fields((self.now, "GET", self.path, self.rules.param_names[self.param], self.callback,
+                              seen[1], seen[2], seen[3], seen[4], self.status))
+        return headers, out
 
 
 def _all_facts(method: str, path: str, query: bytes, headers: Any) -> RequestFacts:

@@ -823,32 +823,64 @@ def jsonp_fast_head(status: int, headers: Iterable[tuple[bytes, bytes]]) -> tupl
     return out, vary
 
 
+def wrappable_json(body: bytes, max_body: int) -> bool:
+    """Does this whole body look like a JSON text the JSONP fast paths may wrap (not empty, not too big)?"""
+    return bool(body) and len(body) <= max_body and (body[0] in _JSON_LEAD or looks_like_json(body[:64]))
+
+
+def jsonp_headers(rules: RouteRules, cors: tuple[tuple[bytes, bytes], ...], base: Headers,
+                  app_vary: bytes | None, length: int) -> Headers:
+    """The head of a wrapped response: `base` (the app's headers that stay, from `jsonp_fast_head`) plus the
+    CORS headers, the JSONP ones, one merged Vary and the new Content-Length. `base` becomes the list."""
+    if app_vary is None and cors is rules.vary_only:  # the usual: no Origin (script tags), no Vary from the app
+        base.extend(rules.jsonp_plain_tail)
+    else:
+        vary = app_vary
+        for pair in cors:
+            if pair[0] == b"vary":
+                vary = pair[1] if vary is None else merge_vary([vary, pair[1]])
+            else:
+                base.append(pair)
+        base.extend(rules.jsonp_tail)
+        if vary is not None:
+            base.append((b"vary", vary))
+    base.append((b"content-length", b"%d" % length))
+    return base
+
+
+def jsonp_callback(core: ShimCore, rules: RouteRules, query: bytes) -> tuple[bytes, bytes, float] | None:
+    """(parameter, callback, now) for the adapters' JSONP fast paths: one valid callback, no Referer check
+    on the route and before its sunset. None leaves the request to `decide()`, which also words refusals."""
+    if not rules.fast_jsonp:
+        return None
+    found = find_callback(query, rules.callback_params)
+    if found is None:
+        return None
+    param, value = found
+    if param is None or not value or not validate_callback(value, rules.max_callback_length):
+        return None
+    now = core.now()
+    if rules.sunset_ts is not None and now >= rules.sunset_ts:
+        return None
+    return param, value, now
+
+
 def jsonp_fast_body(fwd: Forward, status: int, base: Headers, app_vary: bytes | None,
-                    body: bytes) -> Headers | None:
-    """The JSONP fast path, body: the headers for `wrap_jsonp(callback, body)` when the body starts like
-    JSON (else None: the general plan decides). `base` becomes the header list."""
+                    body: bytes) -> tuple[Headers, bytes] | None:
+    """The general adapters' JSONP fast step, body: (headers, wrapped body) when the body starts like JSON
+    (else None: the general plan decides), with the usage record emitted. `base` becomes the header list."""
     callback = fwd.callback
     core = fwd.core
-    if callback is None or len(body) > core.max_body or not body or (
-            body[0] not in _JSON_LEAD and not looks_like_json(body[:64])):
+    if callback is None or not wrappable_json(body, core.max_body):
         return None
-    base.append(CT_JS)
-    base.append(NOSNIFF)
-    vary = app_vary
-    for pair in fwd.cors_headers:
-        if pair[0] == b"vary":
-            vary = pair[1] if vary is None else merge_vary([vary, pair[1]])
-        else:
-            base.append(pair)
-    base.extend(fwd.rules.jsonp_headers)
-    if vary is not None:
-        base.append((b"vary", vary))
+    out = wrap_jsonp(callback, body.strip(b" \t\r\n"))
+    headers = jsonp_headers(fwd.rules, fwd.cors_headers, base, app_vary, len(out))
     sink = core.sink
     if sink is not None and fwd.callback_param is not None:
         facts = fwd.facts
-        sink.emit_fields((core.now(), facts.method, facts.path, fwd.callback_param, callback.decode("ascii"),
+        sink.emit_fields((core.now(), facts.method, facts.path, fwd.callback_param, callback,
                           facts.referer, facts.sec_fetch_site, facts.sec_fetch_dest, facts.user_agent, status))
-    return base
+    return headers, out
 
 
 def merge_vary(values: list[bytes]) -> bytes:

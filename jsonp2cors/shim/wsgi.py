@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from jsonp2cors.shim.core import (
     BUFFER,
-    JSON_LEAD,
     MAX_ACRH,
     MAX_BODY,
     PEEK,
@@ -27,14 +26,13 @@ from jsonp2cors.shim.core import (
     ResponsePlan,
     RouteRules,
     ShimCore,
-    find_callback,
+    jsonp_callback,
     jsonp_fast_body,
     jsonp_fast_head,
-    looks_like_json,
-    merge_vary,
+    jsonp_headers,
     pass_headers,
-    validate_callback,
     wrap_jsonp,
+    wrappable_json,
 )
 
 if TYPE_CHECKING:
@@ -94,10 +92,9 @@ class WSGIShim:
             return self._pass(environ, start_response, method, path, query, origin, dest)
         if method == "GET" and not core.no_jsonp:
             rules = core.rules_for(path)
-            if rules.fast_jsonp:
-                fast = _FastJSONP.make(self, rules, environ, start_response, path, query, origin)
-                if fast is not None:
-                    return fast.run()
+            fast = _FastJSONP.make(self, rules, environ, start_response, path, query, origin)
+            if fast is not None:
+                return fast.run()
         facts = RequestFacts(method, path, query, origin, None, dest)
         facts.acrm = get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
         facts.acrh = get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
@@ -203,15 +200,10 @@ class _FastJSONP:
     @classmethod
     def make(cls, shim: WSGIShim, rules: RouteRules, environ: dict[str, Any], start_response: StartResponse,
              path: str, query: bytes, origin: str | None) -> _FastJSONP | None:
-        found = find_callback(query, rules.callback_params)
+        found = jsonp_callback(shim.core, rules, query)
         if found is None:
             return None
-        param, value = found
-        if param is None or not value or not validate_callback(value, rules.max_callback_length):
-            return None  # refused or plain: the general path answers (and words the refusal)
-        now = shim.core.now()
-        if rules.sunset_ts is not None and now >= rules.sunset_ts:
-            return None
+        param, value, now = found
         return cls(shim, rules, environ, start_response, path, query, origin, value, param, now)
 
     def forward(self) -> Forward:
@@ -265,27 +257,18 @@ class _FastJSONP:
         _close(result)
         fast = self.raw
         whole = b"".join(chunks)
-        if fast is None or self.status is None or not whole or (
-                whole[0] not in JSON_LEAD and not looks_like_json(whole[:64])):
+        if fast is None or self.status is None or not wrappable_json(whole, max_body):
             return self._exchange()._continue([whole] if whole else [])
         base, vary = fast
-        for pair in self.cors:
-            if pair[0] == b"vary":
-                vary = pair[1] if vary is None else merge_vary([vary, pair[1]])
-            else:
-                base.append(pair)
-        base.extend(self.rules.jsonp_tail)
-        if vary is not None:
-            base.append((b"vary", vary))
         out = wrap_jsonp(self.callback, whole.strip(b" \t\r\n"))
-        base.append((b"content-length", b"%d" % len(out)))
+        headers = jsonp_headers(self.rules, self.cors, base, vary, len(out))
         sink = self.shim.core.sink
         if sink is not None:
             get = self.environ.get
             sink.emit_fields((self.now, "GET", self.path, self.rules.param_names[self.param],
                               self.callback.decode("ascii"), get("HTTP_REFERER"), get("HTTP_SEC_FETCH_SITE"),
                               get("HTTP_SEC_FETCH_DEST"), get("HTTP_USER_AGENT"), int(self.status[:3])))
-        self.real_start(self.status, _to_str(base), self.exc_info)
+        self.real_start(self.status, _to_str(headers), self.exc_info)
         return [out]
 
 
@@ -417,10 +400,9 @@ class _Exchange:
         whole = b"".join(self.chunks)
         if self.fast is not None:
             base, vary = self.fast
-            fast_headers = jsonp_fast_body(self.fwd, self.code, base, vary, whole)
-            if fast_headers is not None:
-                out = wrap_jsonp(self.fwd.callback, whole.strip(b" \t\r\n"))  # type: ignore[arg-type]
-                fast_headers.append((b"content-length", b"%d" % len(out)))
+            wrapped = jsonp_fast_body(self.fwd, self.code, base, vary, whole)
+            if wrapped is not None:
+                fast_headers, out = wrapped
                 self._send_head(fast_headers)
                 return [] if self.drop_body else [out]
             self._general()
