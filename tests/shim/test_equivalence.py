@@ -6,6 +6,7 @@ import asyncio
 import gzip
 import io
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import given, settings
@@ -14,6 +15,8 @@ from hypothesis import strategies as st
 from jsonp2cors.shim import ASGIShim, WSGIShim
 
 from .helpers import EVIL, NEWS, NOW, POLICY, core, facts, simulate
+
+Headers = list[tuple[str, str]]
 
 JSON = b'{"a": "x</y\xe2\x80\xa8", "n": [1, 2]}'
 PADDED = b'cb({"a": 1});'
@@ -82,13 +85,17 @@ def via_core(req: dict[str, Any], resp: dict[str, Any]) -> tuple[int, list[tuple
     return r.status, normal(r.headers), r.body
 
 
-def via_asgi(req: dict[str, Any], resp: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
-    status, headers, body = app_response(resp)
+def via_asgi(req: dict[str, Any], resp: dict[str, Any], *, headers: Callable[[dict[str, Any]], Headers] | None = None,
+             shim_options: dict[str, Any] | None = None,
+             tweak: Callable[[ASGIShim], None] | None = None) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The shim under ASGI, with the app answering `resp`; `headers` makes the request headers from `req`,
+    `shim_options` go to ASGIShim and `tweak` may change the shim before the request."""
+    status, app_headers, body = app_response(resp)
     sent: list[dict[str, Any]] = []
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         await send({"type": "http.response.start", "status": status,
-                    "headers": [(k.lower().encode(), v.encode()) for k, v in headers]})
+                    "headers": [(k.lower().encode(), v.encode()) for k, v in app_headers]})
         if resp["split"]:
             await send({"type": "http.response.body", "body": body[:5], "more_body": True})
             await send({"type": "http.response.body", "body": body[5:]})
@@ -102,30 +109,42 @@ def via_asgi(req: dict[str, Any], resp: dict[str, Any]) -> tuple[int, list[tuple
         sent.append(message)
 
     scope = {"type": "http", "method": "GET", "path": req["path"], "query_string": req["query"].encode(),
-             "headers": [(k.lower().encode(), v.encode()) for k, v in request_headers(req)]}
-    asyncio.run(ASGIShim(app, policy=POLICY, clock=lambda: NOW)(scope, receive, send))
+             "headers": [(k.lower().encode(), v.encode("latin-1")) for k, v in (headers or request_headers)(req)]}
+    shim = ASGIShim(app, policy=POLICY, clock=lambda: NOW, **(shim_options or {}))
+    if tweak is not None:
+        tweak(shim)
+    asyncio.run(shim(scope, receive, send))
     return (sent[0]["status"], normal(sent[0]["headers"]),
             b"".join(m.get("body", b"") for m in sent[1:]))
 
 
-def via_wsgi(req: dict[str, Any], resp: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
-    status, headers, body = app_response(resp)
+def via_wsgi(req: dict[str, Any], resp: dict[str, Any], *, headers: Callable[[dict[str, Any]], Headers] | None = None,
+             shim_options: dict[str, Any] | None = None, tweak: Callable[[WSGIShim], None] | None = None,
+             app: Callable[..., Any] | None = None) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The shim under WSGI; as `via_asgi`, and `app` replaces the app answering `resp`."""
+    status, app_headers, body = app_response(resp)
     got: list[Any] = []
 
-    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        start_response(f"{status} X", headers)
+    def default_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response(f"{status} X", app_headers)
         return [body[:5], body[5:]] if resp["split"] else [body]
 
     def start_response(status_line: str, out: list[tuple[str, str]], exc_info: Any = None) -> Any:
         got.append((int(status_line[:3]), out))
         return lambda data: None
 
-    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": req["path"], "QUERY_STRING": req["query"],
-               "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr, "SERVER_NAME": "t", "SERVER_PORT": "80"}
-    for k, v in request_headers(req):
-        environ["HTTP_" + k.upper().replace("-", "_")] = v
-    result = WSGIShim(app, policy=POLICY, clock=lambda: NOW)(environ, start_response)
+    environ: dict[str, Any] = {"REQUEST_METHOD": "GET", "PATH_INFO": req["path"], "QUERY_STRING": req["query"],
+                               "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr, "SERVER_NAME": "t",
+                               "SERVER_PORT": "80"}
+    for k, v in (headers or request_headers)(req):
+        key = "HTTP_" + k.upper().replace("-", "_")
+        environ[key] = f"{environ[key]}, {v}" if key in environ else v  # repeated lines arrive joined
+    shim = WSGIShim(app or default_app, policy=POLICY, clock=lambda: NOW, **(shim_options or {}))
+    if tweak is not None:
+        tweak(shim)
+    result = shim(environ, start_response)
     out_body = b"".join(result)
+    getattr(result, "close", lambda: None)()
     return got[-1][0], normal(got[-1][1]), out_body
 
 

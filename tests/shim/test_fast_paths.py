@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
-import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -17,7 +15,7 @@ from jsonp2cors.shim import ASGIShim, WSGIShim
 from jsonp2cors.shim.usage import FileSink, UsageRecord
 
 from .helpers import NEWS, NOW, POLICY
-from .test_equivalence import BODIES, app_response, normal, responses
+from .test_equivalence import BODIES, responses, via_asgi, via_wsgi
 
 Reply = tuple[int, list[tuple[str, str]], bytes]
 
@@ -50,62 +48,18 @@ def general_only(shim: ASGIShim | WSGIShim) -> None:
 
 
 def asgi(req: dict[str, Any], resp: dict[str, Any], *, fast: bool) -> tuple[Reply, list[UsageRecord]]:
-    status, headers, body = app_response(resp)
-    sent: list[dict[str, Any]] = []
     records: list[UsageRecord] = []
-
-    async def app(scope: Any, receive: Any, send: Any) -> None:
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(k.lower().encode(), v.encode()) for k, v in headers]})
-        if resp["split"]:
-            await send({"type": "http.response.body", "body": body[:5], "more_body": True})
-            await send({"type": "http.response.body", "body": body[5:]})
-        else:
-            await send({"type": "http.response.body", "body": body})
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.disconnect"}
-
-    async def send(message: Any) -> None:
-        sent.append(message)
-
-    shim = ASGIShim(app, policy=POLICY, clock=lambda: NOW, usage=records.append)
-    if not fast:
-        general_only(shim)
-    scope = {"type": "http", "method": "GET", "path": req["path"], "query_string": req["query"].encode(),
-             "headers": [(k.lower().encode(), v.encode("latin-1")) for k, v in request_headers(req)]}
-    asyncio.run(shim(scope, receive, send))
-    reply = (sent[0]["status"], normal(sent[0]["headers"]), b"".join(m.get("body", b"") for m in sent[1:]))
+    reply = via_asgi(req, resp, headers=request_headers, shim_options={"usage": records.append},
+                     tweak=None if fast else general_only)
     return reply, records
 
 
 def wsgi(req: dict[str, Any], resp: dict[str, Any], *, fast: bool,
          app: Callable[..., Any] | None = None) -> tuple[Reply, list[UsageRecord]]:
-    status, headers, body = app_response(resp)
-    got: list[Any] = []
     records: list[UsageRecord] = []
-
-    def default_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        start_response(f"{status} X", headers)
-        return [body[:5], body[5:]] if resp["split"] else [body]
-
-    def start_response(status_line: str, out: list[tuple[str, str]], exc_info: Any = None) -> Any:
-        got.append((int(status_line[:3]), out))
-        return lambda data: None
-
-    environ: dict[str, Any] = {"REQUEST_METHOD": "GET", "PATH_INFO": req["path"], "QUERY_STRING": req["query"],
-                               "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr, "SERVER_NAME": "t",
-                               "SERVER_PORT": "80"}
-    for k, v in request_headers(req):
-        key = "HTTP_" + k.upper().replace("-", "_")
-        environ[key] = f"{environ[key]}, {v}" if key in environ else v  # repeated lines arrive joined
-    shim = WSGIShim(app or default_app, policy=POLICY, clock=lambda: NOW, usage=records.append)
-    if not fast:
-        general_only(shim)
-    result = shim(environ, start_response)
-    out_body = b"".join(result)
-    getattr(result, "close", lambda: None)()
-    return (got[-1][0], normal(got[-1][1]), out_body), records
+    reply = via_wsgi(req, resp, headers=request_headers, shim_options={"usage": records.append},
+                     tweak=None if fast else general_only, app=app)
+    return reply, records
 
 
 @settings(max_examples=200, deadline=None)
