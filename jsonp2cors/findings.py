@@ -57,10 +57,20 @@ class Endpoint:
     column: int = 1
     end_line: int | None = None
     credentials_reason: str | None = None  # e.g. "reads the session"
+    # Every path the handler answers at when it has more than one (stacked route decorators, a view listed
+    # twice in urls.py); `route` is the first of them.
+    routes: tuple[str, ...] = ()
 
     @property
     def location(self) -> Location:
         return Location(self.file, self.line, self.column)
+
+    @property
+    def all_routes(self) -> tuple[str, ...]:
+        """`routes`, or just `route` (or nothing) for a handler with one path."""
+        if self.routes:
+            return self.routes
+        return (self.route,) if self.route else ()
 
 
 @dataclass(frozen=True)

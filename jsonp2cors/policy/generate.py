@@ -143,26 +143,27 @@ def generate(
     # Routes ---------------------------------------------------------------------------------------
     live = [e for e in result.endpoints if not e.test_code]
     handlers = [e for e in live if e.role == "handler"]
-    grouped: dict[str, list[tuple[Endpoint, bool]]] = {}
+    grouped: dict[str, list[tuple[Endpoint, bool, str]]] = {}
     for endpoint in handlers:
         if not endpoint.route:
             notes.append(f"{_where(endpoint)} {endpoint.function}: no route known; covered by [cors] only")
             continue
-        prefix, cut = route_prefix(endpoint.route)
-        grouped.setdefault(prefix, []).append((endpoint, cut))
+        for path in endpoint.all_routes:
+            prefix, cut = route_prefix(path)
+            grouped.setdefault(prefix, []).append((endpoint, cut, path))
     routes: list[Route] = []
     for prefix in sorted(grouped):
         members = sorted(grouped[prefix], key=lambda m: (m[0].file, m[0].line, m[0].function))
         methods: list[str] = []
-        for endpoint, _ in members:
+        for endpoint, _, _ in members:
             for method in endpoint.methods:
                 if method.upper() not in methods:
                     methods.append(method.upper())
-        credentialed = [e for e, _ in members if e.credentials]
+        credentialed = [e for e, _, _ in members if e.credentials]
         name = f"route:{prefix}"
         sources = []
-        for endpoint, cut in members:
-            label = f"{_where(endpoint)} {endpoint.function}() ({endpoint.framework} route {endpoint.route!r}"
+        for endpoint, cut, path in members:
+            label = f"{_where(endpoint)} {endpoint.function}() ({endpoint.framework} route {path!r}"
             sources.append(label + (", variable part cut to a prefix)" if cut else ")"))
         comments[name] = "\n".join(sources)
         if credentialed:

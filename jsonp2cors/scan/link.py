@@ -291,11 +291,10 @@ def find_endpoint(consumer: Consumer, endpoints: Sequence[Endpoint]) -> Endpoint
     ranked: list[tuple[tuple[int, int], Endpoint]] = []
     path = _consumer_segments(parts.path)
     for ep in endpoints:
-        if not ep.route:
-            continue
-        score = _match_score(_route_segments(ep.route), path, parts.templated_prefix)
-        if score is not None:
-            ranked.append(((score, _common_dir(ep.file, consumer.file)), ep))
+        scores = [s for s in (_match_score(_route_segments(r), path, parts.templated_prefix) for r in ep.all_routes)
+                  if s is not None]
+        if scores:
+            ranked.append(((max(scores), _common_dir(ep.file, consumer.file)), ep))
     if not ranked:
         named = _named_route(consumer.url)
         if named is None:

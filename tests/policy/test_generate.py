@@ -222,3 +222,13 @@ def test_cli_usage_errors_exit_2(tmp_path: Path, extra: list[str], says: str) ->
     result = CliRunner().invoke(app, ["policy", "generate", "--from-scan", str(scan_file), *extra])
     assert result.exit_code == 2
     assert says in result.output
+
+
+def test_a_handler_with_two_routes_gets_both() -> None:
+    twice = Endpoint("app/views.py", 12, "weather", "flask", "/api/weather", ("GET",), ("callback",),
+                     credentials=True, routes=("/api/weather", "/v1/weather"))
+    generated = generate(ScanResult(endpoints=(twice,)), origins=["https://news.example.com"])
+    routes = {r.path: r for r in generated.policy.routes}
+    assert set(routes) == {"/api/weather", "/v1/weather"}
+    assert routes["/v1/weather"].allow_credentials is True
+    assert "route '/v1/weather'" in generated.to_toml()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from jsonp2cors.findings import Consumer, Endpoint, EndpointRef
+from jsonp2cors.findings import Consumer, Endpoint, EndpointRef, ScanResult
+from jsonp2cors.scan import scan
 from jsonp2cors.scan.link import callback_in_query, jquery_placeholder, link_consumers, parse_url
 
 
@@ -169,3 +172,23 @@ def test_loader_table_lookup() -> None:
     assert find_loader(None, "/maps/api/js") is None
     assert loader_for_global("fbAsyncInit") is not None and loader_for_global("show") is None
     assert len({loader.name for loader in LOADERS}) == len(LOADERS)
+
+
+def test_a_handler_answering_at_several_paths_links_through_any(tmp_path: Path) -> None:
+    """Stacked route decorators: the scan keeps every path, and a consumer of the second one links."""
+    (tmp_path / "app.py").write_text(
+        "import json\nfrom flask import Flask, request\napp = Flask(__name__)\n\n"
+        "@app.route('/api/weather')\n@app.route('/v1/weather/<city>')\n"
+        "def weather(city=None):\n    cb = request.args.get('callback')\n"
+        "    return '%s(%s)' % (cb, json.dumps({'city': city}))\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "page.html").write_text('<script src="/v1/weather/paris?callback=show"></script>\n',
+                                        encoding="utf-8")
+    result = scan([tmp_path])
+    [endpoint] = result.endpoints
+    assert endpoint.route == "/api/weather" and endpoint.routes == ("/api/weather", "/v1/weather/<city>")
+    [consumer] = result.consumers
+    assert consumer.endpoint == EndpointRef("app.py", endpoint.line)
+    again = ScanResult.from_json(result.to_json())
+    assert again.endpoints[0].routes == endpoint.routes

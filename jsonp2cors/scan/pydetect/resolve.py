@@ -478,7 +478,9 @@ class Resolver:
         _, f = self.repo.funcs[fkey]
         return bool(f.routes) or fkey in self.table_routes or f.handler_hint in ("wsgi", "module", "exposed")
 
-    def _route(self, fkey: str) -> tuple[str | None, tuple[str, ...], str]:
+    def _route(self, fkey: str) -> tuple[str | None, tuple[str, ...], str, tuple[str, ...]]:
+        """(first path, its methods, framework, every path) of a handler; (None, (), "", ()) when unknown."""
+        found: list[tuple[str, tuple[str, ...], str]] = []
         m, f = self.repo.funcs[fkey]
         for r in f.routes:
             path = r.path
@@ -487,15 +489,20 @@ class Resolver:
             if path.startswith("@route:"):
                 resolved = self.repo.route_names.get(path[7:])
                 if resolved is not None:
-                    return resolved, r.methods, r.framework
+                    found.append((resolved, r.methods, r.framework))
                 continue
             if path == "@exposed":
-                return self._exposed_path(fkey), r.methods, "cherrypy"
-            return _join(self._prefix(m, r.registrar), path) or "/", r.methods, r.framework
+                found.append((self._exposed_path(fkey), r.methods, "cherrypy"))
+                continue
+            found.append((_join(self._prefix(m, r.registrar), path) or "/", r.methods, r.framework))
         for path, methods, framework in self.table_routes.get(fkey, ()):
             if path is not None:
-                return path, methods, framework
-        return None, (), ""
+                found.append((path, methods, framework))
+        if not found:
+            return None, (), "", ()
+        paths = tuple(dict.fromkeys(p for p, _, _ in found))
+        first, methods, framework = found[0]
+        return first, methods, framework, paths if len(paths) > 1 else ()
 
     def _prefix(self, m: ModuleFacts, registrar: str) -> str:
         if not registrar:
@@ -642,7 +649,7 @@ class Resolver:
             )[0]
             if not any(e.strong and not e.medium for e in chosen):
                 medium = True
-            route, methods, framework = self._route(fkey) if role == "handler" else (None, (), "")
+            route, methods, framework, routes = self._route(fkey) if role == "handler" else (None, (), "", ())
             if not methods:
                 for d in f.decorators:
                     listed = _methods_from_decorator(d)
@@ -667,6 +674,7 @@ class Resolver:
                     function=f.qualname,
                     framework=fw,
                     route=route,
+                    routes=routes,
                     methods=tuple(dict.fromkeys(methods or ("GET",))),
                     callback_params=self._keys(chosen, m),
                     credentials=bool(creds),
