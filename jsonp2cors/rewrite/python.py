@@ -12,7 +12,7 @@ import re
 import string
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, cast
 
 import libcst as cst
 import libcst.matchers as m
@@ -125,6 +125,11 @@ def _request_like(node: cst.CSTNode) -> bool:
 
 
 _STR_METHODS = frozenset(dir(str))
+
+
+def _is_web_input(node: cst.CSTNode) -> bool:
+    """web.py's `web.input(...)` (the request parameters as attributes)."""
+    return isinstance(node, cst.Call) and _dotted(node.func) in ("web.input", "webapi.input")
 
 
 def _short(node: cst.CSTNode) -> str:
@@ -324,6 +329,7 @@ class FunctionRewrite:
         self.cls = cls
         self.cb: dict[str, Absent] = {}
         self.cb_attrs: dict[str, Absent] = {}  # self.<attr> holding the callback name
+        self.inputs: dict[str, cst.Call] = {}  # web.py: names bound to web.input(...)
         self._assigned: dict[str, list[cst.BaseExpression]] | None = None
         self.cb_assigns: set[cst.CSTNode] = set()
         self.padding: dict[cst.CSTNode, _Padding] = {}
@@ -380,6 +386,19 @@ class FunctionRewrite:
                 if key is not None and key.lower() in self.params:
                     return "REQUIRED"
         if isinstance(node, cst.Attribute) and node.attr.value.lower() in self.params:
+            source = node.value
+            if isinstance(source, cst.Name) and source.value in self.inputs:
+                source = self.inputs[source.value]
+            if _is_web_input(source):
+                # web.py: web.input(callback=None).callback answers the keyword's default for a missing
+                # parameter; without one a missing parameter fails (AttributeError)
+                assert isinstance(source, cst.Call)
+                default = next((a.value for a in source.args
+                                if a.keyword is not None and a.keyword.value == node.attr.value), None)
+                if default is None:
+                    return "REQUIRED"
+                known, value = _literal(default)
+                return _absent_of(value) if known else "UNKNOWN"
             base = _dotted(node.value).lower()
             if base and base.split(".")[0] not in ("self", "cls") and any(
                 base.endswith(attr.lower()) for attr in _REQUEST_ATTRS
@@ -438,6 +457,11 @@ class FunctionRewrite:
         return False
 
     def _collect_sources(self) -> None:
+        for node in m.findall(self.func, m.Assign(targets=[m.AssignTarget(target=m.Name())])):
+            assert isinstance(node, cst.Assign)
+            target = node.targets[0].target
+            if isinstance(target, cst.Name) and _is_web_input(node.value):
+                self.inputs[target.value] = cast(cst.Call, node.value)
         params = self.func.params if isinstance(self.func, cst.FunctionDef) else cst.Parameters()
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
             name = param.name.value

@@ -61,7 +61,8 @@ def needles_for(config: ScanConfig) -> tuple[bytes, ...]:
 
 # The same read hints as _READ_HINT, on lower-cased bytes (for the prefilter's second tier).
 _READ_HINT_LOW = re.compile(
-    rb"(?:request|req)\.(?:args|values|params|get|post|request|query|query_params|form|forms|arguments|rel_url)"
+    rb"(?:request|req)\.(?:args|values|params|get|post|request|query|query_params|form|forms|arguments|rel_url"
+    rb"|get_all\()"
     rb"|get_argument|get_query_argument|get_param|(?:getfirst|getvalue|getlist)\([ \t]*[^)\s]"
     rb"|query_string|fieldstorage|parse_qsl?\b|use_args|use_kwargs|web\.input"
     rb"|parser\.parse\((?:[^()]|\([^()]*\))*?\breq"  # webargs: parser.parse(schema, request)
@@ -178,7 +179,8 @@ _JSONP_WORD = re.compile(
 # Text hints that let the cheap stage skip walking a module's syntax tree.
 _PAD_HINT = re.compile(r"""%(?:\([^)]*\))?[-#0 +\d.]*[sr]\(|\}\(|["']\(""")
 _READ_HINT = re.compile(
-    r"(?:request|req)\.(?:args|values|params|GET|POST|REQUEST|query|query_params|form|forms|arguments|rel_url)"
+    r"(?:request|req)\.(?:args|values|params|GET|POST|REQUEST|query|query_params|form|forms|arguments|rel_url"
+    r"|get\(|get_all\()"
     r"|get_argument|get_query_argument|get_param|(?:getfirst|getvalue|getlist)\([ \t]*[^)\s]"  # StringIO.getvalue()
     r"|QUERY_STRING|FieldStorage|parse_qsl?\b|use_args|use_kwargs|web\.input"
     r"|parser\.parse\((?:[^()]|\([^()]*\))*?\breq"  # webargs: parser.parse(schema, request)
@@ -249,11 +251,19 @@ def _reads_request(node: ast.AST, tainted: set[str]) -> bool:
         if (
             isinstance(sub, ast.Call)
             and isinstance(sub.func, ast.Attribute)
-            and sub.func.attr in tables.REQUEST_API_METHODS
+            and (sub.func.attr in tables.REQUEST_API_METHODS or _request_get(sub.func))
             and bool(sub.args)
         ):
             return True
     return False
+
+
+def _request_get(func: ast.expr) -> bool:
+    """`self.request.get` / `request.get_all`: webapp2's (and WebOb's) parameter readers."""
+    if not isinstance(func, ast.Attribute) or func.attr not in ("get", "get_all"):
+        return False
+    base = _dotted(func.value)
+    return base is not None and bool(tables.REQUEST_ROOT.match(base))
 
 
 def _dotted(node: ast.expr) -> str | None:
@@ -339,6 +349,8 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
                         sig.routes = True
                     elif (called in tables.REQUEST_API_METHODS and node.args) or called in _READING_CALLS:
                         src = reads = True
+                    elif called in ("get", "get_all") and node.args and _request_get(func):
+                        src = reads = True  # webapp2: self.request.get("callback")
                     dotted = _dotted(func)
                     if dotted and dotted.endswith(("parser.parse", "web.input")):  # webargs, web.py
                         src = reads = True

@@ -36,7 +36,7 @@ def scans() -> dict[str, ScanResult]:
 def test_every_python_framework_has_a_fixture() -> None:
     names = {p.stem for p in EXPECTED}
     assert {"flask", "django", "bottle", "pyramid", "tornado", "aiohttp", "starlette", "fastapi", "falcon",
-            "cherrypy", "flask_restful", "wsgi", "webob", "cgi", "python2"} <= names
+            "cherrypy", "flask_restful", "wsgi", "webob", "cgi", "python2", "webapp2", "webpy"} <= names
 
 
 @pytest.mark.parametrize("expected", EXPECTED, ids=lambda p: p.stem)

@@ -623,7 +623,12 @@ class Collector:
             if not positional:
                 return None
             keys = self.key_strings(positional[0].value)
-            container = method in tables.REQUEST_API_METHODS or self.is_container(node.func.value)
+            container = (
+                method in tables.REQUEST_API_METHODS
+                or self.is_container(node.func.value)
+                # webapp2 (and WebOb's BaseRequest helpers): self.request.get("callback")
+                or (method in ("get", "get_all") and bool(tables.REQUEST_ROOT.match(self.text(node.func.value))))
+            )
             if not keys and not container:
                 return None
             return self._keyed_taint(keys, container)

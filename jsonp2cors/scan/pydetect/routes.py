@@ -211,6 +211,62 @@ def tornado_application(call: cst.Call, framework: str, ctx: Ctx) -> bool:
     return True
 
 
+@call_rule
+def webapp2_application(call: cst.Call, framework: str, ctx: Ctx) -> bool:
+    """`webapp2.WSGIApplication([("/x", Handler), webapp2.Route("/y/<id>", Other)])` (Google App Engine)."""
+    ref, spelled = _callee(call, ctx)
+    if not (ref.startswith("webapp2.") and ref.endswith("WSGIApplication")) and not (
+        framework == "webapp2" and spelled.endswith("WSGIApplication")
+    ):
+        return False
+    routes = _arg(call, 0, "routes")
+    if not isinstance(routes, cst.List | cst.Tuple):
+        return True
+    for el in routes.elements:
+        item = el.value
+        parts: list[cst.BaseExpression] = []
+        if isinstance(item, cst.Tuple):
+            parts = [e.value for e in item.elements]
+        elif isinstance(item, cst.Call):  # webapp2.Route(template, handler) / RedirectRoute(...)
+            positional = [a.value for a in item.args if a.keyword is None]
+            template = positional[0] if positional else _arg(item, 0, "template")
+            handler = positional[1] if len(positional) > 1 else _arg(item, 1, "handler")
+            parts = [p for p in (template, handler) if p is not None]
+        if len(parts) >= 2:
+            path = ctx.literal(parts[0])
+            target = _view_target(parts[1], ctx)
+            if path is not None and target:
+                path = path if "<" in path else _regex_to_path(path)
+                ctx.facts.table_routes.append(TableRoute(target, path, (), "webapp2", "", ctx.line(item)))
+    return True
+
+
+@call_rule
+def webpy_application(call: cst.Call, framework: str, ctx: Ctx) -> bool:
+    """web.py: `web.application(urls, globals())` with `urls = ("/x", "Handler", "/y/(.*)", "Other")`, the
+    handler classes named by strings (their `GET`/`POST` methods answer)."""
+    ref, spelled = _callee(call, ctx)
+    if ref != "web.application" and not (framework == "webpy" and spelled.endswith("application")):
+        return False
+    urls = _arg(call, 0, "mapping")
+    values = ctx.str_list(urls) if urls is not None else None  # a literal or a module-level `urls = (...)`
+    for path, target in zip(values[::2], values[1::2], strict=False) if values else ():
+        if target:
+            if "." not in target and ctx.facts.module:  # a class of this module (`globals()`)
+                target = f"{ctx.facts.module}.{target}"
+            ctx.facts.table_routes.append(TableRoute(target, _regex_to_path(path), (), "webpy", "", ctx.line(call)))
+    return True
+    values = [e.value for e in urls.elements]
+    for path_node, target_node in zip(values[::2], values[1::2], strict=False):
+        path = ctx.literal(path_node)
+        target = ctx.literal(target_node)
+        if path is not None and target:
+            ctx.facts.table_routes.append(
+                TableRoute(target, _regex_to_path(path), (), "webpy", "", ctx.line(path_node))
+            )
+    return True
+
+
 def _starlette_routes(node: cst.BaseExpression, prefix: str, ctx: Ctx) -> None:
     if not isinstance(node, cst.List | cst.Tuple):
         return

@@ -190,6 +190,9 @@ CREDENTIAL_QUALIFIED: dict[str, str] = {
     "fastapi.Cookie": "reads cookies",
     "http.cookies.SimpleCookie": "reads cookies",
     "Cookie.SimpleCookie": "reads cookies",
+    "google.appengine.api.users.get_current_user": "reads the logged-in user",
+    "web.ctx.session": "reads the session",
+    "web.cookies": "reads cookies",
 }
 CREDENTIAL_ATTRS: dict[str, str] = {
     "cookies": "reads cookies",
@@ -228,6 +231,8 @@ FRAMEWORK_IMPORTS: tuple[tuple[str, str], ...] = (
     ("falcon", "falcon"),
     ("cherrypy", "cherrypy"),
     ("webob", "webob"),
+    ("webapp2", "webapp2"),
+    ("web", "webpy"),
     ("werkzeug", "wsgi"),
     ("wsgiref", "wsgi"),
 )
@@ -273,6 +278,8 @@ LIBRARY_ROOTS = frozenset(
         "falcon",
         "cherrypy",
         "webob",
+        "webapp2",
+        "web",
         "werkzeug",
         "jinja2",
         "markupsafe",
