@@ -617,3 +617,23 @@ class index:
 """
     eps = by_function(run(tmp_path, {"handlers.py": src}))
     assert set(eps) == {"Feed.get", "index.GET"}
+
+
+def test_a_project_package_called_web_is_not_web_py(tmp_path: Path) -> None:
+    """web.py is `import web`; a project's own `web` package is project code, followed across modules."""
+    helpers = """
+import json
+def wrap(name, payload):
+    return "%s(%s)" % (name, json.dumps(payload))
+"""
+    views = """
+from flask import Flask, request
+from web.helpers import wrap
+app = Flask(__name__)
+@app.route("/w")
+def w():
+    return wrap(request.args.get("callback"), {"a": 1})
+"""
+    eps = by_function(run(tmp_path, {"web/__init__.py": "", "web/helpers.py": helpers, "web/views.py": views}))
+    assert (eps["wrap"].role, eps["wrap"].framework) == ("helper", "generic")
+    assert (eps["w"].route, eps["w"].framework) == ("/w", "flask")

@@ -234,6 +234,8 @@ class Collector:
             if prefix in tops:
                 self.facts.framework = framework
                 return
+        if "web" in self.imports and self.modname.split(".", 1)[0] != "web":  # `import web`: web.py
+            self.facts.framework = "webpy"
 
     def _tables(self, root: cst.CSTNode) -> None:
         """Route tables and registrations, anywhere in the module (also inside create_app()/main())."""

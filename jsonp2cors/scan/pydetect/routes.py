@@ -245,8 +245,8 @@ def webapp2_application(call: cst.Call, framework: str, ctx: Ctx) -> bool:
 def webpy_application(call: cst.Call, framework: str, ctx: Ctx) -> bool:
     """web.py: `web.application(urls, globals())` with `urls = ("/x", "Handler", "/y/(.*)", "Other")`, the
     handler classes named by strings (their `GET`/`POST` methods answer)."""
-    ref, spelled = _callee(call, ctx)
-    if ref != "web.application" and not (framework == "webpy" and spelled.endswith("application")):
+    ref, _ = _callee(call, ctx)
+    if ref != "web.application" or framework != "webpy":
         return False
     urls = _arg(call, 0, "mapping")
     values = ctx.str_list(urls) if urls is not None else None  # a literal or a module-level `urls = (...)`

@@ -215,7 +215,8 @@ CREDENTIAL_DECORATORS = re.compile(
 )
 CREDENTIAL_STRINGS = frozenset({"HTTP_COOKIE", "Cookie", "HTTP_AUTHORIZATION", "REMOTE_USER"})
 
-# Framework of a module by what it imports; earlier entries win.
+# Framework of a module by what it imports; earlier entries win. (web.py is told by a plain `import web`:
+# a project may well have a package of its own called `web`.)
 FRAMEWORK_IMPORTS: tuple[tuple[str, str], ...] = (
     ("flask_restful", "flask"),
     ("flask_jsonpify", "flask"),
@@ -232,7 +233,6 @@ FRAMEWORK_IMPORTS: tuple[tuple[str, str], ...] = (
     ("cherrypy", "cherrypy"),
     ("webob", "webob"),
     ("webapp2", "webapp2"),
-    ("web", "webpy"),
     ("werkzeug", "wsgi"),
     ("wsgiref", "wsgi"),
 )
@@ -279,7 +279,6 @@ LIBRARY_ROOTS = frozenset(
         "cherrypy",
         "webob",
         "webapp2",
-        "web",
         "werkzeug",
         "jinja2",
         "markupsafe",
