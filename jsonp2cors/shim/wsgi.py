@@ -223,7 +223,14 @@ class _FastJSONP:
         self.status, self.headers, self.exc_info = status, headers, exc_info
         raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
         self.raw = jsonp_fast_head(int(status[:3]), raw)
-        return self.chunks.append
+        return self._write
+
+    def _write(self, data: bytes) -> None:
+        """The legacy `write()` callable: collected here, or the general machinery's once it took over."""
+        if self.exchange is None:
+            self.chunks.append(data)
+        else:
+            self.exchange._write_buffered(data)
 
     def _exchange(self) -> _Exchange:
         """Hand over to the general machinery, replaying the head the app gave."""
