@@ -282,3 +282,17 @@ def test_a_scan_loads_parsers_only_for_files_that_reach_them(tmp_path: Path) -> 
     )
     assert _modules_after(probe.format(path=str(tmp_path / "lib"))) == set()
     assert _modules_after(probe.format(path=str(tmp_path / "app"))) == {"libcst"}
+
+
+@pytest.mark.parametrize(
+    ("signature", "hinted"),
+    [
+        ("def data(limit: int = Query(10, ge=1), callback: str = Query(None)):", True),
+        ("def index(self, jsoncallback=None, **kw):", True),
+        ("def run(self, fn, timeout=5):", False),
+    ],
+)
+def test_callback_parameter_hint_sees_past_nested_parentheses(signature: str, hinted: bool) -> None:
+    from jsonp2cors.scan.python import _callback_param_hint
+
+    assert bool(_callback_param_hint(ScanConfig()).search(signature)) is hinted
