@@ -283,7 +283,7 @@ class _Exchange:
     """One forwarded request: intercepts start_response, buffers when the plan says so."""
 
     __slots__ = ("_environ", "chunks", "code", "core", "drop_body", "exc_info", "fast", "fwd", "plan", "raw",
-                 "real_start", "sent", "shim", "start_action", "status")
+                 "real_start", "real_write", "sent", "shim", "start_action", "status")
 
     def __init__(self, shim: WSGIShim, fwd: Forward, environ: dict[str, Any],
                  start_response: StartResponse) -> None:
@@ -305,6 +305,7 @@ class _Exchange:
             environ = dict(environ)
             environ["REQUEST_METHOD"] = fwd.method
         self._environ = environ
+        self.real_write: Callable[[bytes], object] | None = None  # the server's write(), once the head is out
 
     def start_response(self, status: str, headers: StrHeaders,
                        exc_info: ExcInfo | None = None) -> Callable[[bytes], object]:
@@ -335,10 +336,13 @@ class _Exchange:
         write = self.real_start(self.status, _to_str(headers), self.exc_info)
         if self.drop_body:
             return lambda data: None
+        self.real_write = write
         return write
 
     def _write_buffered(self, data: bytes) -> None:
-        if self.sent:  # overflowed: the head is out, pass writes on
+        if self.sent:  # the head is out (overflow, or a head sent unchanged): pass writes on
+            if self.real_write is not None:
+                self.real_write(data)
             return
         self.chunks.append(data)
 

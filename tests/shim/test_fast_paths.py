@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -181,3 +183,30 @@ def test_the_fast_paths_are_taken(monkeypatch: pytest.MonkeyPatch) -> None:
     asgi(REQ, JSON_RESP, fast=False)
     wsgi(REQ, JSON_RESP, fast=False)
     assert len(taken) == 4
+
+
+def test_wsgi_write_after_the_head_went_out_is_not_lost() -> None:
+    """An app that overflows max_body and then calls write() while its body is iterated: nothing is dropped."""
+    written: list[bytes] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+        write = start_response("200 OK", [("Content-Type", "application/json")])
+        yield b'{"a": "' + b"x" * 64
+        write(b"y" * 8)
+        yield b'"}'
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        return written.append
+
+    environ: dict[str, Any] = {"REQUEST_METHOD": "GET", "PATH_INFO": "/api/weather", "QUERY_STRING": "callback=cb",
+                               "wsgi.input": io.BytesIO(), "wsgi.errors": sys.stderr}
+    for fast in (True, False):
+        written.clear()
+        shim = WSGIShim(app, policy=POLICY, clock=lambda: NOW, max_body=16)
+        if not fast:
+            general_only(shim)
+        result = shim(environ, start_response)
+        body = b"".join(result)
+        getattr(result, "close", lambda: None)()
+        assert body.startswith(b'{"a": "x') and body.endswith(b'"}')  # too big to wrap: passed through
+        assert written == [b"y" * 8]
