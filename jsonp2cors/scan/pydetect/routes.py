@@ -183,6 +183,28 @@ def django_path(call: cst.Call, framework: str, ctx: Ctx) -> bool:
     return True
 
 
+def _handler_table(table: cst.BaseExpression | None, framework: str, ctx: Ctx,
+                   to_path: Callable[[str], str]) -> None:
+    """A list of `(path, Handler)` tuples or `route(path, Handler)` calls (Tornado `url(pattern, handler)`,
+    webapp2 `Route(template, handler)`) into table routes."""
+    if not isinstance(table, cst.List | cst.Tuple):
+        return
+    for el in table.elements:
+        item = el.value
+        path_node: cst.BaseExpression | None = None
+        handler: cst.BaseExpression | None = None
+        if isinstance(item, cst.Tuple) and len(item.elements) >= 2:
+            path_node, handler = item.elements[0].value, item.elements[1].value
+        elif isinstance(item, cst.Call):
+            path_node, handler = _arg(item, 0, "pattern", "template"), _arg(item, 1, "handler")
+        if path_node is None or handler is None:
+            continue
+        path = ctx.literal(path_node)
+        target = _view_target(handler, ctx)
+        if path is not None and target:
+            ctx.facts.table_routes.append(TableRoute(target, to_path(path), (), framework, "", ctx.line(item)))
+
+
 @call_rule
 def tornado_application(call: cst.Call, framework: str, ctx: Ctx) -> bool:
     """`tornado.web.Application([(r"/x", Handler), url(r"/y", Other)])`."""
@@ -191,23 +213,7 @@ def tornado_application(call: cst.Call, framework: str, ctx: Ctx) -> bool:
         framework == "tornado" and spelled.endswith("Application")
     ):
         return False
-    handlers = _arg(call, 0, "handlers")
-    if not isinstance(handlers, cst.List | cst.Tuple):
-        return True
-    for el in handlers.elements:
-        item = el.value
-        parts: list[cst.BaseExpression] = []
-        if isinstance(item, cst.Tuple):
-            parts = [e.value for e in item.elements]
-        elif isinstance(item, cst.Call):
-            parts = [a.value for a in item.args if a.keyword is None]
-        if len(parts) >= 2:
-            path = ctx.literal(parts[0])
-            target = _view_target(parts[1], ctx)
-            if path is not None and target:
-                ctx.facts.table_routes.append(
-                    TableRoute(target, _regex_to_path(path), (), "tornado", "", ctx.line(item))
-                )
+    _handler_table(_arg(call, 0, "handlers"), "tornado", ctx, _regex_to_path)
     return True
 
 
@@ -219,25 +225,8 @@ def webapp2_application(call: cst.Call, framework: str, ctx: Ctx) -> bool:
         framework == "webapp2" and spelled.endswith("WSGIApplication")
     ):
         return False
-    routes = _arg(call, 0, "routes")
-    if not isinstance(routes, cst.List | cst.Tuple):
-        return True
-    for el in routes.elements:
-        item = el.value
-        parts: list[cst.BaseExpression] = []
-        if isinstance(item, cst.Tuple):
-            parts = [e.value for e in item.elements]
-        elif isinstance(item, cst.Call):  # webapp2.Route(template, handler) / RedirectRoute(...)
-            positional = [a.value for a in item.args if a.keyword is None]
-            template = positional[0] if positional else _arg(item, 0, "template")
-            handler = positional[1] if len(positional) > 1 else _arg(item, 1, "handler")
-            parts = [p for p in (template, handler) if p is not None]
-        if len(parts) >= 2:
-            path = ctx.literal(parts[0])
-            target = _view_target(parts[1], ctx)
-            if path is not None and target:
-                path = path if "<" in path else _regex_to_path(path)
-                ctx.facts.table_routes.append(TableRoute(target, path, (), "webapp2", "", ctx.line(item)))
+    # a Route template (`/y/<id>`) is already a path; a tuple's first item is a regex
+    _handler_table(_arg(call, 0, "routes"), "webapp2", ctx, lambda p: p if "<" in p else _regex_to_path(p))
     return True
 
 
