@@ -616,14 +616,7 @@ class ResponsePlan:
             headers = self.base
             if self.kind == K_JSON and not self.nosniff:
                 headers.append(NOSNIFF)
-            vary = self.vary
-            for pair in self.extra:
-                if pair[0] == b"vary":
-                    vary.append(pair[1])
-                else:
-                    headers.append(pair)
-            if vary:
-                headers.append((b"vary", vary[0] if len(vary) == 1 else merge_vary(vary)))
+            add_cors(headers, self.extra, self.vary)
             self._headers = headers
         return headers
 
@@ -698,16 +691,7 @@ class ResponsePlan:
         out.append(content_type)
         out.extend(extra)
         out.append((b"content-length", b"%d" % len(body)))
-        vary = self.vary
-        for pair in self.extra:
-            if pair[0] == b"vary":
-                vary.append(pair[1])
-            else:
-                out.append(pair)
-        if vary_dest:
-            vary.append(b"Sec-Fetch-Dest")
-        if vary:
-            out.append((b"vary", vary[0] if len(vary) == 1 else merge_vary(vary)))
+        add_cors(out, self.extra, self.vary, (b"Sec-Fetch-Dest",) if vary_dest else ())
         return out, body
 
 
@@ -835,15 +819,8 @@ def jsonp_headers(rules: RouteRules, cors: tuple[tuple[bytes, bytes], ...], base
     if app_vary is None and cors is rules.vary_only:  # the usual: no Origin (script tags), no Vary from the app
         base.extend(rules.jsonp_plain_tail)
     else:
-        vary = app_vary
-        for pair in cors:
-            if pair[0] == b"vary":
-                vary = pair[1] if vary is None else merge_vary([vary, pair[1]])
-            else:
-                base.append(pair)
         base.extend(rules.jsonp_tail)
-        if vary is not None:
-            base.append((b"vary", vary))
+        add_cors(base, cors, [] if app_vary is None else [app_vary])
     base.append((b"content-length", b"%d" % length))
     return base
 
@@ -881,6 +858,21 @@ def jsonp_fast_body(fwd: Forward, status: int, base: Headers, app_vary: bytes | 
         sink.emit_fields((core.now(), facts.method, facts.path, fwd.callback_param, callback,
                           facts.referer, facts.sec_fetch_site, facts.sec_fetch_dest, facts.user_agent, status))
     return headers, out
+
+
+def add_cors(out: Headers, cors: Iterable[tuple[bytes, bytes]], vary: list[bytes],
+             more_vary: tuple[bytes, ...] = ()) -> Headers:
+    """Append CORS headers to `out`: their Vary values join `vary` (the app's), then `more_vary`, and go out as
+    one merged Vary header at the end."""
+    for pair in cors:
+        if pair[0] == b"vary":
+            vary.append(pair[1])
+        else:
+            out.append(pair)
+    vary.extend(more_vary)
+    if vary:
+        out.append((b"vary", vary[0] if len(vary) == 1 else merge_vary(vary)))
+    return out
 
 
 def merge_vary(values: list[bytes]) -> bytes:
@@ -1032,10 +1024,7 @@ class ShimCore:
 
     def _respond(self, status: int, headers: Headers, body: bytes, cors: Iterable[tuple[bytes, bytes]],
                  facts: RequestFacts, record: UsageFields | None = None) -> Respond:
-        vary = [v for n, v in cors if n == b"vary"]
-        headers.extend(pair for pair in cors if pair[0] != b"vary")
-        if vary:
-            headers.append((b"vary", merge_vary(vary)))
+        add_cors(headers, cors, [])
         headers.append((b"content-length", str(len(body)).encode("ascii")))
         if record is not None and self.sink is not None:
             self.sink.emit_fields(record)
