@@ -59,14 +59,16 @@ def needles_for(config: ScanConfig) -> tuple[bytes, ...]:
     return tuple(dict.fromkeys((*BASE_NEEDLES, *extra)))
 
 
-# The same read hints as _READ_HINT, on lower-cased bytes (for the prefilter's second tier).
-_READ_HINT_LOW = re.compile(
-    rb"(?:request|req)\.(?:args|values|params|get|post|request|query|query_params|form|forms|arguments|rel_url"
-    rb"|get_all\()"
-    rb"|get_argument|get_query_argument|get_param|(?:getfirst|getvalue|getlist)\([ \t]*[^)\s]"
-    rb"|query_string|fieldstorage|parse_qsl?\b|use_args|use_kwargs|web\.input"
-    rb"|parser\.parse\((?:[^()]|\([^()]*\))*?\breq"  # webargs: parser.parse(schema, request)
+# Request reads: request.args..., self.get_argument(, cgi's form.getvalue("x"), webargs, web.py ...
+_READ_HINT = re.compile(
+    r"(?:request|req)\.(?:args|values|params|GET|POST|REQUEST|query|query_params|form|forms|arguments|rel_url"
+    r"|get\(|get_all\()"
+    r"|get_argument|get_query_argument|get_param|(?:getfirst|getvalue|getlist)\([ \t]*[^)\s]"  # StringIO.getvalue()
+    r"|QUERY_STRING|FieldStorage|parse_qsl?\b|use_args|use_kwargs|web\.input"
+    r"|parser\.parse\((?:[^()]|\([^()]*\))*?\breq"  # webargs: parser.parse(schema, request)
 )
+# The same, for the prefilter's second tier, which looks at lower-cased bytes.
+_READ_HINT_LOW = re.compile(_READ_HINT.pattern.lower().encode("ascii"))
 
 
 def candidate_for(config: ScanConfig) -> Callable[[bytes], bool]:
@@ -178,13 +180,6 @@ _JSONP_WORD = re.compile(
 )
 # Text hints that let the cheap stage skip walking a module's syntax tree.
 _PAD_HINT = re.compile(r"""%(?:\([^)]*\))?[-#0 +\d.]*[sr]\(|\}\(|["']\(""")
-_READ_HINT = re.compile(
-    r"(?:request|req)\.(?:args|values|params|GET|POST|REQUEST|query|query_params|form|forms|arguments|rel_url"
-    r"|get\(|get_all\()"
-    r"|get_argument|get_query_argument|get_param|(?:getfirst|getvalue|getlist)\([ \t]*[^)\s]"  # StringIO.getvalue()
-    r"|QUERY_STRING|FieldStorage|parse_qsl?\b|use_args|use_kwargs|web\.input"
-    r"|parser\.parse\((?:[^()]|\([^()]*\))*?\breq"  # webargs: parser.parse(schema, request)
-)
 
 
 def _route_hint(text: str) -> bool:
