@@ -95,15 +95,7 @@ class WSGIShim:
             fast = _FastJSONP.make(self, rules, environ, start_response, path, query, origin)
             if fast is not None:
                 return fast.run()
-        facts = RequestFacts(method, path, query, origin, None, dest)
-        facts.acrm = get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
-        facts.acrh = get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
-        facts.acrpn = get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK")
-        facts.referer = get("HTTP_REFERER")
-        facts.sec_fetch_site = get("HTTP_SEC_FETCH_SITE")
-        facts.user_agent = get("HTTP_USER_AGENT")
-        facts.host = get("HTTP_HOST")
-        decision = core.decide(facts, look)
+        decision = core.decide(_all_facts(environ, method, path, query, origin), look)
         if isinstance(decision, Respond):
             start_response(_status_line(decision.status), _to_str(decision.headers))
             return [decision.body]
@@ -129,6 +121,20 @@ class WSGIShim:
         if fast.sent and fast.exchange is None:
             return result
         return fast.escalate()._continue(result)  # padding to look at, or start_response still to come
+
+
+def _all_facts(environ: dict[str, Any], method: str, path: str, query: bytes, origin: str | None) -> RequestFacts:
+    """Every header the core may look at (preflights and JSONP requests), from the environ."""
+    get = environ.get
+    facts = RequestFacts(method, path, query, origin, None, get("HTTP_SEC_FETCH_DEST"))
+    facts.acrm = get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
+    facts.acrh = get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
+    facts.acrpn = get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK")
+    facts.referer = get("HTTP_REFERER")
+    facts.sec_fetch_site = get("HTTP_SEC_FETCH_SITE")
+    facts.user_agent = get("HTTP_USER_AGENT")
+    facts.host = get("HTTP_HOST")
+    return facts
 
 
 class _Pass:
@@ -207,12 +213,7 @@ class _FastJSONP:
         return cls(shim, rules, environ, start_response, path, query, origin, value, param, now)
 
     def forward(self) -> Forward:
-        get = self.environ.get
-        facts = RequestFacts("GET", self.path, self.query, self.origin, None, get("HTTP_SEC_FETCH_DEST"))
-        facts.referer = get("HTTP_REFERER")
-        facts.sec_fetch_site = get("HTTP_SEC_FETCH_SITE")
-        facts.user_agent = get("HTTP_USER_AGENT")
-        facts.host = get("HTTP_HOST")
+        facts = _all_facts(self.environ, "GET", self.path, self.query, self.origin)
         return Forward(self.shim.core, self.rules, facts, self.cors, self.callback, self.rules.param_names[self.param])
 
     def start_response(self, status: str, headers: StrHeaders,
