@@ -24,8 +24,8 @@ from jsonp2cors.scan.loaders import find_loader
 from jsonp2cors.scan.web import (  # re-exported: the registry module holds the constants
     JS_SUFFIXES,
     MARKUP_SUFFIXES,
-    PY_STRING_NEEDLES,
     is_template_path,
+    python_strings_candidate,
 )
 
 _JS_TYPES = frozenset({
@@ -271,14 +271,14 @@ def analyze_web_file(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
 
 def analyze_python_strings(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
     """`<script src=...?callback=...>` written inside Python string literals (inline HTML in views)."""
+    if not python_strings_candidate(data, config):
+        return FileFindings()
+    return script_tags_in_python_strings(rel, data, config)
+
+
+def script_tags_in_python_strings(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
+    """`analyze_python_strings` without its cheap gate (for callers that already asked it)."""
     out = FileFindings()
-    # Tokenizing is the cost here; a tag that loads JSONP names its callback parameter (or jQuery's `=?`, or a
-    # loader's onload=) somewhere in the file, so a file with `<script` but none of those has nothing to find.
-    low = data.lower()
-    if not any(n in low for n in PY_STRING_NEEDLES) and not any(
-        p.lower().encode() + b"=" in low for p in config.callback_params
-    ):
-        return out
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

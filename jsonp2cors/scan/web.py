@@ -63,17 +63,23 @@ def analyze_web_file(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
     return markup.analyze_web_file(rel, data, config)
 
 
-def analyze_python_strings(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
-    """`<script src=...?callback=...>` written inside Python string literals (inline HTML in views)."""
+def python_strings_candidate(data: bytes, config: ScanConfig) -> bool:
+    """Can this Python file hold a JSONP `<script src>` in a string? Tokenizing it is the cost: a tag that loads
+    JSONP names its callback parameter (or jQuery's `=?`, or a loader's onload=) in a `src` with a query."""
     low = data.lower()
     callback_named = any(n in low for n in PY_STRING_NEEDLES) or any(
         p.lower().encode() + b"=" in low for p in config.callback_params
     )
-    if not callback_named or not script_tag_with_query(low):
+    return callback_named and script_tag_with_query(low)
+
+
+def analyze_python_strings(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
+    """`<script src=...?callback=...>` written inside Python string literals (inline HTML in views)."""
+    if not python_strings_candidate(data, config):
         return FileFindings()
     from jsonp2cors.scan import markup
 
-    return markup.analyze_python_strings(rel, data, config)
+    return markup.script_tags_in_python_strings(rel, data, config)
 
 
 def finish_wrappers(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileFindings:
