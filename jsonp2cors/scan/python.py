@@ -430,8 +430,39 @@ _IMPORT = re.compile(r"^[ \t]*import[ \t]+([^\n#;]+)", re.M)
 _TOP_DEF = re.compile(r"^(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)", re.M)
 
 
-def _text_facts(rel: str, text: str, pad_hint: bool, found: FileFindings) -> None:
-    """Cheap facts from the text alone (imports, callees, top-level definitions, route calls)."""
+def _cheap_facts(rel: str, text: str, found: FileFindings, *, pad_hint: bool = False,
+                 tree: ast.AST | None = None, sig: Signals | None = None) -> None:
+    """Facts for the whole-repo pass from a module that is not read fully: its imports (from `tree` when the whole
+    module was parsed, else from the text), padding functions and callees given a request value (from the
+    cheap stage's `sig`, else padding functions from the text when `pad_hint`), and whether it registers routes."""
+    module = module_name(rel)
+    imports = _imports(tree, module, rel.endswith("__init__.py")) if tree is not None else _text_imports(text, rel)
+    if sig is not None:
+        padding_defs = sorted(sig.padding_defs)
+        source_calls = _absolute_calls(sig.source_calls, imports)
+    else:
+        padding_defs = _padding_defs_of_text(text) if pad_hint else []
+        source_calls = []
+    routes = (sig is not None and sig.routes) or _route_hint(text)
+    found.facts.update(
+        {
+            "stage": "cheap",
+            "module": module,
+            "imports": imports,
+            "padding_defs": padding_defs,
+            "source_calls": source_calls,
+            "routes": routes,
+        }
+    )
+    if padding_defs or (sig is not None and sig.source_calls) or routes or any(map(_project_import, imports)):
+        found.facts["keep_source"] = True  # may be read fully by the whole-repo pass
+    wanted = _definition_needles(c for c in source_calls if _project_import(c))
+    if wanted:
+        found.facts["followup_needles"] = wanted
+
+
+def _text_imports(text: str, rel: str) -> list[str]:
+    """Imports by regular expression (absolute names; relative ones resolved against the module's package)."""
     module = module_name(rel)
     package = module if rel.endswith("__init__.py") else module.rpartition(".")[0]
     imports: list[str] = []
@@ -443,18 +474,7 @@ def _text_facts(rel: str, text: str, pad_hint: bool, found: FileFindings) -> Non
                 imports.append(f"{base}.{name}" if base else name)
     for m in _IMPORT.finditer(text):
         imports.extend(n.split(" as ")[0].strip() for n in m.group(1).split(",") if n.strip())
-    found.facts.update(
-        {
-            "stage": "cheap",
-            "module": module,
-            "imports": imports,
-            "padding_defs": _padding_defs_of_text(text) if pad_hint else [],
-            "source_calls": [],
-            "routes": _route_hint(text),
-        }
-    )
-    if found.facts["padding_defs"] or found.facts["routes"] or any(_project_import(i) for i in imports):
-        found.facts["keep_source"] = True
+    return imports
 
 
 def _padding_defs_of_text(text: str) -> list[str]:
@@ -683,11 +703,11 @@ def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
         params = [m.start() for m in _callback_param_hint(config).finditer(text)]
         if not reads and not params:
             # Nothing here reads a request value: facts for the whole-repo pass, without parsing at all.
-            _text_facts(rel, text, bool(_PAD_HINT.search(text)), found)
+            _cheap_facts(rel, text, found, pad_hint=bool(_PAD_HINT.search(text)))
             return found
         pads = [m.start() for m in _PAD_HINT.finditer(text)]
         if not reads and not pads:
-            _text_facts(rel, text, False, found)
+            _cheap_facts(rel, text, found)
             return found
         hints = sorted((*reads, *params, *pads))
     tree: ast.AST | None = None
@@ -704,20 +724,7 @@ def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
         found.parsed = True
         sig = signals(tree, config)
         if not sig.full:
-            _text_facts(rel, text, False, found)
-            if whole:
-                found.facts["imports"] = _imports(tree, found.facts["module"], rel.endswith("__init__.py"))
-            imports = found.facts["imports"]
-            found.facts["padding_defs"] = sorted(sig.padding_defs)
-            found.facts["source_calls"] = _absolute_calls(sig.source_calls, imports)
-            found.facts["routes"] = sig.routes or found.facts["routes"]
-            if sig.padding_defs or sig.source_calls or found.facts["routes"] or any(map(_project_import, imports)):
-                found.facts["keep_source"] = True  # may be read fully by the whole-repo pass
-            else:
-                found.facts.pop("keep_source", None)
-            wanted = _definition_needles(c for c in found.facts["source_calls"] if _project_import(c))
-            if wanted:
-                found.facts["followup_needles"] = wanted
+            _cheap_facts(rel, text, found, tree=tree if whole else None, sig=sig)
             return found
         if not whole:  # only some definitions were parsed: the whole module must parse before libcst reads it
             try:
