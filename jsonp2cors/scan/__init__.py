@@ -140,7 +140,7 @@ def _any_needle(needles: tuple[bytes, ...]) -> _Test:
 
 def _candidate_tests(config: ScanConfig) -> list[_Test]:
     """Per analyzer, the byte test that makes a file a candidate: the module's `candidate_for(config)` hook when
-    it has one, else "contains one of the needles" (widened per scan by a `needles_for(config)` hook)."""
+    it has one (the config may widen it), else "contains one of the analyzer's needles"."""
     tests = _TESTS.get(config)
     if tests is None:
         tests = []
@@ -150,7 +150,7 @@ def _candidate_tests(config: ScanConfig) -> list[_Test]:
             if callable(hook):
                 tests.append(hook(config))
                 continue
-            tests.append(_any_needle(_needles(analyzer, config)))
+            tests.append(_any_needle(analyzer.needles))
         _TESTS.clear()
         _TESTS[config] = tests
     return tests
@@ -332,15 +332,6 @@ def scan(
         bytes_read=nbytes,
     )
     return ScanResult(tuple(_dedupe(endpoints)), tuple(linked), tuple(dict.fromkeys(errors)), stats, str(root)).sorted()
-
-
-def _needles(analyzer: Analyzer, config: ScanConfig) -> tuple[bytes, ...]:
-    """The analyzer's needles; its module may widen them per scan with `needles_for(config)`."""
-    module = sys.modules.get(getattr(analyzer.function, "__module__", ""))
-    hook = getattr(module, "needles_for", None)
-    if callable(hook):
-        return tuple(hook(config))
-    return analyzer.needles
 
 
 def _key(e: Endpoint) -> tuple[str, int, str]:

@@ -50,7 +50,8 @@ AnalyzerFn = Callable[[str, bytes, ScanConfig], FileFindings]
 class Analyzer:
     """One registered analyzer: which files it reads and the cheap byte needles that make a file a candidate.
 
-    A file is parsed only when its lower-cased bytes contain at least one needle (needles are lower-case).
+    A file is parsed only when its lower-cased bytes contain at least one needle (needles are lower-case), unless
+    the analyzer's module has a `candidate_for(config)` hook, which then decides (see scan/python.py).
     """
 
     name: str
