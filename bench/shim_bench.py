@@ -67,8 +67,9 @@ def _flask() -> Any:
     return app
 
 
-def _usage() -> str | None:
-    return os.environ.get("BENCH_USAGE") or None
+def _usage(name: str) -> str | None:
+    """Where the configuration writes usage records: BENCH_USAGE, except for the `-nolog` ones."""
+    return None if name.endswith("-nolog") else os.environ.get("BENCH_USAGE") or None
 
 
 def _naive_jsonp(app: Any) -> Any:
@@ -109,7 +110,7 @@ def build_asgi(name: str) -> Any:
     if name.startswith("asgi-shim"):
         from jsonp2cors.shim import ASGIShim
 
-        return ASGIShim(app, policy=_policy(), usage=None if name.endswith("-nolog") else _usage())
+        return ASGIShim(app, policy=_policy(), usage=_usage(name))
     return app
 
 
@@ -122,7 +123,7 @@ def build_wsgi(name: str) -> Any:
     elif name.startswith("wsgi-shim"):
         from jsonp2cors.shim import WSGIShim
 
-        app.wsgi_app = WSGIShim(app.wsgi_app, policy=_policy(), usage=None if name.endswith("-nolog") else _usage())
+        app.wsgi_app = WSGIShim(app.wsgi_app, policy=_policy(), usage=_usage(name))
     return app
 
 
