@@ -221,13 +221,16 @@ def me():
     assert eps["me"].recognised_by == "helper:respond"
 
 
-def test_generic_helper_in_a_file_without_any_needle(tmp_path: Path) -> None:
-    """helpers.py never mentions a callback; the view passes one to it: both are found."""
-    helpers = """
+# A helper that pads whatever name it is given, in a module that never mentions a callback.
+WRAP_HELPER = """
 import json
 def wrap(name, payload):
     return "%s(%s)" % (name, json.dumps(payload))
 """
+
+
+def test_generic_helper_in_a_file_without_any_needle(tmp_path: Path) -> None:
+    """helpers.py never mentions a callback; the view passes one to it: both are found."""
     views = """
 from flask import Flask, request
 from helpers import wrap
@@ -237,7 +240,7 @@ def w():
     cb = request.args.get("callback")
     return wrap(cb, {"a": 1})
 """
-    eps = by_function(run(tmp_path, {"helpers.py": helpers, "views.py": views}))
+    eps = by_function(run(tmp_path, {"helpers.py": WRAP_HELPER, "views.py": views}))
     assert (eps["wrap"].role, eps["wrap"].file) == ("helper", "helpers.py")
     assert (eps["w"].route, eps["w"].callback_params) == ("/w", ("callback",))
 
@@ -621,11 +624,6 @@ class index:
 
 def test_a_project_package_called_web_is_not_web_py(tmp_path: Path) -> None:
     """web.py is `import web`; a project's own `web` package is project code, followed across modules."""
-    helpers = """
-import json
-def wrap(name, payload):
-    return "%s(%s)" % (name, json.dumps(payload))
-"""
     views = """
 from flask import Flask, request
 from web.helpers import wrap
@@ -634,6 +632,6 @@ app = Flask(__name__)
 def w():
     return wrap(request.args.get("callback"), {"a": 1})
 """
-    eps = by_function(run(tmp_path, {"web/__init__.py": "", "web/helpers.py": helpers, "web/views.py": views}))
+    eps = by_function(run(tmp_path, {"web/__init__.py": "", "web/helpers.py": WRAP_HELPER, "web/views.py": views}))
     assert (eps["wrap"].role, eps["wrap"].framework) == ("helper", "generic")
     assert (eps["w"].route, eps["w"].framework) == ("/w", "flask")

@@ -142,10 +142,11 @@ def test_errors_carry_cors_headers(client: httpx.Client) -> None:
         assert "Origin" in r.headers["vary"]
 
 
-def test_raw_app_raising_before_start_gets_500_with_cors(kind: str) -> None:
+@pytest.mark.parametrize("query", ["", "?callback=cb"])  # the plain path and the JSONP fast path
+def test_raw_app_raising_before_start_gets_500_with_cors(kind: str, query: str) -> None:
     app = apps.raw_asgi_boom if kind == "asgi" else apps.raw_wsgi_boom
     with make_client(kind, app=app) as c:
-        r = c.get("/api/weather", headers={"Origin": NEWS})
+        r = c.get("/api/weather" + query, headers={"Origin": NEWS})
         assert r.status_code == 500
         assert r.headers["access-control-allow-origin"] == NEWS
         assert r.content == b"Internal Server Error\n"
