@@ -29,6 +29,21 @@ _CREDENTIAL_WORDS = frozenset(
 )
 
 
+def _bare_comma(tokens: list[tokenize.TokenInfo], start: int, *, stop_at_colon: bool = False) -> bool:
+    """Is there a comma outside brackets before the end of the line (or the first `:`) from `start` on?"""
+    depth = 0
+    for follow in tokens[start:]:
+        if follow.string in ("(", "["):
+            depth += 1
+        elif follow.string in (")", "]"):
+            depth -= 1
+        elif follow.string == "," and depth == 0:
+            return True
+        elif (stop_at_colon and follow.string == ":") or follow.type in (tokenize.NEWLINE, tokenize.NL):
+            return False
+    return False
+
+
 def python2_marker(tokens: list[tokenize.TokenInfo]) -> tuple[str, int] | None:
     """The first sign of Python 2 in a token stream: (what, line)."""
     at_start = True
@@ -42,28 +57,10 @@ def python2_marker(tokens: list[tokenize.TokenInfo]) -> tuple[str, int] | None:
             and (nxt.type in (tokenize.STRING, tokenize.NAME, tokenize.NUMBER) or nxt.string in (">>", "%"))
         ):
             return f"{tok.string} statement", tok.start[0]
-        if tok.type == tokenize.NAME and tok.string == "except":
-            depth = 0
-            for follow in tokens[i + 1 :]:
-                if follow.string in ("(", "["):
-                    depth += 1
-                elif follow.string in (")", "]"):
-                    depth -= 1
-                elif follow.string == "," and depth == 0:
-                    return "`except X, e` clause", tok.start[0]
-                elif follow.string == ":" or follow.type in (tokenize.NEWLINE, tokenize.NL):
-                    break
-        if tok.type == tokenize.NAME and tok.string == "raise" and nxt is not None:
-            depth = 0
-            for follow in tokens[i + 1 :]:
-                if follow.string in ("(", "["):
-                    depth += 1
-                elif follow.string in (")", "]"):
-                    depth -= 1
-                elif follow.string == "," and depth == 0:
-                    return "`raise E, msg` statement", tok.start[0]
-                elif follow.type in (tokenize.NEWLINE, tokenize.NL):
-                    break
+        if tok.type == tokenize.NAME and tok.string == "except" and _bare_comma(tokens, i + 1, stop_at_colon=True):
+            return "`except X, e` clause", tok.start[0]
+        if tok.type == tokenize.NAME and tok.string == "raise" and nxt is not None and _bare_comma(tokens, i + 1):
+            return "`raise E, msg` statement", tok.start[0]
         if tok.type == tokenize.ERRORTOKEN and tok.string == "`":
             return "backtick repr", tok.start[0]
         if tok.type == tokenize.OP and tok.string == "<>":

@@ -14,28 +14,6 @@ CALLBACK_NAME = re.compile(
     re.I,
 )
 
-# Methods that read one request parameter by name: value = receiver.<method>(name, ...)
-SOURCE_METHODS = frozenset(
-    {
-        "get",
-        "getfirst",
-        "getvalue",
-        "getone",
-        "getlist",
-        "get_all",
-        "getall",
-        "pop",
-        "get_argument",
-        "get_query_argument",
-        "get_arguments",
-        "get_query_arguments",
-        "get_body_argument",
-        "get_param",
-        "get_param_as_list",
-        "getunicode",
-        "get_first",
-    }
-)
 # Methods that are request APIs on their own (any receiver): Tornado, Falcon, cgi.FieldStorage.
 REQUEST_API_METHODS = frozenset(
     {
@@ -49,6 +27,11 @@ REQUEST_API_METHODS = frozenset(
         "getfirst",
         "getvalue",
     }
+)
+# Method names that read one request parameter (`request.args.get("callback")`): the request APIs above plus
+# the mapping-style readers of every framework's parameter containers.
+SOURCE_METHODS = REQUEST_API_METHODS | frozenset(
+    {"get", "getone", "getlist", "get_all", "getall", "pop", "getunicode", "get_first"}
 )
 # The spelling of an expression that holds request parameters: request.args, self.request.GET, req.params ...
 REQUEST_CONTAINER = re.compile(
