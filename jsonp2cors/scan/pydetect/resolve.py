@@ -258,27 +258,22 @@ class Resolver:
             return self.returns.get(g) if g else None
         return t
 
+    def _known_padder(self, target: str, spelled: str, line: int, via: str) -> Ev | None:
+        """A padder known without reading its code: a library's (`flask_jsonpify.jsonify`), or a helper named in
+        `[tool.jsonp2cors] helpers` (matched on the last part of `spelled`; `via` says which)."""
+        keys = tables.LIBRARY_PADDERS.get(target)
+        if keys is not None:
+            return Ev("request", keys, -1, "", target.split(".", 1)[0], line, True)
+        if spelled.rsplit(".", 1)[-1] in self.config.helper_names:
+            return Ev("request", self.config.callback_params, -1, "", via, line, True, True)
+        return None
+
     def _call_events(self, c: CallSite, fkey: str) -> set[Ev]:
         out: set[Ev] = set()
         target = c.target
-        keys = tables.LIBRARY_PADDERS.get(target)
-        if keys is not None:
-            out.add(Ev("request", keys, -1, "", target.split(".", 1)[0], c.line, True, False, ""))
-            return out
-        if target.rsplit(".", 1)[-1] in self.config.helper_names:
-            out.add(
-                Ev(
-                    "request",
-                    self.config.callback_params,
-                    -1,
-                    "",
-                    "helper:" + target.rsplit(".", 1)[-1],
-                    c.line,
-                    True,
-                    True,
-                    "",
-                )
-            )
+        known = self._known_padder(target, target, c.line, "helper:" + target.rsplit(".", 1)[-1])
+        if known is not None:
+            out.add(known)
             return out
         g = self.repo.callable_of(target, fkey)
         if g is None:
@@ -358,23 +353,9 @@ class Resolver:
         m, f = self.repo.funcs[fkey]
         out: set[Ev] = set()
         for d in f.decorators:
-            keys = tables.LIBRARY_PADDERS.get(d.target)
-            if keys is not None:
-                out.add(Ev("request", keys, -1, "", d.target.split(".", 1)[0], f.line, True))
-                continue
-            if d.text.rsplit(".", 1)[-1] in self.config.helper_names:
-                out.add(
-                    Ev(
-                        "request",
-                        self.config.callback_params,
-                        -1,
-                        "",
-                        "decorator:" + d.text,
-                        f.line,
-                        True,
-                        True,
-                    )
-                )
+            known = self._known_padder(d.target, d.text, f.line, "decorator:" + d.text)
+            if known is not None:
+                out.add(known)
                 continue
             renderer = dict(d.kwargs).get("renderer")
             if renderer is not None and d.target.endswith(("view_config", "view_defaults")):
