@@ -423,7 +423,7 @@ class Collector:
             self._param(p, -1, env, strs)
         if isinstance(node.params.star_kwarg, cst.Param):
             env.pop(node.params.star_kwarg.name.value, None)
-        self._run(fn, node.body, env, strs, self._class_of(qual))
+        self._run(fn, list(_walk(node.body)), env, strs, self._class_of(qual))
         self.envs[qual] = (dict(self._env), dict(self._strs))
         keys = self.renderer_keys.get(qual)
         if keys is None and fn.cls is not None and fn.name in tables.HANDLER_METHODS:
@@ -450,9 +450,9 @@ class Collector:
         fn = self.facts.functions.get(qual)
         return fn.cls if fn else None
 
-    def _run(self, fn: FunctionFacts, body: cst.CSTNode, env: Env, strs: Strs, cls: str | None) -> None:
+    def _run(self, fn: FunctionFacts, nodes: list[cst.CSTNode], env: Env, strs: Strs, cls: str | None) -> None:
+        """Bind names (twice, so later assignments reach earlier uses in loops), then inspect every node."""
         self._fn, self._env, self._strs, self._containers, self._cls = fn, env, strs, set(), cls
-        nodes = list(_walk(body))
         for _ in range(2):
             for node in nodes:
                 self._bind(node)
@@ -465,14 +465,7 @@ class Collector:
         stmts = [s for s in self.module.body if not isinstance(s, cst.FunctionDef | cst.ClassDef)]
         if not stmts:
             return
-        self._fn, self._env, self._strs, self._containers, self._cls = fn, {}, {}, set(), None
-        nodes = [n for stmt in stmts for n in _walk(stmt)]
-        for _ in range(2):
-            for node in nodes:
-                self._bind(node)
-        for node in nodes:
-            self._inspect(node)
-        self._fn = None
+        self._run(fn, [n for stmt in stmts for n in _walk(stmt)], {}, {}, None)
         if fn.pads or fn.calls:
             lines = [p.line for p in fn.pads] or [c.line for c in fn.calls]
             fn.line = min(lines)
