@@ -173,21 +173,24 @@ def _pool_batch(items: Sequence[_Item]) -> _BatchResult:
     return _run_batch(items, _WORKER_CONFIG[0])
 
 
-def _batches(items: list[_Item]) -> list[list[_Item]]:
-    """Largest files first, cut into batches of at most BATCH_FILES files or BATCH_BYTES bytes."""
-    items = sorted(items, key=lambda it: it[0].size, reverse=True)
-    out: list[list[_Item]] = []
-    current: list[_Item] = []
-    size = 0
-    for item in items:
-        if current and (len(current) >= BATCH_FILES or size + item[0].size > BATCH_BYTES):
-            out.append(current)
-            current, size = [], 0
-        current.append(item)
-        size += item[0].size
-    if current:
-        out.append(current)
-    return out
+def _use_pool(config: ScanConfig, files: int, nbytes: int) -> bool:
+    return (config.jobs or os.cpu_count() or 1) > 1 and files >= POOL_MIN_FILES and nbytes >= POOL_MIN_BYTES
+
+
+def _new_pool(config: ScanConfig, batches: int | None) -> Any:
+    """A pool of `--jobs` workers (all cores by default), no more than `batches` when the work is known."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    workers = config.jobs or os.cpu_count() or 1
+    # fork keeps the already imported modules; elsewhere the default start method re-imports them.
+    ctx = multiprocessing.get_context("fork") if sys.platform == "linux" else None
+    return ProcessPoolExecutor(
+        max_workers=max(1, min(workers, batches or workers)),
+        mp_context=ctx,
+        initializer=_init_worker,
+        initargs=(config,),
+    )
 
 
 def _execute(
@@ -195,37 +198,83 @@ def _execute(
     config: ScanConfig,
     progress: Callable[[int, int], None] | None,
 ) -> Iterator[_BatchResult]:
-    """Read, prefilter and analyse files: in a process pool over all cores unless the work is too small to pay
-    for one. Results arrive in completion order."""
-    total = len(items)
-    workers = config.jobs or os.cpu_count() or 1
-    batches = _batches(items)
-    done = 0
-    if progress:
-        progress(0, total)
-    if workers <= 1 or total < POOL_MIN_FILES or sum(it[0].size for it in items) < POOL_MIN_BYTES:
-        for batch in batches:
-            result = _run_batch(batch, config)
-            done += result.files
-            if progress:
-                progress(done, total)
-            yield result
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    """Read, prefilter and analyse a known list of files, largest first: in a process pool over all cores unless
+    the work is too small to pay for one. Results arrive in completion order."""
+    feeder = _Feeder(config, progress)
+    for item in sorted(items, key=lambda it: it[0].size, reverse=True):
+        feeder.add(item)
+    return feeder.results()
 
-    # fork keeps the already imported modules; elsewhere the default start method re-imports them.
-    ctx = multiprocessing.get_context("fork") if sys.platform == "linux" else None
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(batches)), mp_context=ctx, initializer=_init_worker, initargs=(config,)
-    ) as pool:
-        futures = [pool.submit(_pool_batch, batch) for batch in batches]
-        for future in as_completed(futures):
-            result = future.result()
-            done += result.files
-            if progress:
-                progress(done, total)
-            yield result
+
+class _Feeder:
+    """Cuts files into batches as the walk finds them and, once there is enough work to pay for a process pool,
+    starts one and hands it each batch at once, so the cores read and analyse while the walk goes on.
+
+    Small scans (fewer than POOL_MIN_FILES files or POOL_MIN_BYTES bytes in all) run in this process.
+    `stream=False` holds every batch back until `results()` (a known list, already in the order wanted).
+    """
+
+    def __init__(self, config: ScanConfig, progress: Callable[[int, int], None] | None, *, stream: bool = True):
+        self.config = config
+        self.progress = progress
+        self.stream = stream
+        self.current: list[_Item] = []
+        self.current_bytes = 0
+        self.held: list[list[_Item]] = []  # full batches not handed to a pool yet
+        self.files = 0
+        self.nbytes = 0
+        self.pool: Any = None
+        self.futures: list[Any] = []
+
+    def add(self, item: _Item) -> None:
+        size = item[0].size
+        if self.current and (len(self.current) >= BATCH_FILES or self.current_bytes + size > BATCH_BYTES):
+            self._cut()
+        self.current.append(item)
+        self.current_bytes += size
+        self.files += 1
+        self.nbytes += size
+
+    def _cut(self) -> None:
+        self.held.append(self.current)
+        self.current, self.current_bytes = [], 0
+        if self.stream and (self.pool is not None or _use_pool(self.config, self.files, self.nbytes)):
+            self._submit(None)
+
+    def _submit(self, expected: int | None) -> None:
+        if self.pool is None:
+            self.pool = _new_pool(self.config, expected)
+        self.futures.extend(self.pool.submit(_pool_batch, batch) for batch in self.held)
+        self.held = []
+
+    def results(self) -> Iterator[_BatchResult]:
+        """Every batch's result, in completion order (the pool, if any, is shut down at the end)."""
+        if self.current:
+            self.held.append(self.current)
+            self.current = []
+        total, done = self.files, 0
+        if self.progress:
+            self.progress(0, total)
+        if self.pool is None and not _use_pool(self.config, self.files, self.nbytes):
+            for batch in self.held:
+                result = _run_batch(batch, self.config)
+                done += result.files
+                if self.progress:
+                    self.progress(done, total)
+                yield result
+            return
+        from concurrent.futures import as_completed
+
+        self._submit(len(self.held))
+        try:
+            for future in as_completed(self.futures):
+                result = future.result()
+                done += result.files
+                if self.progress:
+                    self.progress(done, total)
+                yield result
+        finally:
+            self.pool.shutdown(cancel_futures=True)
 
 
 def scan(
@@ -256,13 +305,20 @@ def scan(
             if low.endswith(a.suffixes) or (a.path_predicate is not None and a.path_predicate(rel))
         )
 
-    walked = fs.walk([Path(p).absolute() for p in paths], root, config, lambda rel: bool(routes(rel)))
+    feeder = _Feeder(config, progress)
+    walked = fs.walk(
+        [Path(p).absolute() for p in paths],
+        root,
+        config,
+        lambda rel: bool(routes(rel)),
+        lambda entry: feeder.add((entry, routes(entry.rel))),
+    )
     errors: list[ScanError] = list(walked.errors)
     found: list[tuple[int, str, FileFindings]] = []
     dropped: dict[int, list[FileEntry]] = {}
     analysed = nbytes = unread = 0
     skipped_vendored = walked.skipped_vendored
-    for batch in _execute([(entry, routes(entry.rel)) for entry in walked.files], config, progress):
+    for batch in feeder.results():
         errors.extend(batch.errors)
         found.extend(batch.found)
         for index, entry in batch.dropped:

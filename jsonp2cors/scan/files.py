@@ -243,10 +243,12 @@ def walk(
     root: Path,
     config: ScanConfig,
     wanted: Callable[[str], bool],
+    found: Callable[[FileEntry], None] | None = None,
 ) -> WalkResult:
     """Every file under `paths` that `wanted(rel)` accepts, honouring .gitignore, excludes and vendored dirs.
 
     Directory symlinks are followed once; a link back to one of its own ancestors is reported as a loop.
+    `found(entry)`, when given, sees each file as soon as it is accepted (the scan starts work during the walk).
     """
     result = WalkResult()
     excludes = compile_ignore(config.excludes)
@@ -273,6 +275,8 @@ def walk(
         if stat.S_ISREG(st.st_mode):
             if wanted(rel):
                 result.files.append(FileEntry(start, rel, st.st_size))
+                if found is not None:
+                    found(result.files[-1])
             continue
         if not stat.S_ISDIR(st.st_mode):
             continue
@@ -350,6 +354,8 @@ def walk(
                     result.errors.append(ScanError(erel, f"unreadable: {_os_reason(exc)}"))
                     continue
                 result.files.append(FileEntry(Path(entry.path), erel, size))
+                if found is not None:
+                    found(result.files[-1])
             for path, srel, anc in reversed(subdirs):
                 stack.append((path, srel, scopes, anc))
     return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -76,6 +77,40 @@ def test_process_pool_gives_the_same_result(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setattr(scan_module, "POOL_MIN_BYTES", 1)
     pooled = scan([root], ScanConfig(jobs=2))
     assert pooled.endpoints == inline.endpoints and len(pooled.endpoints) == 10
+
+
+def test_pool_starts_while_the_walk_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches go to the workers as the walk fills them, not after it: the pool exists before the last file is
+    found, and the result is the same as an inline scan's."""
+    from jsonp2cors.scan import files as fs
+
+    root = tree(tmp_path, 12, filler=200)
+    inline = scan([root], ScanConfig(jobs=1))
+    walked: list[str] = []
+    started_at: list[int] = []
+    real_walk, real_pool = fs.walk, scan_module._new_pool
+
+    def counting_walk(paths: Any, root_: Path, config: ScanConfig, wanted: Any, found: Any = None) -> Any:
+        def seen(entry: fs.FileEntry) -> None:
+            walked.append(entry.rel)
+            if found is not None:
+                found(entry)
+
+        return real_walk(paths, root_, config, wanted, seen)
+
+    def recording_pool(config: ScanConfig, batches: int | None) -> Any:
+        started_at.append(len(walked))
+        return real_pool(config, batches)
+
+    monkeypatch.setattr(fs, "walk", counting_walk)
+    monkeypatch.setattr(scan_module, "_new_pool", recording_pool)
+    monkeypatch.setattr(scan_module, "POOL_MIN_FILES", 2)
+    monkeypatch.setattr(scan_module, "POOL_MIN_BYTES", 1)
+    monkeypatch.setattr(scan_module, "BATCH_FILES", 2)
+    pooled = scan([root], ScanConfig(jobs=2))
+    assert len(started_at) == 1 and 0 < started_at[0] < len(walked)
+    assert pooled.endpoints == inline.endpoints and len(pooled.endpoints) == 12
+    assert pooled.stats.files_seen == inline.stats.files_seen == len(walked)
 
 
 def test_result_round_trips_through_json() -> None:
