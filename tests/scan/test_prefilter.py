@@ -15,7 +15,17 @@ from jsonp2cors.findings import Endpoint, ScanResult
 from jsonp2cors.scan import files as fs
 from jsonp2cors.scan import scan
 from jsonp2cors.scan.base import ScanConfig
-from jsonp2cors.scan.python import _READ_HINT, _parse_units, _unit_bounds, analyze_python, candidate_for
+from jsonp2cors.scan.python import (
+    _READ_HINT,
+    _has_pad,
+    _pad_positions,
+    _padding_defs_of_text,
+    _parse_units,
+    _text_imports,
+    _unit_bounds,
+    analyze_python,
+    candidate_for,
+)
 from jsonp2cors.scan.web import analyze_python_strings, script_tag_with_query
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -296,3 +306,26 @@ def test_callback_parameter_hint_sees_past_nested_parentheses(signature: str, hi
     from jsonp2cors.scan.python import _callback_param_hint
 
     assert bool(_callback_param_hint(ScanConfig()).search(signature)) is hinted
+
+
+def test_text_hints_only_count_where_python_puts_them() -> None:
+    """The literal-led patterns (fast) keep the line-anchored meaning: an import is a statement that starts its
+    line, a unit starts at column 0 (a leading decorator included), padding is `%s(` or `(` after a quote/brace."""
+    text = (
+        "@app.route('/x')\n"
+        "def view():\n"
+        "    from flask import request  # indented import: still an import\n"
+        "    doc = 'see from os import path in the docs'\n"
+        "    return '%s(%s)' % (cb, data)\n"
+        "class Resp:\n"
+        "    pass\n"
+        "import json, os as o\n"
+        "x = 1; import sys\n"
+    )
+    assert _text_imports(text, "pkg/mod.py") == ["flask.request", "json", "os"]
+    assert _unit_bounds(text) == [0, text.index("class Resp")]
+    assert _padding_defs_of_text(text) == ["view"]
+    pads = _pad_positions(text)
+    assert pads == [text.index("%s(%s)")]  # the second `%s` closes, it opens nothing
+    assert _pad_positions("f\"{cb}(\" + '(' + x") == [5, 11]
+    assert not _has_pad("call(x) + [1](2)") and _has_pad("a = '}(' ", 4, 7) and not _has_pad("a = '}(' ", 0, 5)
