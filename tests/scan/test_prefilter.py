@@ -3,6 +3,7 @@ a hint, the `<script>`-in-Python-strings gate, the single minified rule, and laz
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from jsonp2cors.scan.python import (
     _unit_bounds,
     analyze_python,
     candidate_for,
+    signals,
 )
 from jsonp2cors.scan.web import analyze_python_strings, script_tag_with_query
 
@@ -329,3 +331,16 @@ def test_text_hints_only_count_where_python_puts_them() -> None:
     assert pads == [text.index("%s(%s)")]  # the second `%s` closes, it opens nothing
     assert _pad_positions("f\"{cb}(\" + '(' + x") == [5, 11]
     assert not _has_pad("call(x) + [1](2)") and _has_pad("a = '}(' ", 4, 7) and not _has_pad("a = '}(' ", 0, 5)
+
+
+def test_request_values_are_followed_in_source_order_through_nested_blocks() -> None:
+    """A name assigned from the request inside a block, then read outside it, still taints the call it feeds
+    (the walk follows source order; a breadth-first walk saw the outer assignment first and lost the chain)."""
+    tree = ast.parse(
+        "def view():\n"
+        "    if request.method == 'GET':\n"
+        "        params = request.args\n"
+        "    name = params.get('callback')\n"
+        "    return wrap(name, data)\n"
+    )
+    assert signals(tree, ScanConfig()).source_calls == {"wrap"}
