@@ -51,6 +51,34 @@ def _name_forms(name: bytes) -> tuple[bytes, ...]:
             b"{" + name + b"}")
 
 
+_QUOTES = (b"'", b'"')
+_BEFORE_LONG = (b"'", b'"', b".", b"<", b"{")
+_AFTER_LONG = (b"'", b'"', b"=", b":")
+_AFTER_SHORT = (b"=", b":")
+_PAIRS_SHORT = ((b"<", b">"), (b"{", b"}"))
+
+
+def in_a_name_form(low: bytes, name: bytes) -> bool:
+    """Does `name` occur in one of its `_name_forms` in these bytes? One search for the name and a look at the
+    bytes around each occurrence, instead of one pass over the file per form."""
+    n = len(name)
+    pos = low.find(name)
+    while pos != -1:
+        before, after = low[pos - 1 : pos] if pos else b"", low[pos + n : pos + n + 1]
+        if n > 3:
+            if before in _BEFORE_LONG or after in _AFTER_LONG or (after == b")" and low[pos - 2 : pos] == b"%("):
+                return True
+        elif (
+            (before in _QUOTES and after == before)
+            or before == b"."
+            or after in _AFTER_SHORT
+            or (before, after) in _PAIRS_SHORT
+        ):
+            return True
+        pos = low.find(name, pos + 1)
+    return False
+
+
 def needles_for(config: ScanConfig) -> tuple[bytes, ...]:
     extra: list[bytes] = []
     for name in (*config.callback_params, *config.helper_names):
@@ -82,24 +110,20 @@ def candidate_for(config: ScanConfig) -> Callable[[bytes], bool]:
     """
     strong = tuple(dict.fromkeys((b"jsonp", b"call_back", *(h.lower().encode() for h in config.helper_names))))
     words = [w for w in dict.fromkeys(p.lower().encode() for p in config.callback_params) if b"jsonp" not in w]
-    # (word, the shorter word inside it or None, its forms): "jsoncallback" need not be searched for in a file
-    # without "callback"; each search is a pass over the file, and this test runs on every Python file.
-    groups = tuple(
-        (w, next((o for o in words if o != w and o in w), None), _name_forms(w))
-        for w in sorted(words, key=len)
-    )
+    # (word, the shorter word inside it or None): "jsoncallback" need not be searched for in a file without
+    # "callback"; each search is a pass over the file, and this test runs on every Python file.
+    groups = tuple((w, next((o for o in words if o != w and o in w), None)) for w in sorted(words, key=len))
 
     def candidate(low: bytes) -> bool:
         for needle in strong:
             if needle in low:
                 return True
         present: set[bytes] = set()
-        for word, inner, variants in groups:
+        for word, inner in groups:
             if (inner is None or inner in present) and word in low:
                 present.add(word)
-                for form in variants:
-                    if form in low:
-                        return True
+                if in_a_name_form(low, word):
+                    return True
         weak = any(len(w) > 3 for w in present)  # "cb" inside other words is no evidence at all
         if not weak and b"javascript" not in low:
             return False

@@ -11,6 +11,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jsonp2cors.findings import Endpoint, ScanResult
 from jsonp2cors.scan import files as fs
@@ -19,6 +21,7 @@ from jsonp2cors.scan.base import ScanConfig
 from jsonp2cors.scan.python import (
     _READ_HINT,
     _has_pad,
+    _name_forms,
     _pad_positions,
     _padding_defs_of_text,
     _parse_units,
@@ -26,6 +29,7 @@ from jsonp2cors.scan.python import (
     _unit_bounds,
     analyze_python,
     candidate_for,
+    in_a_name_form,
     signals,
 )
 from jsonp2cors.scan.web import analyze_python_strings, script_tag_with_query
@@ -344,3 +348,22 @@ def test_request_values_are_followed_in_source_order_through_nested_blocks() -> 
         "    return wrap(name, data)\n"
     )
     assert signals(tree, ScanConfig()).source_calls == {"wrap"}
+
+
+_NOISE = st.lists(st.sampled_from([b"cb", b"callback", b"x", b" ", b"(", b")", b"'", b".", b"="]), max_size=4)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.sampled_from([b"cb", b"callback", b"jsoncallback", b"jsonp"]),
+    _NOISE,
+    st.sampled_from([b"", b"'", b'"', b".", b"<", b"{", b"%(", b"(", b"x", b"_", b"%"]),
+    st.sampled_from([b"", b"'", b'"', b"=", b":", b">", b"}", b")", b"x", b"(", b"_"]),
+    _NOISE,
+)
+def test_the_name_form_check_agrees_with_the_forms(
+    name: bytes, head: list[bytes], before: bytes, after: bytes, tail: list[bytes]
+) -> None:
+    """One search plus a look around each occurrence says the same as searching for every form of the name."""
+    low = b"".join(head) + before + name + after + b"".join(tail)
+    assert in_a_name_form(low, name) == any(form in low for form in _name_forms(name))
