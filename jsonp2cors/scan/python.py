@@ -353,7 +353,9 @@ def _nodes(root: ast.AST) -> Iterator[ast.AST]:
     while stack:
         node = pop()
         yield node
-        fields = _CHILD_FIELDS.get(type(node)) or _type_fields(type(node))
+        fields = _CHILD_FIELDS.get(type(node))
+        if fields is None:
+            fields = _type_fields(type(node))
         for name in reversed(fields):
             value = getattr(node, name, None)
             if isinstance(value, ast.AST):
