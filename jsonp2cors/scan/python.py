@@ -90,7 +90,7 @@ def needles_for(config: ScanConfig) -> tuple[bytes, ...]:
 # Request reads: request.args..., self.get_argument(, cgi's form.getvalue("x"), webargs, web.py ...
 _READ_HINT = re.compile(
     r"(?:request|req)\.(?:args|values|params|GET|POST|REQUEST|query|query_params|form|forms|arguments|rel_url"
-    r"|get\(|get_all\()"
+    r"|vars|get_vars|post_vars|match_info|matchdict|path_params|view_args|get\(|get_all\()"
     r"|get_argument|get_query_argument|get_param|(?:getfirst|getvalue|getlist)\([ \t]*[^)\s]"  # StringIO.getvalue()
     r"|QUERY_STRING|FieldStorage|parse_qsl?\b|use_args|use_kwargs|web\.input"
     r"|parser\.parse\((?:[^()]|\([^()]*\))*?\breq"  # webargs: parser.parse(schema, request)
@@ -237,26 +237,7 @@ def mentions_jsonp(text: str) -> bool:
     return bool(_JSONP_WORD.search(text))
 
 
-_CONTAINER_ATTRS = frozenset(
-    {
-        "args",
-        "values",
-        "params",
-        "GET",
-        "POST",
-        "REQUEST",
-        "query",
-        "query_params",
-        "form",
-        "forms",
-        "arguments",
-        "query_arguments",
-        "QUERY",
-        "querystring",
-        "query_string",
-        "params_dict",
-    }
-)
+_CONTAINER_ATTRS = frozenset(tables.REQUEST_CONTAINER_NAMES)
 
 
 def _request_chain(node: ast.Attribute) -> bool:
@@ -418,6 +399,8 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
                         src = reads = True
                     elif called in ("get", "get_all") and node.args and _request_get(func):
                         src = reads = True  # webapp2: self.request.get("callback")
+                    if not pad and called in tables.TEMPLATE_RENDERERS and _javascript_template(node):
+                        pad = True  # a template that writes JavaScript may pad what it is handed
                     dotted = _dotted(func)
                     if dotted and dotted.endswith(("parser.parse", "web.input")):  # webargs, web.py
                         src = reads = True
@@ -476,6 +459,23 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
         class_pad[c] and class_src[c] and (_RESPONSE_CLASS.search(c) or c in handler_classes) for c in classes
     )
     return sig
+
+
+def _javascript_template(call: ast.Call) -> bool:
+    """A template render whose literal arguments say JavaScript: a `.js`/`.jsonp` template name, a JavaScript
+    content type, or template text that calls one of its variables (`{{ callback }}(`)."""
+    values = [*call.args, *(k.value for k in call.keywords)]
+    if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Call):
+        values.extend(call.func.value.args)  # Template("{{ cb }}(...)").render(...)
+    for value in values:
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            text = value.value
+            low = text.lower()
+            if (len(text) < 200 and (low.endswith(tables.JS_TEMPLATE_SUFFIXES) or "javascript" in low)) or (
+                tables.TEMPLATE_CALL.search(text)
+            ):
+                return True
+    return False
 
 
 def _absolute_calls(calls: set[str], imports: list[str]) -> list[str]:

@@ -635,3 +635,150 @@ def w():
     eps = by_function(run(tmp_path, {"web/__init__.py": "", "web/helpers.py": WRAP_HELPER, "web/views.py": views}))
     assert (eps["wrap"].role, eps["wrap"].framework) == ("helper", "generic")
     assert (eps["w"].route, eps["w"].framework) == ("/w", "flask")
+
+
+# ------------------------------------------------------------------- more containers, aliases, templates
+@pytest.mark.parametrize(
+    ("name", "src", "key"),
+    [
+        (
+            "web2py",
+            """
+            def data():
+                response.headers['Content-Type'] = 'application/javascript'
+                return '%s(%s)' % (request.vars.callback, response.json(rows))
+            """,
+            "callback",
+        ),
+        (
+            "aiohttp path segment",
+            """
+            import json
+            from aiohttp import web
+
+            async def data(request):
+                cb = request.match_info["jsonp"]
+                return web.Response(text=cb + "(" + json.dumps({}) + ")", content_type="application/javascript")
+            """,
+            "jsonp",
+        ),
+        (
+            "pyramid matchdict",
+            """
+            import json
+            from pyramid.response import Response
+
+            def data(request):
+                return Response("%s(%s)" % (request.matchdict["cb"], json.dumps([])))
+            """,
+            "cb",
+        ),
+        (
+            "starlette path_params",
+            """
+            import json
+            from starlette.responses import Response
+
+            async def data(request):
+                callback = request.path_params["callback"]
+                return Response(f"{callback}({json.dumps({})})", media_type="application/javascript")
+            """,
+            "callback",
+        ),
+        (
+            "fastapi alias",
+            """
+            import json
+            from fastapi import FastAPI, Query
+            from fastapi.responses import PlainTextResponse
+            app = FastAPI()
+
+            @app.get("/items")
+            def data(cb: str = Query(None, alias="callback")):
+                return PlainTextResponse(f"{cb}({json.dumps([])})", media_type="application/javascript")
+            """,
+            "callback",
+        ),
+        (
+            "fastapi Annotated alias",
+            """
+            import json
+            from typing import Annotated
+            from fastapi import FastAPI, Query
+            from fastapi.responses import PlainTextResponse
+            app = FastAPI()
+
+            @app.get("/items")
+            def data(name: Annotated[str | None, Query(alias="jsonp")] = None):
+                return PlainTextResponse(f"{name}({json.dumps([])})", media_type="application/javascript")
+            """,
+            "jsonp",
+        ),
+    ],
+)
+def test_other_places_a_callback_arrives(tmp_path: Path, name: str, src: str, key: str) -> None:
+    """web2py's request.vars, route path segments (match_info, matchdict, path_params) and the request name a
+    FastAPI parameter is declared under (its alias, not the Python name)."""
+    ep = by_function(run(tmp_path, {"views.py": src}))["data"]
+    assert ep.role == "handler" and ep.callback_params == (key,), name
+
+
+@pytest.mark.parametrize(
+    ("src", "confidence"),
+    [
+        (  # a JavaScript template file: its text (not read) writes the padding
+            """
+            from flask import Flask, request, render_template
+            app = Flask(__name__)
+
+            @app.route("/data.js")
+            def data():
+                cb = request.args.get("callback", "cb")
+                return render_template("data.js", callback=cb, rows=[]), 200, {"Content-Type": "text/javascript"}
+            """,
+            "medium",
+        ),
+        (  # Django: context dict and a JavaScript content type
+            """
+            from django.shortcuts import render
+
+            def data(request):
+                return render(request, "api/feed.txt", {"callback": request.GET.get("callback"), "items": []},
+                              content_type="application/javascript")
+            """,
+            "medium",
+        ),
+        (  # template text that calls the variable it is handed
+            """
+            from flask import Flask, request, render_template_string
+            app = Flask(__name__)
+
+            @app.route("/d")
+            def data():
+                return render_template_string("{{ fn }}({{ rows|tojson }})", fn=request.args["jsonp"], rows=[])
+            """,
+            "high",
+        ),
+    ],
+)
+def test_padding_done_by_a_template(tmp_path: Path, src: str, confidence: str) -> None:
+    ep = by_function(run(tmp_path, {"views.py": src}))["data"]
+    assert (ep.role, ep.confidence) == ("handler", confidence)
+
+
+@pytest.mark.parametrize(
+    "render",
+    [
+        'render_template("login.html", callback=request.args.get("callback"))',  # OAuth page: HTML
+        'render_template("app.js", next=request.args.get("next"))',  # JavaScript, but not a callback
+        'render_template_string("<a href={{ callback }}>back</a>", callback=request.args.get("callback"))',
+        'render_template("widget.js", callback="static_name")',  # a constant, not the request's value
+    ],
+)
+def test_template_near_misses(tmp_path: Path, render: str) -> None:
+    src = FLASK_HEAD + f"""
+@app.route("/x")
+def x():
+    return {render}
+"""
+    assert run(tmp_path, {"app.py": src}).endpoints == ()

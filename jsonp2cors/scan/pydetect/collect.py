@@ -438,13 +438,33 @@ class Collector:
             if value is not None:
                 strs[name] = (value,)
         if name not in NON_DATA_PARAMS:
+            key = self._param_alias(p) or name  # FastAPI: `cb: str = Query(None, alias="callback")` reads ?callback=
             env[name] = Taint(
                 "param",
-                (name,),
+                (key,),
                 index,
                 name,
-                strong=tables.is_callback_name(name, self.config.callback_params),
+                strong=tables.is_callback_name(key, self.config.callback_params)
+                or tables.is_callback_name(name, self.config.callback_params),
             )
+
+    def _param_alias(self, p: cst.Param) -> str | None:
+        """The request name a handler parameter is declared under, when it differs from the Python name:
+        `Query(..., alias="callback")` as the default or inside `Annotated[str, Query(alias="callback")]`."""
+        calls: list[cst.BaseExpression] = [p.default] if p.default is not None else []
+        annotation = p.annotation.annotation if p.annotation is not None else None
+        if isinstance(annotation, cst.Subscript) and self.text(annotation.value).endswith("Annotated"):
+            calls.extend(
+                e.slice.value for e in annotation.slice[1:] if isinstance(e.slice, cst.Index)
+            )
+        for call in calls:
+            if isinstance(call, cst.Call):
+                for arg in call.args:
+                    if arg.keyword is not None and arg.keyword.value == "alias":
+                        value = self.literal(arg.value)
+                        if value:
+                            return value
+        return None
 
     def _class_of(self, qual: str) -> str | None:
         fn = self.facts.functions.get(qual)
@@ -869,6 +889,8 @@ class Collector:
             return
         if not isinstance(func, cst.Name | cst.Attribute):
             return
+        if self.text(func).rsplit(".", 1)[-1] in tables.TEMPLATE_RENDERERS:
+            self._template_render(node)
         target_ref = self.ref(func)
         if self.is_library(target_ref) and target_ref not in tables.LIBRARY_PADDERS:
             if tables.JSON_MAKERS.search(target_ref):
@@ -879,6 +901,44 @@ class Collector:
         args = tuple(self.taint(a.value) for a in node.args if a.keyword is None and not a.star)
         kwargs = tuple((a.keyword.value, self.taint(a.value)) for a in node.args if a.keyword is not None)
         fn.calls.append(CallSite(target_ref, self.line(node), args, kwargs))
+
+
+    def _template_render(self, node: cst.Call) -> None:
+        """A callback from the request handed to a template that writes JavaScript: `render_template("data.js",
+        callback=cb)`, Django's `render(request, "feed.js", {"callback": cb}, content_type=...)`, a template
+        string that calls the variable (`render_template_string("{{ cb }}({{ data }})", cb=cb)`)."""
+        fn = self._fn
+        assert fn is not None
+        handed: list[tuple[str, cst.BaseExpression]] = []  # (template variable, value)
+        texts: list[str] = []  # literal arguments: template names, template text, content types
+        for arg in node.args:
+            if arg.star:
+                continue
+            if arg.keyword is not None:
+                handed.append((arg.keyword.value, arg.value))
+            elif isinstance(arg.value, cst.Dict):
+                for el in arg.value.elements:
+                    if isinstance(el, cst.DictElement):
+                        key = self.literal(el.key)
+                        if key is not None:
+                            handed.append((key, el.value))
+            text = self.literal(arg.value)
+            if text is not None:
+                texts.append(text)
+        if isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Call):
+            texts.extend(v for a in node.func.value.args if (v := self.literal(a.value)) is not None)  # Template("...")
+        called = {m.group(1) or m.group(2) or m.group(3) for t in texts for m in tables.TEMPLATE_CALL.finditer(t)}
+        javascript = any(
+            t.lower().endswith(tables.JS_TEMPLATE_SUFFIXES) or "javascript" in t.lower() for t in texts if len(t) < 200
+        )
+        for name, value in handed:
+            t = self.taint(value)
+            if t is None or t.kind not in ("request", "param"):
+                continue
+            if name in called:  # the template text itself pads the variable
+                fn.pads.append(PadEvent(t, self.line(node), "template-padding"))
+            elif javascript and t.strong and tables.is_callback_name(name, self.config.callback_params):
+                fn.pads.append(PadEvent(t, self.line(node), "js-template"))
 
 
 def _dotted(node: cst.CSTNode) -> str | None:

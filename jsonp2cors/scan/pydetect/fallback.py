@@ -173,7 +173,7 @@ def token_endpoints(rel: str, text: str, config: ScanConfig) -> list[Endpoint]:
                 prev == "."
                 and tables.is_callback_name(tok.string, config.callback_params)
                 and i > 2
-                and (tokens[i - 2].string in ("query", "params", "GET", "args"))
+                and tokens[i - 2].string in tables.REQUEST_CONTAINER_NAMES
             ):
                 cur.keys.append(tok.string)
             if tok.string in _CREDENTIAL_WORDS:

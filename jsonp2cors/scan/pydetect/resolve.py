@@ -436,7 +436,8 @@ class Resolver:
                 for p in f.pads:
                     pt = self._taint(p.taint, fkey)
                     if pt is not None:
-                        new.add(_ev(pt, p.via, p.line, fkey))
+                        # a JavaScript template named after what it renders: its text (not read) does the padding
+                        new.add(_ev(pt, p.via, p.line, fkey, medium=p.via == "js-template"))
                 for c in f.calls:
                     new |= self._call_events(c, fkey)
                 new |= self._decorator_events(fkey)
@@ -539,7 +540,8 @@ class Resolver:
     def _keys(self, evs: Iterable[Ev], m: ModuleFacts) -> tuple[str, ...]:
         keys: list[str] = []
         for e in evs:
-            for k in e.keys if e.kind == "request" else (e.name,):
+            # a handler parameter's key is the request name it is declared under (a FastAPI alias), else its name
+            for k in e.keys if e.kind == "request" else (e.keys[:1] or (e.name,)):
                 if k.startswith("@"):
                     keys.extend(self._resolve_key_ref(k[1:], m))
                 elif k:

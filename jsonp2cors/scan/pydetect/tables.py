@@ -33,10 +33,17 @@ REQUEST_API_METHODS = frozenset(
 SOURCE_METHODS = REQUEST_API_METHODS | frozenset(
     {"get", "getone", "getlist", "get_all", "getall", "pop", "getunicode", "get_first"}
 )
+# The names of request attributes that hold request parameters (query, form, web2py's vars) or the route's
+# path segments (a callback taken from `/data/<cb>`: aiohttp match_info, Pyramid matchdict, Starlette
+# path_params, Flask view_args).
+REQUEST_CONTAINER_NAMES: tuple[str, ...] = (
+    "args", "values", "params", "GET", "POST", "REQUEST", "query", "query_params", "form", "forms", "arguments",
+    "query_arguments", "QUERY", "querystring", "query_string", "params_dict", "vars", "get_vars", "post_vars",
+    "match_info", "matchdict", "path_params", "view_args",
+)
 # The spelling of an expression that holds request parameters: request.args, self.request.GET, req.params ...
 REQUEST_CONTAINER = re.compile(
-    r"(?:^|\.)(?:args|values|params|GET|POST|REQUEST|query|query_params|form|forms|arguments|"
-    r"query_arguments|QUERY|querystring|query_string|rel_url\.query|url\.query|params_dict)$"
+    r"(?:^|\.)(?:" + "|".join(REQUEST_CONTAINER_NAMES) + r"|rel_url\.query|url\.query)$"
 )
 REQUEST_ROOT = re.compile(r"^(?:request|req|self\.request|self\.req|cherrypy\.request|bottle\.request)$")
 # Calls that build a request container: parse_qs(environ["QUERY_STRING"]), cgi.FieldStorage() ...
@@ -304,3 +311,25 @@ LIBRARY_ROOTS = frozenset(
 
 def is_callback_name(name: str, extra: tuple[str, ...] = ()) -> bool:
     return name in extra or bool(CALLBACK_NAME.match(name))
+
+# Template rendering: a request's callback handed to a JavaScript template (`render_template("data.js",
+# callback=cb)`), whose text then writes `{{ callback }}(...)`. Renderers by their last name component.
+TEMPLATE_RENDERERS = frozenset(
+    {
+        "render_template",
+        "render_template_string",
+        "stream_template",
+        "render",
+        "render_to_response",
+        "render_to_string",
+        "TemplateResponse",
+        "SimpleTemplateResponse",
+        "template",
+        "render_string",
+    }
+)
+# Template names that produce JavaScript (Django/Jinja/Mako/Tornado templates named after what they render).
+JS_TEMPLATE_SUFFIXES = (".js", ".jsonp", ".javascript", ".js.j2", ".js.jinja", ".js.jinja2", ".js.tmpl", ".js.mako",
+                        ".js.tpl", ".jsonp.j2", ".jsonp.jinja2")
+# A template text that calls one of its variables: `{{ callback }}(`, `{{cb|safe}}(`, `${callback}(`, `$cb(`.
+TEMPLATE_CALL = re.compile(r"(?:\{\{-?\s*(\w+)\s*(?:\|[^}]*)?-?\}\}|\$\{\s*(\w+)\s*\}|\$(\w+))\s*\(")
