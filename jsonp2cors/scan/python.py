@@ -175,6 +175,7 @@ def _padding_literal(value: str) -> bool:
         padding.percent_name_slot(value) is not None
         or padding.brace_name_slot(value) is not None
         or (padding.opens_call(value) and len(value.strip()) <= 12)
+        or tables.TEMPLATE_CALL.search(value) is not None  # "$callback($data)", "{{ cb }}(...)"
     )
 
 
@@ -207,17 +208,23 @@ _JSONP_WORD = re.compile(
 # character, so the regex engine skips ahead to it: one alternation with quotes first ran eight times slower.
 _PAD_PERCENT = re.compile(r"%(?:\([^)]*\))?[-#0 +\d.]*[sr]\(")
 _PAD_OPEN = re.compile(r"""\((?<=[}"']\()""")
+_PAD_DOLLAR = re.compile(r"\$\{?\w+\}?\(")  # string.Template: "$callback($data)", "${cb}(...)"
 
 
 def _pad_positions(text: str) -> list[int]:
     """Where padding-shaped text starts (the `%`, or the quote or brace before `(`), in order."""
     percent = (m.start() for m in _PAD_PERCENT.finditer(text))
-    return sorted((*percent, *(m.start() - 1 for m in _PAD_OPEN.finditer(text))))
+    dollar = (m.start() for m in _PAD_DOLLAR.finditer(text))
+    return sorted((*percent, *dollar, *(m.start() - 1 for m in _PAD_OPEN.finditer(text))))
 
 
 def _has_pad(text: str, start: int = 0, end: int | None = None) -> bool:
     stop = len(text) if end is None else end
-    return _PAD_PERCENT.search(text, start, stop) is not None or _PAD_OPEN.search(text, start + 1, stop) is not None
+    return (
+        _PAD_PERCENT.search(text, start, stop) is not None
+        or _PAD_OPEN.search(text, start + 1, stop) is not None
+        or _PAD_DOLLAR.search(text, start, stop) is not None
+    )
 
 
 def _route_hint(text: str) -> bool:

@@ -782,3 +782,29 @@ def x():
     return {render}
 """
     assert run(tmp_path, {"app.py": src}).endpoints == ()
+
+
+def test_string_template_padding(tmp_path: Path) -> None:
+    """`string.Template` with `$callback(` (inline or a module constant) pads what `substitute` is handed; a
+    template that only greets the caller does not."""
+    src = FLASK_HEAD + """
+from string import Template
+JSONP = Template("$callback($payload);")
+GREETING = Template("Hello $name (welcome back)")
+
+@app.route("/a")
+def a():
+    return JSONP.substitute(callback=request.args.get("callback"), payload=json.dumps({}))
+
+@app.route("/b")
+def b():
+    return Template("${cb}(${data})").safe_substitute(cb=request.args["cb"], data="[]")
+
+@app.route("/c")
+def c():
+    return GREETING.substitute(name=request.args.get("callback"))
+"""
+    found = by_function(run(tmp_path, {"app.py": src}))
+    assert set(found) == {"a", "b"}
+    assert found["a"].callback_params == ("callback",) and found["b"].callback_params == ("cb",)
+    assert found["a"].recognised_by == "template-padding"

@@ -100,6 +100,7 @@ class Collector:
         self._strs: Strs = {}
         self._containers: set[str] = set()
         self._cls: str | None = None
+        self._templates: dict[str, str] = {}  # module-level `NAME = Template("$callback($data)")`
 
     # ------------------------------------------------------------------------------------ name helpers
     def text(self, node: cst.CSTNode) -> str:
@@ -215,6 +216,9 @@ class Collector:
                                     values = self.str_list(small.value)
                                     if values:
                                         self.facts.constants[target.value] = values
+                                    template = self._template_text(small.value)
+                                    if template is not None:
+                                        self._templates[target.value] = template
         for node in _walk(self.module):
             if isinstance(node, cst.Import):
                 for alias in node.names:
@@ -889,6 +893,8 @@ class Collector:
             return
         if not isinstance(func, cst.Name | cst.Attribute):
             return
+        if isinstance(func, cst.Attribute) and func.attr.value in ("substitute", "safe_substitute"):
+            self._substitute(node, func)
         if self.text(func).rsplit(".", 1)[-1] in tables.TEMPLATE_RENDERERS:
             self._template_render(node)
         target_ref = self.ref(func)
@@ -902,6 +908,28 @@ class Collector:
         kwargs = tuple((a.keyword.value, self.taint(a.value)) for a in node.args if a.keyword is not None)
         fn.calls.append(CallSite(target_ref, self.line(node), args, kwargs))
 
+
+    def _template_text(self, node: cst.BaseExpression) -> str | None:
+        """The text of `Template("...")` (string.Template, a jinja2/mako Template...), else None."""
+        if isinstance(node, cst.Call) and node.args and self.text(node.func).rsplit(".", 1)[-1] == "Template":
+            return self.literal(node.args[0].value)
+        return None
+
+    def _substitute(self, node: cst.Call, func: cst.Attribute) -> None:
+        """string.Template padding: `Template("$callback($data)").substitute(callback=cb, data=body)`, also through
+        a module-level template constant."""
+        fn = self._fn
+        assert fn is not None
+        owner = func.value
+        text = self._template_text(owner)
+        if text is None and isinstance(owner, cst.Name):
+            text = self._templates.get(owner.value)
+        if text is None:
+            return
+        called = {m.group(2) or m.group(3) for m in tables.TEMPLATE_CALL.finditer(text)} - {None}
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value in called:
+                self._pad(arg.value, "template-padding", node)
 
     def _template_render(self, node: cst.Call) -> None:
         """A callback from the request handed to a template that writes JavaScript: `render_template("data.js",

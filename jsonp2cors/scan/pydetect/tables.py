@@ -332,4 +332,4 @@ TEMPLATE_RENDERERS = frozenset(
 JS_TEMPLATE_SUFFIXES = (".js", ".jsonp", ".javascript", ".js.j2", ".js.jinja", ".js.jinja2", ".js.tmpl", ".js.mako",
                         ".js.tpl", ".jsonp.j2", ".jsonp.jinja2")
 # A template text that calls one of its variables: `{{ callback }}(`, `{{cb|safe}}(`, `${callback}(`, `$cb(`.
-TEMPLATE_CALL = re.compile(r"(?:\{\{-?\s*(\w+)\s*(?:\|[^}]*)?-?\}\}|\$\{\s*(\w+)\s*\}|\$(\w+))\s*\(")
+TEMPLATE_CALL = re.compile(r"(?:\{\{-?\s*(\w+)\s*(?:\|[^}]*)?-?\}\}|\$\{\s*(\w+)\s*\}|\$(\w+))\(")
