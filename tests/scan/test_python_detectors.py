@@ -808,3 +808,37 @@ def c():
     assert set(found) == {"a", "b"}
     assert found["a"].callback_params == ("callback",) and found["b"].callback_params == ("cb",)
     assert found["a"].recognised_by == "template-padding"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        'args = (cb, json.dumps([1]))\n    return "%s(%s)" % args',
+        'out = [cb, "(", json.dumps([1]), ")"]\n    return "".join(out)',
+        'callback = cb\n    data = json.dumps([1])\n    return "{callback}({data})".format(**locals())',
+        'callback = cb\n    data = json.dumps([1])\n    return "%(callback)s(%(data)s)" % locals()',
+        'callback = cb\n    data = json.dumps([1])\n    return "{callback}({data})".format_map(vars())',
+    ],
+)
+def test_padding_through_a_named_tuple_list_or_locals(tmp_path: Path, body: str) -> None:
+    """Old code builds the arguments first (`args = (cb, body)`, a list joined later) or formats with the
+    function's own names (`% locals()`, `.format(**locals())`)."""
+    src = FLASK_HEAD + f"""
+@app.route("/x")
+def x():
+    cb = request.args.get("callback")
+    {body}
+"""
+    ep = by_function(run(tmp_path, {"app.py": src}))["x"]
+    assert (ep.role, ep.confidence, ep.callback_params) == ("handler", "high", ("callback",))
+
+
+def test_locals_formatting_without_a_request_value_is_not_padding(tmp_path: Path) -> None:
+    src = FLASK_HEAD + """
+@app.route("/x")
+def x():
+    name = "render"
+    data = json.dumps([request.args.get("callback")])
+    return "%(name)s(%(data)s)" % locals()
+"""
+    assert run(tmp_path, {"app.py": src}).endpoints == ()

@@ -101,6 +101,7 @@ class Collector:
         self._containers: set[str] = set()
         self._cls: str | None = None
         self._templates: dict[str, str] = {}  # module-level `NAME = Template("$callback($data)")`
+        self._seqs: dict[str, cst.Tuple | cst.List] = {}  # `args = (cb, body)` in the function: for `"%s(%s)" % args`
 
     # ------------------------------------------------------------------------------------ name helpers
     def text(self, node: cst.CSTNode) -> str:
@@ -477,6 +478,7 @@ class Collector:
     def _run(self, fn: FunctionFacts, nodes: list[cst.CSTNode], env: Env, strs: Strs, cls: str | None) -> None:
         """Bind names (twice, so later assignments reach earlier uses in loops), then inspect every node."""
         self._fn, self._env, self._strs, self._containers, self._cls = fn, env, strs, set(), cls
+        self._seqs = {}
         for _ in range(2):
             for node in nodes:
                 self._bind(node)
@@ -537,6 +539,8 @@ class Collector:
             taint = self.taint(node.value)
             for tgt in node.targets:
                 self._assign(tgt.target, node.value, taint)
+                if isinstance(tgt.target, cst.Name) and isinstance(node.value, cst.Tuple | cst.List):
+                    self._seqs[tgt.target.value] = node.value
         elif isinstance(node, cst.AnnAssign) and node.value is not None:
             self._assign(node.target, node.value, self.taint(node.value))
         elif isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name):
@@ -819,8 +823,12 @@ class Collector:
         if slot is None:
             return
         right = node.right
+        if isinstance(right, cst.Name) and right.value in self._seqs:
+            right = self._seqs[right.value]  # args = (cb, body); "%s(%s)" % args
         target: cst.BaseExpression | None = None
-        if isinstance(right, cst.Tuple):
+        if isinstance(slot, str) and _namespace_call(right):
+            target = cst.Name(slot)  # "%(callback)s(%(data)s)" % locals()
+        elif isinstance(right, cst.Tuple):
             if isinstance(slot, int) and slot < len(right.elements):
                 target = right.elements[slot].value
         elif isinstance(right, cst.Dict):
@@ -878,10 +886,22 @@ class Collector:
                     target = positional[slot]
                 elif isinstance(slot, str):
                     target = next((a.value for a in node.args if a.keyword and a.keyword.value == slot), None)
+                    if target is None and any(a.star == "**" and _namespace_call(a.value) for a in node.args):
+                        target = cst.Name(slot)  # "{callback}({data})".format(**locals())
                 self._pad(target, "format-padding", node)
+            return
+        if isinstance(func, cst.Attribute) and func.attr.value == "format_map" and node.args:
+            template = self.template_of(func.value)
+            slot = padding.brace_name_slot(template) if template is not None else None
+            if isinstance(slot, str) and not padding.looks_like_html(template or "") and _namespace_call(
+                node.args[0].value
+            ):
+                self._pad(cst.Name(slot), "format-padding", node)
             return
         if isinstance(func, cst.Attribute) and func.attr.value == "join" and node.args:
             seq = node.args[0].value
+            if isinstance(seq, cst.Name) and seq.value in self._seqs:
+                seq = self._seqs[seq.value]  # out = [cb, "(", body, ")"]; "".join(out)
             if isinstance(seq, cst.List | cst.Tuple):
                 items = [e.value for e in seq.elements]
                 literals = [self.literal(i) for i in items]
@@ -967,6 +987,16 @@ class Collector:
                 fn.pads.append(PadEvent(t, self.line(node), "template-padding"))
             elif javascript and t.strong and tables.is_callback_name(name, self.config.callback_params):
                 fn.pads.append(PadEvent(t, self.line(node), "js-template"))
+
+
+def _namespace_call(node: cst.BaseExpression) -> bool:
+    """`locals()` / `vars()`: the function's own names as a mapping (old code formats with them)."""
+    return (
+        isinstance(node, cst.Call)
+        and not node.args
+        and isinstance(node.func, cst.Name)
+        and node.func.value in ("locals", "vars")
+    )
 
 
 def _dotted(node: cst.CSTNode) -> str | None:
