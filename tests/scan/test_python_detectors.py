@@ -842,3 +842,70 @@ def x():
     return "%(name)s(%(data)s)" % locals()
 """
     assert run(tmp_path, {"app.py": src}).endpoints == ()
+
+
+def test_jsonp_libraries_and_class_decorators(tmp_path: Path) -> None:
+    """django-jsonp (`djsonp`) and bottle_jsonp are known padders; a decorator on a class (directly or through
+    Django's `method_decorator(..., name="dispatch")`) applies to the class's handler methods, also when it is a
+    project decorator defined in another module."""
+    files = {
+        "views.py": """
+            from django.http import HttpResponse
+            from django.utils.decorators import method_decorator
+            from django.views.generic import View
+            from djsonp import jsonp, JSONPResponse, get_callback
+            from .helpers import pad
+
+            @jsonp
+            def plain(request):
+                return {"a": 1}
+
+            def explicit(request):
+                return JSONPResponse(data={"a": 1}, callback=get_callback(request))
+
+            @jsonp
+            class Decorated(View):
+                def get(self, request):
+                    return HttpResponse("{}")
+
+            @method_decorator(jsonp, name="dispatch")
+            class Dispatch(View):
+                def get(self, request):
+                    return HttpResponse("{}")
+
+            @method_decorator(pad, name="dispatch")
+            class Local(View):
+                def get(self, request):
+                    return HttpResponse("{}")
+
+            class Untouched(View):
+                def get(self, request):
+                    return HttpResponse("{}")
+            """,
+        "helpers.py": """
+            def pad(view):
+                def wrapper(request, *args, **kwargs):
+                    response = view(request, *args, **kwargs)
+                    cb = request.GET.get("callback")
+                    if cb:
+                        response.content = "%s(%s)" % (cb, response.content.decode())
+                    return response
+                return wrapper
+            """,
+        "__init__.py": "",
+        "bottle_app.py": """
+            from bottle import route
+            from bottle_jsonp import jsonp
+
+            @route("/items")
+            @jsonp
+            def items():
+                return {"a": 1}
+            """,
+    }
+    found = by_function(run(tmp_path, files))
+    assert {"plain", "explicit", "Decorated.get", "Dispatch.get", "Local.get", "items"} <= set(found)
+    assert "Untouched.get" not in found
+    assert found["plain"].callback_params == ("callback", "jsonp")
+    assert found["Local.get"].recognised_by == "decorator:pad"
+    assert found["items"].route == "/items"

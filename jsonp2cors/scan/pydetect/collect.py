@@ -305,7 +305,10 @@ class Collector:
                             keys = self._jsonp_renderer(item.value)
                             if keys:
                                 self.renderer_keys[qual] = keys
-        self.facts.classes[qual] = ClassFacts(qual, self.line(node), bases, tuple(methods), attrs, {}, exposed)
+        decorators = tuple(self._decorator(d) for d in node.decorators)
+        self.facts.classes[qual] = ClassFacts(
+            qual, self.line(node), bases, tuple(methods), attrs, {}, exposed, decorators
+        )
 
     def _jsonp_renderer(self, node: cst.BaseExpression) -> tuple[str, ...]:
         """Keys of a DRF JSONP renderer listed in `renderer_classes = (...)` / `@renderer_classes([...])`."""
@@ -320,6 +323,14 @@ class Collector:
 
     def _decorator(self, dec: cst.Decorator) -> Decorator:
         expr = dec.decorator
+        if (
+            isinstance(expr, cst.Call)
+            and self.text(expr.func).endswith("method_decorator")
+            and expr.args
+            and expr.args[0].keyword is None
+            and isinstance(expr.args[0].value, cst.Name | cst.Attribute | cst.Call)
+        ):
+            expr = expr.args[0].value  # Django: @method_decorator(jsonp, name="dispatch") applies `jsonp`
         called = isinstance(expr, cst.Call)
         func = expr.func if isinstance(expr, cst.Call) else expr
         args: list[str | None] = []

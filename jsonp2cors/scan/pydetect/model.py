@@ -88,6 +88,7 @@ class ClassFacts:
     attrs: dict[str, tuple[str, ...]] = field(default_factory=dict)  # class attributes holding strings
     self_params: dict[str, tuple[int, str]] = field(default_factory=dict)  # self.x = __init__ param
     exposed: bool = False  # CherryPy `exposed = True`
+    decorators: tuple[Decorator, ...] = ()  # class decorators (`@jsonp class View`, `@method_decorator(jsonp, ...)`)
 
 
 @dataclass(frozen=True)

@@ -352,7 +352,12 @@ class Resolver:
     def _decorator_events(self, fkey: str) -> set[Ev]:
         m, f = self.repo.funcs[fkey]
         out: set[Ev] = set()
-        for d in f.decorators:
+        decorators = list(f.decorators)
+        if f.cls is not None and f.name in tables.HANDLER_METHODS:  # a class decorator wraps its handlers
+            ck = self.repo.class_key_of(fkey)
+            if ck is not None and ck in self.repo.classes:
+                decorators.extend(self.repo.classes[ck][1].decorators)
+        for d in decorators:
             known = self._known_padder(d.target, d.text, f.line, "decorator:" + d.text)
             if known is not None:
                 out.add(known)

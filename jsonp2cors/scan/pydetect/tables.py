@@ -73,6 +73,13 @@ LIBRARY_PADDERS: dict[str, tuple[str, ...]] = {
     "flask_jsonpify.jsonpify": ("callback",),
     "flask.ext.jsonpify.jsonify": ("callback",),
     "flask.ext.jsonpify.jsonpify": ("callback",),
+    # django-jsonp (package `djsonp`): the decorator and the response class read ?callback= or ?jsonp=
+    "djsonp.jsonp": ("callback", "jsonp"),
+    "djsonp.decorators.jsonp": ("callback", "jsonp"),
+    "djsonp.JSONPResponse": ("callback", "jsonp"),
+    "djsonp.response.JSONPResponse": ("callback", "jsonp"),
+    # bottle_jsonp: a decorator reading ?callback= or ?jsonp=
+    "bottle_jsonp.jsonp": ("callback", "jsonp"),
 }
 # Renderer classes of Django REST framework that answer JSONP: listed in `renderer_classes`.
 LIBRARY_RENDERER_CLASSES: dict[str, tuple[str, ...]] = {
