@@ -909,3 +909,27 @@ def test_jsonp_libraries_and_class_decorators(tmp_path: Path) -> None:
     assert found["plain"].callback_params == ("callback", "jsonp")
     assert found["Local.get"].recognised_by == "decorator:pad"
     assert found["items"].route == "/items"
+
+
+def test_login_required_on_the_class_means_credentials(tmp_path: Path) -> None:
+    src = """
+        import json
+        from django.contrib.auth.decorators import login_required
+        from django.http import HttpResponse
+        from django.utils.decorators import method_decorator
+        from django.views.generic import View
+
+        @method_decorator(login_required, name="dispatch")
+        class Profile(View):
+            def get(self, request):
+                cb = request.GET.get("callback")
+                return HttpResponse("%s(%s)" % (cb, json.dumps({})), content_type="application/javascript")
+
+        class Public(View):
+            def get(self, request):
+                cb = request.GET.get("callback")
+                return HttpResponse("%s(%s)" % (cb, json.dumps({})), content_type="application/javascript")
+        """
+    found = by_function(run(tmp_path, {"views.py": src}))
+    assert found["Profile.get"].credentials and "login" in (found["Profile.get"].credentials_reason or "")
+    assert not found["Public.get"].credentials

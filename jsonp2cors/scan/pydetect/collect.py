@@ -387,8 +387,8 @@ class Collector:
             hook = routes.hook_kind(dec)
             if hook is not None:
                 self.facts.hooks.append(Hook(qual, hook[0], hook[1]))
-            if tables.CREDENTIAL_DECORATORS.search(dec.text) or dec.target in tables.CREDENTIAL_QUALIFIED:
-                reason = tables.CREDENTIAL_QUALIFIED.get(dec.target) or f"requires login (@{dec.text})"
+            reason = tables.decorator_credentials(dec.target, dec.text)
+            if reason:
                 fn.credentials.append(reason)
         if fn.routes:
             fn.handler_hint = "exposed" if fn.routes[0].path == "@exposed" else "route"

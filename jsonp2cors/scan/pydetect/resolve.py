@@ -531,11 +531,19 @@ class Resolver:
         ck = self.repo.class_key_of(fkey)
         if ck:
             for k in self.repo.mro(ck):
-                _, kc = self.repo.classes[k]
+                km, kc = self.repo.classes[k]
                 for b in kc.bases:
                     why = tables.CREDENTIAL_QUALIFIED.get(b)
                     if why:
                         out.append(why)
+                if k == ck and f.name in tables.HANDLER_METHODS:  # @method_decorator(login_required, name=...)
+                    for d in kc.decorators:
+                        why = tables.decorator_credentials(d.target, d.text)
+                        if why:
+                            out.append(why)
+                        g = self.repo.lookup(d.target, km)
+                        if g and g in self.repo.funcs:
+                            out += self._credentials(g, depth + 1, seen)
         if f.parent:
             pk = self.repo._key(m, f.parent)
             if pk in self.repo.funcs:

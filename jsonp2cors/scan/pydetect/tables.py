@@ -210,6 +210,15 @@ CREDENTIAL_DECORATORS = re.compile(
     r"(?:^|[._])(?:login_required|authenticated|requires_auth|auth_required|requires_login|"
     r"permission_required|jwt_required|token_required|user_required|requires)$"
 )
+
+
+def decorator_credentials(target: str, text: str) -> str | None:
+    """Why a decorator (`target` resolved, `text` as spelled) means the handler needs a logged-in user, or None."""
+    if target in CREDENTIAL_QUALIFIED or CREDENTIAL_DECORATORS.search(text):
+        return CREDENTIAL_QUALIFIED.get(target) or f"requires login (@{text})"
+    return None
+
+
 CREDENTIAL_STRINGS = frozenset({"HTTP_COOKIE", "Cookie", "HTTP_AUTHORIZATION", "REMOTE_USER"})
 
 # Framework of a module by what it imports; earlier entries win. (web.py is told by a plain `import web`:
