@@ -933,3 +933,29 @@ def test_login_required_on_the_class_means_credentials(tmp_path: Path) -> None:
     found = by_function(run(tmp_path, {"views.py": src}))
     assert found["Profile.get"].credentials and "login" in (found["Profile.get"].credentials_reason or "")
     assert not found["Public.get"].credentials
+
+
+def test_a_checked_callback_with_a_constant_fallback_is_still_padded(tmp_path: Path) -> None:
+    """A name that holds the request's value on one path and a constant on another is still a value: the
+    constant does not make `name + "("` fixed text. Two parameters read with `or` are both reported."""
+    src = FLASK_HEAD + """
+@app.route("/a")
+def a():
+    name = request.args.get("callback", "")
+    if not name.isidentifier():
+        name = "callback"
+    return Response(name + "(" + json.dumps([]) + ")", mimetype="application/javascript")
+
+@app.route("/b")
+def b():
+    cb = request.args.get("callback") or request.args.get("jsonp")
+    return "".join([cb, "(", json.dumps([]), ")"])
+
+@app.route("/c")
+def c():
+    name = "init"
+    return name + "(" + json.dumps([request.args.get("callback")]) + ")"
+"""
+    found = by_function(run(tmp_path, {"app.py": src}))
+    assert set(found) == {"a", "b"}
+    assert found["b"].callback_params == ("callback", "jsonp")

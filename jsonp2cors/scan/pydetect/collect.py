@@ -63,6 +63,14 @@ def merge(old: Taint | None, new: Taint | None) -> Taint | None:
     return new if _RANK[new.kind] > _RANK[old.kind] else old
 
 
+def _either(a: Taint | None, b: Taint | None) -> Taint | None:
+    """The value is one or the other (`args.get("callback") or args.get("jsonp")`): two callback parameters read
+    from the request are both reported; otherwise as `merge`."""
+    if a is not None and b is not None and a.kind == b.kind == "request" and a.strong and b.strong:
+        return Taint("request", tuple(dict.fromkeys((*a.keys, *b.keys))), strong=True)
+    return merge(a, b)
+
+
 def _string_value(node: cst.CSTNode) -> str | None:
     if isinstance(node, cst.SimpleString | cst.ConcatenatedString):
         try:
@@ -170,6 +178,11 @@ class Collector:
             if const and len(const) == 1:
                 return const[0]
         return None
+
+    def _variable(self, node: cst.BaseExpression, literal: str | None) -> bool:
+        """Is this operand a value rather than fixed text? A name that holds a request value on some path is one,
+        even when another path gives it a constant (`if not cb.isidentifier(): cb = "callback"`)."""
+        return literal is None or (isinstance(node, cst.Name) and self.taint(node) is not None)
 
     def str_list(self, node: cst.BaseExpression) -> tuple[str, ...] | None:
         if isinstance(node, cst.List | cst.Tuple | cst.Set):
@@ -719,9 +732,9 @@ class Collector:
         if isinstance(node, cst.BinaryOperation):
             return merge(self.taint(node.left), self.taint(node.right))
         if isinstance(node, cst.BooleanOperation):
-            return merge(self.taint(node.left), self.taint(node.right))
+            return _either(self.taint(node.left), self.taint(node.right))
         if isinstance(node, cst.IfExp):
-            return merge(self.taint(node.body), self.taint(node.orelse))
+            return _either(self.taint(node.body), self.taint(node.orelse))
         if isinstance(node, cst.Await):
             return self.taint(node.expression)
         if isinstance(node, cst.NamedExpr):
@@ -866,7 +879,7 @@ class Collector:
                 if isinstance(inner.operator, cst.Modulo):
                     tmpl = self.template_of(inner.left)
                     opener = tmpl is not None and padding.opens_call(tmpl)
-            if opener and literals[i - 1] is None:
+            if opener and self._variable(ops[i - 1], literals[i - 1]):
                 self._pad(ops[i - 1], "concat-padding", node)
 
     def _fstring(self, node: cst.FormattedString) -> None:
@@ -919,7 +932,9 @@ class Collector:
                 if not any(lit is not None and padding.looks_like_html(lit) for lit in literals):
                     for i in range(1, len(items)):
                         lit = literals[i]
-                        if lit is not None and padding.opens_call(lit) and literals[i - 1] is None:
+                        if lit is None or not padding.opens_call(lit):
+                            continue
+                        if self._variable(items[i - 1], literals[i - 1]):
                             self._pad(items[i - 1], "join-padding", node)
             return
         if not isinstance(func, cst.Name | cst.Attribute):
