@@ -959,3 +959,25 @@ def c():
     found = by_function(run(tmp_path, {"app.py": src}))
     assert set(found) == {"a", "b"}
     assert found["b"].callback_params == ("callback", "jsonp")
+
+
+def test_standard_library_http_server_handlers(tmp_path: Path) -> None:
+    """`BaseHTTPRequestHandler.do_GET` (http.server, or BaseHTTPServer in Python 2) is a GET handler."""
+    src = """
+        import json
+        from http.server import BaseHTTPRequestHandler
+        from urllib.parse import parse_qs, urlparse
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                callback = parse_qs(urlparse(self.path).query).get("callback", [None])[0]
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(("%s(%s);" % (callback, json.dumps({}))).encode())
+
+            def log_message(self, format, *args):
+                print(format % args)
+        """
+    ep = by_function(run(tmp_path, {"server.py": src}))["Handler.do_GET"]
+    assert (ep.framework, ep.methods, ep.confidence) == ("http.server", ("GET",), "high")
+    assert ep.callback_params == ("callback",)

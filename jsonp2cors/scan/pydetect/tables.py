@@ -152,6 +152,13 @@ HANDLER_METHODS: dict[str, str] = {
     "DELETE": "DELETE",
     "PATCH": "PATCH",
     "HEAD": "HEAD",
+    # the standard library's http.server (BaseHTTPServer in Python 2): BaseHTTPRequestHandler.do_GET ...
+    "do_GET": "GET",
+    "do_POST": "POST",
+    "do_PUT": "PUT",
+    "do_DELETE": "DELETE",
+    "do_PATCH": "PATCH",
+    "do_HEAD": "HEAD",
 }
 HTTP_VERBS = frozenset({"get", "post", "put", "delete", "patch", "head", "options"})
 
@@ -241,7 +248,12 @@ FRAMEWORK_IMPORTS: tuple[tuple[str, str], ...] = (
     ("webapp2", "webapp2"),
     ("werkzeug", "wsgi"),
     ("wsgiref", "wsgi"),
+    ("BaseHTTPServer", "http.server"),
+    ("SimpleHTTPServer", "http.server"),
+    ("CGIHTTPServer", "http.server"),
 )
+# Framework by a full import name (its top-level package says nothing: `http` is also http.client).
+FRAMEWORK_MODULES: tuple[tuple[str, str], ...] = (("http.server", "http.server"),)
 
 # Qualified names that make JSON (used to tell JSON views from HTML ones).
 JSON_MAKERS = re.compile(
