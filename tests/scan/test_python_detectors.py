@@ -979,5 +979,5 @@ def test_standard_library_http_server_handlers(tmp_path: Path) -> None:
                 print(format % args)
         """
     ep = by_function(run(tmp_path, {"server.py": src}))["Handler.do_GET"]
-    assert (ep.framework, ep.methods, ep.confidence) == ("http.server", ("GET",), "high")
+    assert (ep.framework, ep.methods, ep.confidence) == ("generic", ("GET",), "high")
     assert ep.callback_params == ("callback",)

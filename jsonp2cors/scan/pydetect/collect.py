@@ -252,10 +252,6 @@ class Collector:
             if prefix in tops:
                 self.facts.framework = framework
                 return
-        for module, framework in tables.FRAMEWORK_MODULES:
-            if any(i == module or i.startswith(module + ".") for i in self.imports):
-                self.facts.framework = framework
-                return
         if "web" in self.imports and self.modname.split(".", 1)[0] != "web":  # `import web`: web.py
             self.facts.framework = "webpy"
 

@@ -152,7 +152,8 @@ HANDLER_METHODS: dict[str, str] = {
     "DELETE": "DELETE",
     "PATCH": "PATCH",
     "HEAD": "HEAD",
-    # the standard library's http.server (BaseHTTPServer in Python 2): BaseHTTPRequestHandler.do_GET ...
+    # the standard library's http.server (BaseHTTPServer in Python 2): BaseHTTPRequestHandler.do_GET ... (its
+    # framework is reported as "generic": contract 1 names no value for it)
     "do_GET": "GET",
     "do_POST": "POST",
     "do_PUT": "PUT",
@@ -248,12 +249,7 @@ FRAMEWORK_IMPORTS: tuple[tuple[str, str], ...] = (
     ("webapp2", "webapp2"),
     ("werkzeug", "wsgi"),
     ("wsgiref", "wsgi"),
-    ("BaseHTTPServer", "http.server"),
-    ("SimpleHTTPServer", "http.server"),
-    ("CGIHTTPServer", "http.server"),
 )
-# Framework by a full import name (its top-level package says nothing: `http` is also http.client).
-FRAMEWORK_MODULES: tuple[tuple[str, str], ...] = (("http.server", "http.server"),)
 
 # Qualified names that make JSON (used to tell JSON views from HTML ones).
 JSON_MAKERS = re.compile(
