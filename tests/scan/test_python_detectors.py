@@ -981,3 +981,66 @@ def test_standard_library_http_server_handlers(tmp_path: Path) -> None:
     ep = by_function(run(tmp_path, {"server.py": src}))["Handler.do_GET"]
     assert (ep.framework, ep.methods, ep.confidence) == ("generic", ("GET",), "high")
     assert ep.callback_params == ("callback",)
+
+
+def test_project_renderer_class_in_renderer_classes(tmp_path: Path) -> None:
+    """A project's own DRF renderer whose render() pads is linked to the views listing it in `renderer_classes`
+    (also from another module); the renderer itself is the helper."""
+    files = {
+        "__init__.py": "",
+        "renderers.py": """
+            from rest_framework.renderers import JSONRenderer
+
+            class PaddedRenderer(JSONRenderer):
+                media_type = "application/javascript"
+
+                def render(self, data, accepted_media_type=None, renderer_context=None):
+                    request = renderer_context.get("request")
+                    name = request.query_params.get("callback", "callback")
+                    return name.encode() + b"(" + super().render(data) + b");"
+            """,
+        "api.py": """
+            from rest_framework.response import Response
+            from rest_framework.views import APIView
+            from .renderers import PaddedRenderer
+
+            class Stats(APIView):
+                renderer_classes = (PaddedRenderer,)
+
+                def get(self, request):
+                    return Response({"n": 1})
+
+            class Plain(APIView):
+                def get(self, request):
+                    return Response({"n": 2})
+            """,
+    }
+    found = by_function(run(tmp_path, files))
+    assert found["Stats.get"].role == "handler" and found["Stats.get"].recognised_by == "renderer:PaddedRenderer"
+    assert found["PaddedRenderer.render"].role == "helper"
+    assert "Plain.get" not in found
+
+
+def test_framework_comes_from_the_padding_module_when_the_handler_module_says_nothing(tmp_path: Path) -> None:
+    files = {
+        "__init__.py": "",
+        "base.py": """
+            from tornado.web import RequestHandler
+
+            class Padded(RequestHandler):
+                def finish(self, chunk=None):
+                    name = self.get_argument("jsonp")
+                    self._write_buffer.insert(0, name.encode() + b"(")
+                    self._write_buffer.append(b")")
+                    super().finish(chunk)
+            """,
+        "views.py": """
+            from .base import Padded
+
+            class Songs(Padded):
+                def get(self):
+                    self.write({"songs": []})
+            """,
+    }
+    ep = by_function(run(tmp_path, files))["Songs.get"]
+    assert (ep.framework, ep.recognised_by) == ("tornado", "base-class:Padded.finish")

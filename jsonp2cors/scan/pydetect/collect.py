@@ -297,6 +297,7 @@ class Collector:
         bases = tuple(self.ref(b.value) for b in node.bases if b.keyword is None)
         methods: list[str] = []
         attrs: dict[str, tuple[str, ...]] = {}
+        renderers: tuple[str, ...] = ()
         exposed = False
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
         smalls: list[cst.CSTNode] = []
@@ -318,9 +319,15 @@ class Collector:
                             keys = self._jsonp_renderer(item.value)
                             if keys:
                                 self.renderer_keys[qual] = keys
+                            if isinstance(item.value, cst.List | cst.Tuple):
+                                renderers = tuple(
+                                    self.ref(e.value)
+                                    for e in item.value.elements
+                                    if isinstance(e.value, cst.Name | cst.Attribute)
+                                )
         decorators = tuple(self._decorator(d) for d in node.decorators)
         self.facts.classes[qual] = ClassFacts(
-            qual, self.line(node), bases, tuple(methods), attrs, {}, exposed, decorators
+            qual, self.line(node), bases, tuple(methods), attrs, {}, exposed, decorators, renderers
         )
 
     def _jsonp_renderer(self, node: cst.BaseExpression) -> tuple[str, ...]:

@@ -89,6 +89,7 @@ class ClassFacts:
     self_params: dict[str, tuple[int, str]] = field(default_factory=dict)  # self.x = __init__ param
     exposed: bool = False  # CherryPy `exposed = True`
     decorators: tuple[Decorator, ...] = ()  # class decorators (`@jsonp class View`, `@method_decorator(jsonp, ...)`)
+    renderers: tuple[str, ...] = ()  # absolute references listed in `renderer_classes` (Django REST framework)
 
 
 @dataclass(frozen=True)

@@ -393,12 +393,20 @@ class Resolver:
         if ck is None:
             return out
         for k in self.repo.mro(ck):
-            _, kc = self.repo.classes[k]
+            km, kc = self.repo.classes[k]
             for name in kc.methods:
                 if name not in tables.IMPLICIT_METHODS:
                     continue
                 mk = f"{k}.{name}"
                 out |= self._inherit(mk, fkey, f"base-class:{kc.qualname}.{name}", f.line)
+            for ref in kc.renderers:  # a project renderer class in `renderer_classes` whose render() pads
+                rk = self.repo.lookup(ref, km)
+                if rk is not None and rk in self.repo.classes:
+                    for rck in self.repo.mro(rk):
+                        _, rc = self.repo.classes[rck]
+                        if "render" in rc.methods:
+                            out |= self._inherit(f"{rck}.render", fkey, f"renderer:{rc.qualname}", f.line)
+                            break
         return out
 
     def _hook_events(self, fkey: str) -> set[Ev]:
@@ -663,6 +671,8 @@ class Resolver:
                 fw = "wsgi"
             if fw == "generic" and framework:
                 fw = framework
+            if fw == "generic" and best.source in self.repo.funcs:  # the helper's or base class's module says
+                fw = self.repo.funcs[best.source][0].framework
             out.append(
                 Endpoint(
                     file=m.rel,
