@@ -1044,3 +1044,33 @@ def test_framework_comes_from_the_padding_module_when_the_handler_module_says_no
     }
     ep = by_function(run(tmp_path, files))["Songs.get"]
     assert (ep.framework, ep.recognised_by) == ("tornado", "base-class:Padded.finish")
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        'cb + "({})".format(json.dumps([1]))',
+        'cb + f"({json.dumps([1])});"',
+        'cb + "(%s)" % json.dumps([1])',
+        'str(cb) + "(" + json.dumps([1]) + ")"',
+    ],
+)
+def test_the_opening_parenthesis_built_at_run_time(tmp_path: Path, expr: str) -> None:
+    src = FLASK_HEAD + f"""
+@app.route("/x")
+def x():
+    cb = request.args.get("callback")
+    return {expr}
+"""
+    ep = by_function(run(tmp_path, {"app.py": src}))["x"]
+    assert (ep.role, ep.recognised_by) == ("handler", "concat-padding")
+
+
+def test_text_in_parentheses_after_a_request_value_is_not_padding(tmp_path: Path) -> None:
+    src = FLASK_HEAD + """
+@app.route("/x")
+def x():
+    cb = request.args.get("callback")
+    return "<p>" + cb + " (" + "returning" + ")</p>"
+"""
+    assert run(tmp_path, {"app.py": src}).endpoints == ()

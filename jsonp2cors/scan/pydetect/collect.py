@@ -179,6 +179,19 @@ class Collector:
                 return const[0]
         return None
 
+    def _opens_call(self, node: cst.BaseExpression) -> bool:
+        """Text built at run time that starts with `(`: `"(%s)" % body`, `"({})".format(body)`, f"({body})"."""
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo):
+            template = self.template_of(node.left)
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "format":
+            template = self.template_of(node.func.value)
+        elif isinstance(node, cst.FormattedString) and node.parts:
+            first = node.parts[0]
+            template = first.value if isinstance(first, cst.FormattedStringText) else None
+        else:
+            template = None
+        return template is not None and padding.opens_call(template)
+
     def _variable(self, node: cst.BaseExpression, literal: str | None) -> bool:
         """Is this operand a value rather than fixed text? A name that holds a request value on some path is one,
         even when another path gives it a constant (`if not cb.isidentifier(): cb = "callback"`)."""
@@ -879,13 +892,7 @@ class Collector:
             return
         for i in range(1, len(ops)):
             lit = literals[i]
-            opener = lit is not None and padding.opens_call(lit)
-            if not opener and isinstance(ops[i], cst.BinaryOperation):
-                inner = ops[i]
-                assert isinstance(inner, cst.BinaryOperation)
-                if isinstance(inner.operator, cst.Modulo):
-                    tmpl = self.template_of(inner.left)
-                    opener = tmpl is not None and padding.opens_call(tmpl)
+            opener = padding.opens_call(lit) if lit is not None else self._opens_call(ops[i])
             if opener and self._variable(ops[i - 1], literals[i - 1]):
                 self._pad(ops[i - 1], "concat-padding", node)
 
