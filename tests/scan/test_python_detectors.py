@@ -1074,3 +1074,32 @@ def x():
     return "<p>" + cb + " (" + "returning" + ")</p>"
 """
     assert run(tmp_path, {"app.py": src}).endpoints == ()
+
+
+def test_a_function_named_in_a_decorator_keyword_pads_for_the_handler(tmp_path: Path) -> None:
+    """CherryPy's `@tools.json_out(handler=jsonp_handler)`: the handler answers through the named function;
+    an exposed method of an object never mounted answers from the root."""
+    src = """
+        import json
+        import cherrypy
+
+        def jsonp_handler(*args, **kwargs):
+            callback = cherrypy.serving.request.params.pop("callback", None)
+            out = json.dumps(cherrypy.serving.request._json_inner_handler(*args, **kwargs))
+            return "%s(%s)" % (callback, out) if callback else out
+
+        class Root:
+            @cherrypy.expose
+            @cherrypy.tools.json_out(handler=jsonp_handler)
+            def data(self):
+                return {"a": 1}
+
+            @cherrypy.expose
+            @cherrypy.tools.json_out()
+            def plain(self):
+                return {"b": 2}
+        """
+    found = by_function(run(tmp_path, {"app.py": src}))
+    assert found["jsonp_handler"].role == "helper"
+    assert (found["Root.data"].route, found["Root.data"].recognised_by) == ("/data", "helper:jsonp_handler")
+    assert "Root.plain" not in found

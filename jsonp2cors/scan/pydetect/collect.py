@@ -369,6 +369,7 @@ class Collector:
         args: list[str | None] = []
         kwargs: list[tuple[str, str]] = []
         list_kwargs: list[tuple[str, tuple[str, ...]]] = []
+        func_kwargs: list[tuple[str, str]] = []
         if isinstance(expr, cst.Call):
             for a in expr.args:
                 if a.keyword is None and not a.star:
@@ -382,7 +383,11 @@ class Collector:
                         kwargs.append((a.keyword.value, value))
                     elif isinstance(a.value, cst.List | cst.Tuple | cst.Set):
                         list_kwargs.append((a.keyword.value, self.str_list(a.value) or ()))
-        return Decorator(self.ref(func), self.text(func), tuple(args), tuple(kwargs), tuple(list_kwargs), called)
+                    elif isinstance(a.value, cst.Name | cst.Attribute):
+                        func_kwargs.append((a.keyword.value, self.ref(a.value)))
+        return Decorator(
+            self.ref(func), self.text(func), tuple(args), tuple(kwargs), tuple(list_kwargs), called, tuple(func_kwargs)
+        )
 
     def _register_function(self, qual: str, node: cst.FunctionDef, cls: str | None, parent: str | None) -> None:
         params = tuple(p.name.value for p in (*node.params.posonly_params, *node.params.params))

@@ -56,6 +56,7 @@ class Decorator:
     kwargs: tuple[tuple[str, str], ...] = ()  # string literal keyword args
     list_kwargs: tuple[tuple[str, tuple[str, ...]], ...] = ()  # keyword args holding lists of strings
     called: bool = False
+    func_kwargs: tuple[tuple[str, str], ...] = ()  # keyword args naming a function: handler=jsonp_handler
 
 
 @dataclass

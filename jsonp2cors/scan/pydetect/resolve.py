@@ -370,6 +370,11 @@ class Resolver:
             if g and g in self.repo.funcs:
                 _, gf = self.repo.funcs[g]
                 out |= self._inherit(g, fkey, f"decorator:{gf.qualname}", f.line)
+            for _, ref in d.func_kwargs:  # CherryPy: @tools.json_out(handler=jsonp_handler) answers through it
+                h = self.repo.lookup(ref, m)
+                if h and h in self.repo.funcs and h != fkey:
+                    _, hf = self.repo.funcs[h]
+                    out |= self._inherit(h, fkey, f"helper:{hf.qualname}", f.line)
         renderer = self.table_renderers.get(fkey)
         if renderer:
             out |= self._renderer_events(renderer, f.line)
@@ -519,7 +524,7 @@ class Resolver:
                     if self.repo.lookup(ref, other) == ck:
                         mount = path
         leaf = "" if f.name == "index" else f.name
-        return _join(mount, leaf) or "/"
+        return _join(mount or "/", leaf) or "/"  # an object never mounted answers from the root
 
     def _credentials(self, fkey: str, depth: int = 0, seen: set[str] | None = None) -> list[str]:
         seen = seen if seen is not None else set()
