@@ -1103,3 +1103,57 @@ def test_a_function_named_in_a_decorator_keyword_pads_for_the_handler(tmp_path: 
     assert found["jsonp_handler"].role == "helper"
     assert (found["Root.data"].route, found["Root.data"].recognised_by) == ("/data", "helper:jsonp_handler")
     assert "Root.plain" not in found
+
+
+@pytest.mark.parametrize("style", ["class", "function"])
+def test_bottle_plugin_pads_the_json_routes_of_its_app(tmp_path: Path, style: str) -> None:
+    """A Bottle plugin (a class with `apply`, or a function) installed on an app wraps its routes: the JSON ones
+    are endpoints (medium, like an after_request hook); an HTML route is not. `callback` there is Bottle's name
+    for the route function, not a JSONP parameter."""
+    plugin = (
+        """
+class JSONPPlugin(object):
+    name = "jsonp"
+    api = 2
+
+    def apply(self, callback, route):
+        def wrapper(*a, **ka):
+            rv = callback(*a, **ka)
+            cb = request.query.get("callback")
+            if cb and isinstance(rv, dict):
+                return "%s(%s)" % (cb, json.dumps(rv))
+            return rv
+        return wrapper
+
+app.install(JSONPPlugin())
+"""
+        if style == "class"
+        else """
+def jsonp_plugin(callback):
+    def wrapper(*a, **ka):
+        rv = callback(*a, **ka)
+        cb = request.query.get("callback")
+        return "%s(%s)" % (cb, json.dumps(rv)) if cb else rv
+    return wrapper
+
+app.install(jsonp_plugin)
+"""
+    )
+    src = f"""
+import json
+import bottle
+from bottle import request
+app = bottle.Bottle()
+{plugin}
+@app.route("/items")
+def items():
+    return {{"items": []}}
+
+@app.route("/page")
+def page():
+    return "<h1>hello</h1>"
+"""
+    found = by_function(run(tmp_path, {"app.py": src}))
+    assert (found["items"].route, found["items"].confidence) == ("/items", "medium")
+    assert found["items"].recognised_by.startswith("plugin:")
+    assert "page" not in found

@@ -121,7 +121,7 @@ class Hook:
 
     function: str  # qualname
     registrar: str
-    kind: str  # "after_request", "representation", "middleware"
+    kind: str  # "after_request", "representation", "middleware", "plugin" (Bottle)
 
 
 @dataclass

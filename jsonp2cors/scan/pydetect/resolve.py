@@ -420,7 +420,7 @@ class Resolver:
         for hkey, kind in self.hooked.get(fkey, ()):
             if hkey == fkey:
                 continue
-            if kind == "after_request" and not f.returns_json:
+            if kind in ("after_request", "plugin") and not f.returns_json:
                 continue
             _, hf = self.repo.funcs[hkey]
             # after_request checks types; handle_error pads errors only: medium unless it is a representation

@@ -497,3 +497,27 @@ def cherrypy_mount(call: cst.Call, framework: str, ctx: Ctx) -> bool:
     if isinstance(root, cst.Call):
         ctx.facts.mounts[ctx.ref(root.func)] = path
     return True
+
+
+@call_rule
+def bottle_plugins(call: cst.Call, framework: str, ctx: Ctx) -> bool:
+    """`app.install(JSONPPlugin())` / `install(jsonp_plugin)`: a Bottle plugin wraps every route of that app
+    (its `apply` or the plugin function is recorded as a hook, which like an after_request hook applies to
+    the JSON views). `install()` and
+    `bottle.install()` reach the default app, whose routes are `@route` or `@bottle.route`."""
+    if framework != "bottle" or not call.args:
+        return False
+    spelled = ctx.text(call.func)
+    registrar, _, last = spelled.rpartition(".")
+    if last != "install":
+        return False
+    plugin = call.args[0].value
+    if isinstance(plugin, cst.Call) and isinstance(plugin.func, cst.Name):
+        function = f"{plugin.func.value}.apply"
+    elif isinstance(plugin, cst.Name):
+        function = plugin.value
+    else:
+        return True
+    for owner in ("", "bottle") if registrar in ("", "bottle") else (registrar,):
+        ctx.facts.hooks.append(Hook(function, owner, "plugin"))
+    return True
