@@ -1157,3 +1157,41 @@ def page():
     assert (found["items"].route, found["items"].confidence) == ("/items", "medium")
     assert found["items"].recognised_by.startswith("plugin:")
     assert "page" not in found
+
+
+def test_a_caller_naming_the_callback_parameter_of_a_helper(tmp_path: Path) -> None:
+    """`def jsonp(data, param="callback"): request.args.get(param)`: a caller passing `param="cb"` (or the name
+    positionally) serves ?cb=; a caller passing nothing serves the default."""
+    files = {
+        "__init__.py": "",
+        "helpers.py": """
+            import json
+            from flask import request, Response
+
+            def jsonp(data, param="callback"):
+                name = request.args.get(param)
+                return Response("%s(%s)" % (name, json.dumps(data)), mimetype="application/javascript")
+            """,
+        "views.py": """
+            from flask import Flask
+            from .helpers import jsonp
+            app = Flask(__name__)
+
+            @app.route("/a")
+            def a():
+                return jsonp({"a": 1})
+
+            @app.route("/b")
+            def b():
+                return jsonp({"b": 2}, param="cb")
+
+            @app.route("/c")
+            def c():
+                return jsonp({"c": 3}, "jsonp")
+            """,
+    }
+    found = by_function(run(tmp_path, files))
+    assert found["jsonp"].callback_params == ("callback",)
+    assert found["a"].callback_params == ("callback",)
+    assert found["b"].callback_params == ("cb",)
+    assert found["c"].callback_params == ("jsonp",)

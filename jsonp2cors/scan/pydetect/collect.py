@@ -651,7 +651,11 @@ class Collector:
         if value is not None:
             return (value,)
         if isinstance(node, cst.Name):
-            return self._strs.get(node.value) or self.facts.constants.get(node.value) or ()
+            keys = self._strs.get(node.value) or self.facts.constants.get(node.value) or ()
+            param = self._env.get(node.value)
+            if len(keys) == 1 and param is not None and param.kind == "param" and self._fn is not None:
+                self._fn.key_params[node.value] = keys[0]  # a caller may pass another name
+            return keys
         if isinstance(node, cst.Attribute):
             base = self.text(node.value)
             attr = node.attr.value
@@ -969,9 +973,19 @@ class Collector:
             return
         if tables.JSON_MAKERS.search(target_ref):
             fn.returns_json = True
-        args = tuple(self.taint(a.value) for a in node.args if a.keyword is None and not a.star)
-        kwargs = tuple((a.keyword.value, self.taint(a.value)) for a in node.args if a.keyword is not None)
-        fn.calls.append(CallSite(target_ref, self.line(node), args, kwargs))
+        given = [arg for arg in node.args if arg.keyword is None and not arg.star]
+        args = tuple(self.taint(arg.value) for arg in given)
+        kwargs = tuple((arg.keyword.value, self.taint(arg.value)) for arg in node.args if arg.keyword is not None)
+        passed: list[tuple[int | str, str]] = []  # string literals given, for helpers whose key is a parameter
+        for i, arg in enumerate(given):
+            text = _string_value(arg.value)
+            if text is not None:
+                passed.append((i, text))
+        for arg in node.args:
+            text = _string_value(arg.value) if arg.keyword is not None else None
+            if arg.keyword is not None and text is not None:
+                passed.append((arg.keyword.value, text))
+        fn.calls.append(CallSite(target_ref, self.line(node), args, kwargs, tuple(passed)))
 
 
     def _template_text(self, node: cst.BaseExpression) -> str | None:

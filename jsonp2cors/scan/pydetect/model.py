@@ -38,6 +38,7 @@ class CallSite:
     line: int
     args: tuple[Taint | None, ...] = ()
     kwargs: tuple[tuple[str, Taint | None], ...] = ()
+    literals: tuple[tuple[int | str, str], ...] = ()  # string literal arguments: (position or keyword, value)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,9 @@ class FunctionFacts:
     returns_json: bool = False
     returns_callable: bool = False  # returns one of its nested functions (decorator pattern)
     is_async: bool = False
+    # request keys taken from a parameter's default (`def jsonp(data, param="callback"): request.args.get(param)`):
+    # parameter name -> that default, so a caller passing `param="cb"` reads ?cb= instead
+    key_params: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -268,6 +268,20 @@ class Resolver:
             return Ev("request", self.config.callback_params, -1, "", via, line, True, True)
         return None
 
+    @staticmethod
+    def _passed_key_names(c: CallSite, gf: FunctionFacts, offset: int) -> dict[str, str]:
+        """Default request key -> the name this call passes instead (`jsonp(data, param="cb")`)."""
+        if not gf.key_params or not c.literals:
+            return {}
+        passed = dict(c.literals)
+        out: dict[str, str] = {}
+        for param, default in gf.key_params.items():
+            index = gf.params.index(param) - offset if param in gf.params else -1
+            value = passed.get(param, passed.get(index) if index >= 0 else None)
+            if value:
+                out[default] = value
+        return out
+
     def _call_events(self, c: CallSite, fkey: str) -> set[Ev]:
         out: set[Ev] = set()
         target = c.target
@@ -285,12 +299,13 @@ class Resolver:
         offset = 1 if gf.cls is not None and gf.params[:1] in (("self",), ("cls",)) else 0
         if gf.handler_hint == "wsgi" or (gf.handler_hint == "view" and len(gf.params) - offset == 1):
             return out  # a dispatcher calling a view (it takes only the request): the view is the endpoint
+        renamed = self._passed_key_names(c, gf, offset)
         for e in self.events.get(g, ()):
             if e.kind == "request":
                 out.add(
                     Ev(
                         "request",
-                        e.keys,
+                        tuple(dict.fromkeys(renamed.get(k, k) for k in e.keys)),
                         -1,
                         "",
                         f"helper:{gf.qualname}",
