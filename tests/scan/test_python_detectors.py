@@ -525,7 +525,7 @@ class H:
 """
     result = run(tmp_path, {"old.py": src})
     (ep,) = result.endpoints
-    assert (ep.function, ep.line, ep.confidence) == ("do_GET", 3, "low")
+    assert (ep.function, ep.line, ep.confidence, ep.methods) == ("H.do_GET", 3, "low", ("GET",))
     (err,) = result.errors
     assert err.message.startswith("Python 2 syntax") and "Traceback" not in err.message
 
@@ -1195,3 +1195,25 @@ def test_a_caller_naming_the_callback_parameter_of_a_helper(tmp_path: Path) -> N
     assert found["a"].callback_params == ("callback",)
     assert found["b"].callback_params == ("cb",)
     assert found["c"].callback_params == ("jsonp",)
+
+
+def test_python2_token_pass_names_methods_and_reads_the_imports(tmp_path: Path) -> None:
+    """The token-level pass qualifies methods with their class, takes the framework from the imports, the
+    method from a handler method's name, and counts `request.user` as a credential."""
+    src = """
+import json
+from django.http import HttpResponse
+from django.views.generic import View
+
+class ProfileView(View):
+    def get(self, request):
+        cb = request.GET.get('callback')
+        print "profile", cb
+        return HttpResponse('%s(%s)' % (cb, json.dumps({'u': request.user.username})))
+
+    def helper(self):
+        print "not jsonp"
+"""
+    (ep,) = run(tmp_path, {"views.py": src}).endpoints
+    assert (ep.function, ep.framework, ep.methods, ep.confidence) == ("ProfileView.get", "django", ("GET",), "low")
+    assert ep.credentials

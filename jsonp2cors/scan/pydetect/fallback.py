@@ -113,6 +113,7 @@ class _Scope:
     pad: bool = False
     helper_call: bool = False
     credentials: bool = False
+    is_class: bool = False
 
 
 def token_endpoints(rel: str, text: str, config: ScanConfig) -> list[Endpoint]:
@@ -122,7 +123,13 @@ def token_endpoints(rel: str, text: str, config: ScanConfig) -> list[Endpoint]:
     done: list[_Scope] = []
     depth = 0
     pending_route: str | None = None
+    framework = "generic"
+    at_start = True  # the token begins a statement (for `import x` / `from x import y`)
     for i, tok in enumerate(tokens):
+        starts, at_start = at_start, tok.type in (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT)
+        if starts and tok.type == tokenize.NAME and tok.string in ("import", "from") and i + 1 < len(tokens):
+            top = tokens[i + 1].string
+            framework = next((fw for prefix, fw in tables.FRAMEWORK_IMPORTS if prefix == top), framework)
         if tok.type == tokenize.INDENT:
             depth += 1
         elif tok.type == tokenize.DEDENT:
@@ -139,9 +146,14 @@ def token_endpoints(rel: str, text: str, config: ScanConfig) -> list[Endpoint]:
                 and (j + 2 < len(tokens) and tokens[j + 1].string == "(" and tokens[j + 2].type == tokenize.STRING)
             ):
                 pending_route = _string(tokens[j + 2])
-        elif tok.type == tokenize.NAME and tok.string == "def" and i + 1 < len(tokens):
+        elif tok.type == tokenize.NAME and tok.string in ("def", "class") and i + 1 < len(tokens):
             name = tokens[i + 1].string
-            scope = _Scope(name, tok.start[0], depth, pending_route)
+            owner = scopes[-1]
+            if tok.string == "def" and owner.is_class:
+                name = f"{owner.name}.{name}"  # a method: ProfileView.get
+            scope = _Scope(name, tok.start[0], depth, pending_route, is_class=tok.string == "class")
+            if tok.string == "def" and owner.is_class and tokens[i + 1].string in tables.HANDLER_METHODS:
+                scope.methods = (tables.HANDLER_METHODS[tokens[i + 1].string],)
             pending_route = None
             scopes.append(scope)
         elif tok.type == tokenize.STRING:
@@ -176,27 +188,30 @@ def token_endpoints(rel: str, text: str, config: ScanConfig) -> list[Endpoint]:
                 and tokens[i - 2].string in tables.REQUEST_CONTAINER_NAMES
             ):
                 cur.keys.append(tok.string)
-            if tok.string in _CREDENTIAL_WORDS:
+            if tok.string in _CREDENTIAL_WORDS or (
+                tok.string == "user" and prev == "." and i > 1 and tokens[i - 2].string == "request"
+            ):
                 cur.credentials = True
     done.extend(scopes)
     out: list[Endpoint] = []
     for s in done:
-        if not ((s.keys and s.pad) or s.helper_call):
+        if s.is_class or not ((s.keys and s.pad) or s.helper_call):
             continue
         out.append(
             Endpoint(
                 file=rel,
                 line=s.line,
                 function=s.name,
-                framework="generic",
+                framework=framework,
                 route=s.route,
+                methods=s.methods,
                 callback_params=tuple(dict.fromkeys(s.keys)),
                 credentials=s.credentials,
                 role="handler",
                 confidence="low",
                 recognised_by="python2-tokens",
                 test_code=is_test_path(rel),
-                credentials_reason="mentions cookies or the session" if s.credentials else None,
+                credentials_reason="mentions cookies, the session or the user" if s.credentials else None,
             )
         )
     return out
