@@ -94,6 +94,7 @@ _READ_HINT = re.compile(
     r"|get_argument|get_query_argument|get_param|(?:getfirst|getvalue|getlist)\([ \t]*[^)\s]"  # StringIO.getvalue()
     r"|QUERY_STRING|FieldStorage|parse_qsl?\b|use_args|use_kwargs|web\.input"
     r"|parser\.parse\((?:[^()]|\([^()]*\))*?\breq"  # webargs: parser.parse(schema, request)
+    r"|getattr\([ \t]*(?:self\.)?req(?:uest)?[ \t]*,"  # getattr(request, "query_params", {})
 )
 # The same, for the prefilter's second tier, which looks at lower-cased bytes.
 _READ_HINT_LOW = re.compile(_READ_HINT.pattern.lower().encode("ascii"))
@@ -279,6 +280,18 @@ def _reads_request(node: ast.AST, tainted: set[str]) -> bool:
     return False
 
 
+def _getattr_container(call: ast.Call) -> bool:
+    """`getattr(request, "query_params", {})`: a request's parameter container read by name."""
+    if len(call.args) < 2 or not isinstance(call.args[1], ast.Constant):
+        return False
+    base = _dotted(call.args[0])
+    return (
+        base is not None
+        and call.args[1].value in tables.REQUEST_CONTAINER_NAMES
+        and bool(tables.REQUEST_ROOT.match(base))
+    )
+
+
 def _request_get(func: ast.expr) -> bool:
     """`self.request.get` / `request.get_all`: webapp2's (and WebOb's) parameter readers."""
     if not isinstance(func, ast.Attribute) or func.attr not in ("get", "get_all"):
@@ -406,6 +419,8 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
                         src = reads = True
                     elif called in ("get", "get_all") and node.args and _request_get(func):
                         src = reads = True  # webapp2: self.request.get("callback")
+                    elif called == "getattr" and _getattr_container(node):
+                        src = reads = True  # getattr(request, "query_params", {})
                     if not pad and called in tables.TEMPLATE_RENDERERS and _javascript_template(node):
                         pad = True  # a template that writes JavaScript may pad what it is handed
                     dotted = _dotted(func)

@@ -1217,3 +1217,87 @@ class ProfileView(View):
     (ep,) = run(tmp_path, {"views.py": src}).endpoints
     assert (ep.function, ep.framework, ep.methods, ep.confidence) == ("ProfileView.get", "django", ("GET",), "low")
     assert ep.credentials
+
+
+def test_drf_renderer_with_a_get_callback_method(tmp_path: Path) -> None:
+    """The shape of the popular DRF JSONP renderer written in a project: `get_callback(renderer_context)` reads
+    `getattr(request, "query_params", {})`, `render()` pads what it returns; class and function views list it."""
+    files = {
+        "__init__.py": "",
+        "renderers.py": """
+            from rest_framework.renderers import JSONRenderer
+
+            class PaddedRenderer(JSONRenderer):
+                callback_parameter = "callback"
+
+                def get_callback(self, renderer_context):
+                    request = renderer_context.get("request", None)
+                    params = request and getattr(request, "query_params", {}) or {}
+                    return params.get(self.callback_parameter, "callback")
+
+                def render(self, data, accepted_media_type=None, renderer_context=None):
+                    callback = self.get_callback(renderer_context or {})
+                    body = super().render(data, accepted_media_type, renderer_context)
+                    return callback.encode("utf-8") + b"(" + body + b");"
+            """,
+        "views.py": """
+            from rest_framework.decorators import api_view, renderer_classes
+            from rest_framework.response import Response
+            from rest_framework.views import APIView
+            from .renderers import PaddedRenderer
+
+            class Feed(APIView):
+                renderer_classes = [PaddedRenderer]
+
+                def get(self, request):
+                    return Response([1])
+
+            @api_view(["GET"])
+            @renderer_classes([PaddedRenderer])
+            def stats(request):
+                return Response({"n": 1})
+            """,
+    }
+    found = by_function(run(tmp_path, files))
+    assert found["PaddedRenderer.render"].role == "helper"
+    assert found["PaddedRenderer.render"].callback_params == ("callback",)
+    assert found["Feed.get"].recognised_by == found["stats"].recognised_by == "renderer:PaddedRenderer"
+
+
+def test_a_helper_method_given_a_parameter_still_passes_it_on(tmp_path: Path) -> None:
+    """`clean(name)` / `self.clean(name)` returning no request value: the parameter flows on to the padding, so
+    the caller that passes the request's callback is the endpoint."""
+    src = """
+        import json
+
+        def clean(value):
+            return value.strip()
+
+        def wrap(name, data):
+            return "%s(%s)" % (clean(name), json.dumps(data))
+
+        class Padder:
+            def tidy(self, value):
+                return value.strip()
+
+            def wrap(self, name, data):
+                return "%s(%s)" % (self.tidy(name), json.dumps(data))
+        """
+    files = {
+        "padder.py": src,
+        "app.py": FLASK_HEAD + """
+from padder import wrap, Padder
+
+@app.route("/x")
+def x():
+    return wrap(request.args.get("callback"), [])
+
+class View:
+    padder = Padder()
+
+    def get(self):
+        return self.padder.wrap(request.args.get("callback"), [])
+""",
+    }
+    found = by_function(run(tmp_path, files))
+    assert found["x"].recognised_by == "helper:wrap"

@@ -332,16 +332,17 @@ class Collector:
                             keys = self._jsonp_renderer(item.value)
                             if keys:
                                 self.renderer_keys[qual] = keys
-                            if isinstance(item.value, cst.List | cst.Tuple):
-                                renderers = tuple(
-                                    self.ref(e.value)
-                                    for e in item.value.elements
-                                    if isinstance(e.value, cst.Name | cst.Attribute)
-                                )
+                            renderers = self._renderer_refs(item.value)
         decorators = tuple(self._decorator(d) for d in node.decorators)
         self.facts.classes[qual] = ClassFacts(
             qual, self.line(node), bases, tuple(methods), attrs, {}, exposed, decorators, renderers
         )
+
+    def _renderer_refs(self, node: cst.BaseExpression) -> tuple[str, ...]:
+        """The classes listed in `renderer_classes = (...)` / `@renderer_classes([...])`, as references."""
+        if not isinstance(node, cst.List | cst.Tuple):
+            return ()
+        return tuple(self.ref(e.value) for e in node.elements if isinstance(e.value, cst.Name | cst.Attribute))
 
     def _jsonp_renderer(self, node: cst.BaseExpression) -> tuple[str, ...]:
         """Keys of a DRF JSONP renderer listed in `renderer_classes = (...)` / `@renderer_classes([...])`."""
@@ -399,12 +400,14 @@ class Collector:
             line = end = 0
         # The `def` line, not the first decorator's.
         line = self.line(node.name) or line
+        renderers: tuple[str, ...] = ()
         for dec_node in node.decorators:
             expr = dec_node.decorator
             if isinstance(expr, cst.Call) and self.text(expr.func).endswith("renderer_classes") and expr.args:
                 keys = self._jsonp_renderer(expr.args[0].value)
                 if keys:
                     self.renderer_keys[qual] = keys
+                renderers = self._renderer_refs(expr.args[0].value)
         fn = FunctionFacts(
             qual,
             node.name.value,
@@ -415,6 +418,7 @@ class Collector:
             params,
             decorators,
             is_async=node.asynchronous is not None,
+            renderers=renderers,
         )
         for dec in decorators:
             for rule in routes.DECORATOR_RULES:
@@ -644,6 +648,17 @@ class Collector:
                 return self.is_container(node.func.value)
             if last == "dict" and node.args:
                 return self.is_container(node.args[0].value)
+            if ref == "getattr" and len(node.args) >= 2:  # getattr(request, "query_params", {})
+                attr = self.literal(node.args[1].value)
+                obj = self.text(node.args[0].value)
+                return (
+                    attr is not None
+                    and attr in tables.REQUEST_CONTAINER_NAMES
+                    and (bool(tables.REQUEST_ROOT.match(obj)) or obj in self._containers)
+                )
+            return False
+        if isinstance(node, cst.BooleanOperation):  # request and request.GET or {}
+            return self.is_container(node.left) or self.is_container(node.right)
         return False
 
     def key_strings(self, node: cst.BaseExpression) -> tuple[str, ...]:
@@ -747,14 +762,16 @@ class Collector:
                 best = self.taint(func.value)
             for a in node.args:
                 best = merge(best, self.taint(a.value))
+            target = self.ref(func) if isinstance(func, cst.Name | cst.Attribute) else ""
+            project_call = bool(target) and (target.startswith("self.") or not self.is_library(target))
+            if best is not None and best.kind == "param" and project_call:
+                # `self.get_callback(context)`: what the callee returns (a request value?) is known only in the
+                # whole-repo pass; the parameter stays the answer when it returns none (see Resolver._taint)
+                return Taint("call", best.keys, best.param, best.name, target, best.strong)
             if best is not None:
                 return best
-            if isinstance(func, cst.Name | cst.Attribute):
-                target = self.ref(func)
-                if not self.is_library(target) and not target.startswith("self."):
-                    return Taint("call", target=target)
-                if target.startswith("self."):
-                    return Taint("call", target=target)
+            if project_call:
+                return Taint("call", target=target)
             return None
         if isinstance(node, cst.Subscript):
             return self.taint(node.value)

@@ -82,6 +82,7 @@ class FunctionFacts:
     # request keys taken from a parameter's default (`def jsonp(data, param="callback"): request.args.get(param)`):
     # parameter name -> that default, so a caller passing `param="cb"` reads ?cb= instead
     key_params: dict[str, str] = field(default_factory=dict)
+    renderers: tuple[str, ...] = ()  # `@renderer_classes([...])` (Django REST framework), absolute references
 
 
 @dataclass

@@ -255,7 +255,10 @@ class Resolver:
             return None
         if t.kind == "call":
             g = self.repo.callable_of(t.target, fkey)
-            return self.returns.get(g) if g else None
+            returned = self.returns.get(g) if g else None
+            if returned is None and t.name:  # the call was given a parameter: that is what flows on
+                return Taint("param", t.keys, t.param, t.name, strong=t.strong)
+            return returned
         return t
 
     def _known_padder(self, target: str, spelled: str, line: int, via: str) -> Ev | None:
@@ -403,10 +406,27 @@ class Resolver:
             return {Ev("request", ("callback",), -1, "", "pyramid-jsonp-renderer", line, True, True)}
         return set()
 
-    def _implicit_events(self, fkey: str) -> set[Ev]:
-        """Handler methods of a class whose base overrides write()/finish()/render()... with padding."""
-        _, f = self.repo.funcs[fkey]
+    def _renderer_class_events(self, refs: tuple[str, ...], m: ModuleFacts, fkey: str, line: int) -> set[Ev]:
+        """A project renderer class (Django REST framework) listed for a view, whose render() pads."""
         out: set[Ev] = set()
+        for ref in refs:
+            rk = self.repo.lookup(ref, m)
+            if rk is None or rk not in self.repo.classes:
+                continue
+            for rck in self.repo.mro(rk):
+                _, rc = self.repo.classes[rck]
+                if "render" in rc.methods:
+                    out |= self._inherit(f"{rck}.render", fkey, f"renderer:{rc.qualname}", line)
+                    break
+        return out
+
+    def _implicit_events(self, fkey: str) -> set[Ev]:
+        """Handler methods of a class whose base overrides write()/finish()/render()... with padding, or whose
+        class lists a padding renderer; function views decorated with such a renderer."""
+        m, f = self.repo.funcs[fkey]
+        out: set[Ev] = set()
+        if f.renderers:
+            out |= self._renderer_class_events(f.renderers, m, fkey, f.line)
         if f.cls is None or f.name not in tables.HANDLER_METHODS:
             return out
         ck = self.repo.class_key_of(fkey)
@@ -419,14 +439,7 @@ class Resolver:
                     continue
                 mk = f"{k}.{name}"
                 out |= self._inherit(mk, fkey, f"base-class:{kc.qualname}.{name}", f.line)
-            for ref in kc.renderers:  # a project renderer class in `renderer_classes` whose render() pads
-                rk = self.repo.lookup(ref, km)
-                if rk is not None and rk in self.repo.classes:
-                    for rck in self.repo.mro(rk):
-                        _, rc = self.repo.classes[rck]
-                        if "render" in rc.methods:
-                            out |= self._inherit(f"{rck}.render", fkey, f"renderer:{rc.qualname}", f.line)
-                            break
+            out |= self._renderer_class_events(kc.renderers, km, fkey, f.line)
         return out
 
     def _hook_events(self, fkey: str) -> set[Ev]:
