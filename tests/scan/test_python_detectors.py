@@ -1301,3 +1301,52 @@ class View:
     }
     found = by_function(run(tmp_path, files))
     assert found["x"].recognised_by == "helper:wrap"
+
+
+def test_pyramid_renderer_with_the_projects_own_factory(tmp_path: Path) -> None:
+    """`config.add_renderer("padded", factory)` with a factory function or class of the project: views with
+    `renderer="padded"` answer through what it returns; `renderer="json"` views do not."""
+    src = """
+        import json
+        from pyramid.config import Configurator
+        from pyramid.view import view_config
+
+        def padded_factory(info):
+            def _render(value, system):
+                callback = system.get("request").GET.get("callback")
+                return "%s(%s)" % (callback, json.dumps(value)) if callback else json.dumps(value)
+            return _render
+
+        class PaddedRenderer(object):
+            def __init__(self, info):
+                self.info = info
+
+            def __call__(self, value, system):
+                return "%s(%s)" % (system["request"].params.get("jsonp"), json.dumps(value))
+
+        @view_config(route_name="items", renderer="padded")
+        def items(request):
+            return {"items": []}
+
+        @view_config(route_name="more", renderer="padded2")
+        def more(request):
+            return {"more": []}
+
+        @view_config(route_name="plain", renderer="json")
+        def plain(request):
+            return {"ok": True}
+
+        def main():
+            config = Configurator()
+            config.add_renderer("padded", padded_factory)
+            config.add_renderer("padded2", "app:PaddedRenderer")
+            config.add_route("items", "/items")
+            config.add_route("more", "/more")
+            config.add_route("plain", "/plain")
+            return config.make_wsgi_app()
+        """
+    found = by_function(run(tmp_path, {"app.py": src}))
+    assert (found["items"].route, found["items"].recognised_by) == ("/items", "renderer:padded_factory")
+    assert found["more"].callback_params == ("jsonp",)
+    assert found["more"].recognised_by == "renderer:PaddedRenderer.__call__"
+    assert "plain" not in found

@@ -142,6 +142,8 @@ class ModuleFacts:
     includes: list[Include] = field(default_factory=list)
     hooks: list[Hook] = field(default_factory=list)
     renderers: dict[str, tuple[str, ...]] = field(default_factory=dict)  # pyramid JSONP renderers by name
+    # pyramid renderers by name whose factory is the project's own (a class or function reference)
+    renderer_factories: dict[str, str] = field(default_factory=dict)
     route_names: dict[str, str] = field(default_factory=dict)  # pyramid add_route name -> pattern
     prefixes: dict[str, str] = field(default_factory=dict)  # registrar var -> url prefix (Blueprint, APIRouter)
     registrar_types: dict[str, str] = field(default_factory=dict)  # var -> class reference it was built from

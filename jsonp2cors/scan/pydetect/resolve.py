@@ -61,9 +61,11 @@ class Repo:
             for q, c in m.classes.items():
                 self._index(self._key(m, q), (m, c), self.classes)
         self.renderers: dict[str, tuple[str, ...]] = {}
+        self.renderer_factories: dict[str, tuple[str, ModuleFacts]] = {}
         self.route_names: dict[str, str] = {}
         for m in self.modules:
             self.renderers.update(m.renderers)
+            self.renderer_factories.update({name: (ref, m) for name, ref in m.renderer_factories.items()})
             self.route_names.update(m.route_names)
         self._mro_cache: dict[str, list[str]] = {}
 
@@ -382,7 +384,7 @@ class Resolver:
                 continue
             renderer = dict(d.kwargs).get("renderer")
             if renderer is not None and d.target.endswith(("view_config", "view_defaults")):
-                out |= self._renderer_events(renderer, f.line)
+                out |= self._renderer_events(renderer, f.line) | self._factory_events(renderer, fkey, f.line)
                 continue
             g = self.repo.lookup(d.target, m)
             if g and g in self.repo.funcs:
@@ -395,8 +397,23 @@ class Resolver:
                     out |= self._inherit(h, fkey, f"helper:{hf.qualname}", f.line)
         renderer = self.table_renderers.get(fkey)
         if renderer:
-            out |= self._renderer_events(renderer, f.line)
+            out |= self._renderer_events(renderer, f.line) | self._factory_events(renderer, fkey, f.line)
         return out
+
+    def _factory_events(self, renderer: str, fkey: str, line: int) -> set[Ev]:
+        """A Pyramid renderer registered with the project's own factory: a class whose `__call__(value, system)`
+        pads, or a factory function whose returned renderer does."""
+        found = self.repo.renderer_factories.get(renderer)
+        if found is None:
+            return set()
+        ref, m = found
+        key = self.repo.lookup(ref, m)
+        if key is not None and key in self.repo.classes:
+            key = self.repo.method(key, "__call__")
+        if key is None or key not in self.repo.funcs:
+            return set()
+        _, g = self.repo.funcs[key]
+        return self._inherit(key, fkey, f"renderer:{g.qualname}", line)
 
     def _renderer_events(self, renderer: str, line: int) -> set[Ev]:
         keys = self.repo.renderers.get(renderer)

@@ -409,6 +409,10 @@ def pyramid_config(call: cst.Call, framework: str, ctx: Ctx) -> bool:
                 param = _arg(factory, 99, kw)
                 value = ctx.literal(param) if param is not None else None
                 ctx.facts.renderers[label] = (value or default,)
+        elif label is not None and isinstance(factory, cst.Name | cst.Attribute):
+            ctx.facts.renderer_factories[label] = ctx.ref(factory)  # the project's own factory
+        elif label is not None and factory is not None and (dotted := ctx.literal(factory)):
+            ctx.facts.renderer_factories[label] = dotted.replace(":", ".")  # "app.renderers:Factory"
         return True
     if last == "add_view":
         view = _arg(call, 0, "view")
