@@ -36,6 +36,8 @@ BATCH_BYTES = 1_500_000
 # `facts` key through which an analyzer asks for a second look at files the prefilter dropped
 # (for example modules importing a JSONP helper whose name holds no needle).
 FOLLOWUP_KEY = "followup_needles"
+# How many follow-up rounds at most (names learnt in one round can ask for files in the next).
+FOLLOWUP_ROUNDS = 3
 # `facts` key asking for the file's bytes (as facts["source"]) in the `finish` hook.
 KEEP_SOURCE_KEY = "keep_source"
 
@@ -345,19 +347,33 @@ def scan(
 
     absorb(found)
 
-    # Second look at dropped files some analyzer asked for (names learnt in the first round).
-    followups: list[_Item] = []
-    for i, items in facts.items():
-        wanted_needles = tuple(sorted({n for _, f in items for n in f.get(FOLLOWUP_KEY, ()) if n}))
-        if wanted_needles and i in dropped:
-            followups.extend((entry, ((i, wanted_needles),)) for entry in dropped[i])
-    again: list[tuple[int, str, FileFindings]] = []
-    for batch in _execute(followups, config, None):
-        errors.extend(batch.errors)
-        again.extend(batch.found)
-        prefiltered_out -= batch.analysed
-        skipped_vendored += batch.vendored
-    absorb(again)
+    # Another look at dropped files some analyzer asked for, with names learnt so far (a helper's name, a route
+    # table's call, a renderer's name). A file a round reads may ask for more, hence up to FOLLOWUP_ROUNDS rounds;
+    # each needle is asked for once and each dropped file read once.
+    newest: dict[int, list[tuple[str, dict[str, Any]]]] = facts
+    asked: dict[int, set[bytes]] = {}
+    for _ in range(FOLLOWUP_ROUNDS):
+        followups: list[_Item] = []
+        for i, items in newest.items():
+            fresh = {n for _, f in items for n in f.get(FOLLOWUP_KEY, ()) if n} - asked.setdefault(i, set())
+            asked[i] |= fresh
+            if fresh and dropped.get(i):
+                followups.extend((entry, ((i, tuple(sorted(fresh))),)) for entry in dropped[i])
+        if not followups:
+            break
+        again: list[tuple[int, str, FileFindings]] = []
+        for batch in _execute(followups, config, None):
+            errors.extend(batch.errors)
+            again.extend(batch.found)
+            prefiltered_out -= batch.analysed
+            skipped_vendored += batch.vendored
+        read = {(i, rel) for i, rel, _ in again}
+        for i in {i for i, _ in read}:
+            dropped[i] = [e for e in dropped[i] if (i, e.rel) not in read]
+        absorb(again)
+        newest = {}
+        for i, rel, result in again:
+            newest.setdefault(i, []).append((rel, result.facts))
 
     for i, analyzer in enumerate(analyzers):
         if analyzer.finish is None:

@@ -550,6 +550,9 @@ def _cheap_facts(rel: str, text: str, found: FileFindings, *, pad_hint: bool = F
         padding_defs = _padding_defs_of_text(text) if pad_hint else []
         source_calls = []
     routes = (sig is not None and sig.routes) or _route_hint(text)
+    # Pyramid renderers this module registers with its own factory, and those its views name
+    registered = sorted({m.group(1) for m in _ADD_RENDERER.finditer(text) if not m.group(2).startswith("JSONP")})
+    used = sorted({m.group(1) for m in _USES_RENDERER.finditer(text)} - _BUILTIN_RENDERERS)
     found.facts.update(
         {
             "stage": "cheap",
@@ -558,13 +561,32 @@ def _cheap_facts(rel: str, text: str, found: FileFindings, *, pad_hint: bool = F
             "padding_defs": padding_defs,
             "source_calls": source_calls,
             "routes": routes,
+            "renderers_registered": registered,
+            "renderers_used": used,
         }
     )
-    if padding_defs or (sig is not None and sig.source_calls) or routes or any(map(_project_import, imports)):
+    if (
+        padding_defs
+        or (sig is not None and sig.source_calls)
+        or routes
+        or registered
+        or used
+        or any(map(_project_import, imports))
+    ):
         found.facts["keep_source"] = True  # may be read fully by the whole-repo pass
     wanted = _definition_needles(c for c in source_calls if _project_import(c))
+    # the views naming a renderer this module registers may live in files the prefilter dropped
+    wanted += [f"renderer={q}{name}{q}".lower().encode() for name in registered for q in "'\""]
     if wanted:
         found.facts["followup_needles"] = wanted
+
+
+# `config.add_renderer("padded", factory)` (name, factory); `@view_config(renderer="padded")`.
+_ADD_RENDERER = re.compile(
+    r"""add_renderer\(\s*(?:name\s*=\s*)?["']([^"'.][^"']*)["']\s*,\s*(?:factory\s*=\s*)?["']?([\w.:]+)"""
+)
+_USES_RENDERER = re.compile(r"""\brenderer\s*=\s*["']([^"'.][^"']*)["']""")
+_BUILTIN_RENDERERS = frozenset({"json", "string", "jsonp"})
 
 
 def _text_imports(text: str, rel: str) -> list[str]:
@@ -922,6 +944,14 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
                 for key, other in owner.items():
                     if call in _Names({key}):
                         chosen[other] = by_rel[other]
+    # Pyramid renderers with the project's own factory: the modules registering one that a chosen or full
+    # module's code pads through, and the views naming it
+    registered = {n for m in full for n in m.renderer_factories}
+    registered |= {n for rel, f in chosen.items() for n in f.get("renderers_registered", ())}
+    if registered:
+        for rel, f in cheap:
+            if registered & set(f.get("renderers_used", ())):
+                chosen[rel] = f
     if chosen and any("urlpatterns" in f["text"] for f in chosen.values()):
         for rel, f in cheap:  # the site's root urls.py that include()s the app's
             if f.get("routes") and "include(" in f["text"]:

@@ -1350,3 +1350,50 @@ def test_pyramid_renderer_with_the_projects_own_factory(tmp_path: Path) -> None:
     assert found["more"].callback_params == ("jsonp",)
     assert found["more"].recognised_by == "renderer:PaddedRenderer.__call__"
     assert "plain" not in found
+
+
+def test_renderer_factory_views_in_files_the_prefilter_drops(tmp_path: Path) -> None:
+    """The factory pads in one module, another registers it by name, a third names it in `view_config`: neither
+    of the last two says "callback", so follow-up rounds bring them in (the registration through the factory's
+    name, the views through the renderer's)."""
+    files = {
+        "app/__init__.py": "",
+        "app/renderers.py": """
+            import json
+
+            class PaddedRendererFactory(object):
+                def __init__(self, info):
+                    self.info = info
+
+                def __call__(self, value, system):
+                    request = system.get("request")
+                    callback = request.GET.get("callback")
+                    return "%s(%s)" % (callback, json.dumps(value)) if callback else json.dumps(value)
+            """,
+        "app/main.py": """
+            from pyramid.config import Configurator
+            from app.renderers import PaddedRendererFactory
+
+            def make_app():
+                config = Configurator()
+                config.add_renderer("padded", PaddedRendererFactory)
+                config.add_route("items", "/items")
+                config.scan("app.views")
+                return config.make_wsgi_app()
+            """,
+        "app/views.py": """
+            from pyramid.view import view_config
+
+            @view_config(route_name="items", renderer="padded")
+            def items(request):
+                return {"items": []}
+
+            @view_config(route_name="items", renderer="json", request_method="POST")
+            def create(request):
+                return {"ok": True}
+            """,
+    }
+    found = by_function(run(tmp_path, files))
+    assert (found["items"].route, found["items"].framework) == ("/items", "pyramid")
+    assert found["items"].recognised_by == "renderer:PaddedRendererFactory.__call__"
+    assert "create" not in found
