@@ -19,6 +19,11 @@ TOKENS = [
     "def ", "class ", "(", ")", ":", "\n", "    ", "=", "+", "%", "'%s(%s)'", '"{}({})"', "f'{cb}('", "'('",
     "request.args.get('callback')", "return ", "@app.route('/x')\n", "import json\n", "json.dumps(d)", "cb",
     ".format(", "self.", "print ", "lambda", "async ", "await ", "[", "]", ",", "#", '"""', "\\", "\t", "\x00",
+    # shapes the later detectors look at: templates, aliases, containers, renderers, class decorators
+    "render_template('x.js', callback=cb)", "Template('$cb($d)').substitute(cb=cb)", "% locals()", "**locals()",
+    "Query(None, alias='callback')", "getattr(request, 'query_params', {})", "renderer_classes = [R]",
+    "config.add_renderer('p', F)", "@method_decorator(jsonp, name='dispatch')\n", "def do_GET(self):",
+    "app.install(P())", "request.vars.callback", "request.match_info['cb']", "args = (cb, d)\n",
 ]
 
 
