@@ -161,7 +161,7 @@ def test_library_code_with_callbacks_is_not_parsed(tmp_path: Path) -> None:
     ],
 )
 def test_read_hints_need_a_request(line: str, reads: bool) -> None:
-    assert bool(_READ_HINT.search(line)) is reads
+    assert _READ_HINT.search(line) is reads
 
 
 # ------------------------------------------------------------------------ parsing only hinted definitions
