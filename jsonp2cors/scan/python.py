@@ -595,6 +595,7 @@ def _cheap_facts(rel: str, text: str, found: FileFindings, *, pad_hint: bool = F
         or registered
         or used
         or any(map(_project_import, imports))
+        or any(i.startswith("rest_framework.") for i in imports)
     ):
         found.facts["keep_source"] = True  # may be read fully by the whole-repo pass
     wanted = _definition_needles(c for c in source_calls if _project_import(c))
@@ -610,6 +611,13 @@ _ADD_RENDERER = re.compile(
 )
 _USES_RENDERER = re.compile(r"""renderer\s*=\s*["']([^"'.][^"']*)["']""")  # no \b: a literal first is 20x faster
 _BUILTIN_RENDERERS = frozenset({"json", "string", "jsonp"})
+
+
+def _drf_jsonp_default(facts: ModuleFacts) -> bool:
+    """Does this settings module make a JSONP renderer (the library's, or one of the project) a DRF default?"""
+    return any(
+        r in tables.LIBRARY_RENDERER_CLASSES or not r.startswith("rest_framework.") for r in facts.drf_default_renderers
+    )
 
 
 def _text_imports(text: str, rel: str) -> list[str]:
@@ -713,6 +721,8 @@ def _full(rel: str, text: str, config: ScanConfig, found: FileFindings) -> None:
     for e in found.endpoints:
         if e.role == "handler" and e.route is None and e.confidence == "high":
             follow = sorted({*follow, *ROUTE_NEEDLES.get(e.framework, ())})
+    if _drf_jsonp_default(facts):  # every DRF view of the project answers JSONP: read the modules defining them
+        follow = sorted({*follow, b"rest_framework", b"urlpatterns"})
     # project functions called with a request value: their definitions may live in files the prefilter dropped
     tainted_calls = {
         c.target
@@ -974,6 +984,17 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
     if registered:
         for rel, f in cheap:
             if registered & set(f.get("renderers_used", ())):
+                chosen[rel] = f
+    if any(_drf_jsonp_default(m) for m in full):  # DRF views answer through the project's default renderers
+        drf_views = ("rest_framework.views.", "rest_framework.generics.", "rest_framework.viewsets.",
+                     "rest_framework.decorators.api_view")
+        views = set()
+        for rel, f in cheap:
+            if any(i.startswith(drf_views) for i in f.get("imports", ())):
+                chosen[rel] = f
+                views.add(f["module"])
+        for rel, f in cheap:  # and the url modules routing to them
+            if f.get("routes") and any(i == v or i.startswith(v + ".") for i in f.get("imports", ()) for v in views):
                 chosen[rel] = f
     if chosen and any("urlpatterns" in f["text"] for f in chosen.values()):
         for rel, f in cheap:  # the site's root urls.py that include()s the app's

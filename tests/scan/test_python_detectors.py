@@ -1397,3 +1397,79 @@ def test_renderer_factory_views_in_files_the_prefilter_drops(tmp_path: Path) -> 
     assert (found["items"].route, found["items"].framework) == ("/items", "pyramid")
     assert found["items"].recognised_by == "renderer:PaddedRendererFactory.__call__"
     assert "create" not in found
+
+
+def test_drf_default_renderer_makes_every_drf_view_answer_jsonp(tmp_path: Path) -> None:
+    """djangorestframework-jsonp's documented set-up: the JSONP renderer in REST_FRAMEWORK's
+    DEFAULT_RENDERER_CLASSES. Every APIView handler, viewset action and @api_view function then answers JSONP
+    (their modules never say "callback": follow-up rounds read them and the urls routing to them), except views
+    listing renderers of their own; plain Django views are not DRF views."""
+    files = {
+        "proj/__init__.py": "",
+        "proj/api/__init__.py": "",
+        "proj/settings.py": """
+            REST_FRAMEWORK = {
+                "DEFAULT_RENDERER_CLASSES": (
+                    "rest_framework.renderers.JSONRenderer",
+                    "rest_framework_jsonp.renderers.JSONPRenderer",
+                ),
+            }
+            """,
+        "proj/api/views.py": """
+            from rest_framework import viewsets
+            from rest_framework.decorators import api_view
+            from rest_framework.renderers import JSONRenderer
+            from rest_framework.response import Response
+            from rest_framework.views import APIView
+
+            class Stats(APIView):
+                def get(self, request):
+                    return Response({"n": 1})
+
+            class Items(viewsets.ModelViewSet):
+                def list(self, request):
+                    return Response([])
+
+            class JsonOnly(APIView):
+                renderer_classes = (JSONRenderer,)
+
+                def get(self, request):
+                    return Response({})
+
+            @api_view(["GET"])
+            def ping(request):
+                return Response({"pong": True})
+
+            def plain(request):
+                return None
+            """,
+        "proj/urls.py": """
+            from django.urls import path
+            from proj.api import views
+
+            urlpatterns = [path("stats/", views.Stats.as_view()), path("ping/", views.ping)]
+            """,
+    }
+    found = by_function(run(tmp_path, files))
+    assert set(found) == {"Stats.get", "Items.list", "ping"}
+    assert (found["Stats.get"].route, found["ping"].route) == ("/stats/", "/ping/")
+    assert {e.recognised_by for e in found.values()} == {"drf-default-renderer"}
+    assert found["Items.list"].callback_params == ("callback",)
+
+
+def test_drf_defaults_without_jsonp_add_nothing(tmp_path: Path) -> None:
+    files = {
+        "settings.py": """
+            JSONP_NOTE = "no jsonp here"
+            REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": ("rest_framework.renderers.JSONRenderer",)}
+            """,
+        "views.py": """
+            from rest_framework.response import Response
+            from rest_framework.views import APIView
+
+            class Stats(APIView):
+                def get(self, request):
+                    return Response({"n": 1})
+            """,
+    }
+    assert run(tmp_path, files).endpoints == ()

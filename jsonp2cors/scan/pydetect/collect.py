@@ -246,6 +246,8 @@ class Collector:
                                     template = self._template_text(small.value)
                                     if template is not None:
                                         self._templates[target.value] = template
+                                    if target.value == "REST_FRAMEWORK" and isinstance(small.value, cst.Dict):
+                                        self._drf_settings(small.value)
         for node in _walk(self.module):
             if isinstance(node, cst.Import):
                 for alias in node.names:
@@ -337,6 +339,12 @@ class Collector:
         self.facts.classes[qual] = ClassFacts(
             qual, self.line(node), bases, tuple(methods), attrs, {}, exposed, decorators, renderers
         )
+
+    def _drf_settings(self, settings: cst.Dict) -> None:
+        """`REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": (...)}`: the renderers every DRF view answers through."""
+        for el in settings.elements:
+            if isinstance(el, cst.DictElement) and self.literal(el.key) == "DEFAULT_RENDERER_CLASSES":
+                self.facts.drf_default_renderers = self.str_list(el.value) or ()
 
     def _renderer_refs(self, node: cst.BaseExpression) -> tuple[str, ...]:
         """The classes listed in `renderer_classes = (...)` / `@renderer_classes([...])`, as references."""

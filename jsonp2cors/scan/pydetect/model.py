@@ -144,6 +144,8 @@ class ModuleFacts:
     renderers: dict[str, tuple[str, ...]] = field(default_factory=dict)  # pyramid JSONP renderers by name
     # pyramid renderers by name whose factory is the project's own (a class or function reference)
     renderer_factories: dict[str, str] = field(default_factory=dict)
+    # Django REST framework's REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] (dotted strings), when set here
+    drf_default_renderers: tuple[str, ...] = ()
     route_names: dict[str, str] = field(default_factory=dict)  # pyramid add_route name -> pattern
     prefixes: dict[str, str] = field(default_factory=dict)  # registrar var -> url prefix (Blueprint, APIRouter)
     registrar_types: dict[str, str] = field(default_factory=dict)  # var -> class reference it was built from

@@ -63,7 +63,9 @@ class Repo:
         self.renderers: dict[str, tuple[str, ...]] = {}
         self.renderer_factories: dict[str, tuple[str, ModuleFacts]] = {}
         self.route_names: dict[str, str] = {}
+        self.drf_defaults: list[tuple[str, ModuleFacts]] = []  # DEFAULT_RENDERER_CLASSES entries
         for m in self.modules:
+            self.drf_defaults.extend((ref, m) for ref in m.drf_default_renderers)
             self.renderers.update(m.renderers)
             self.renderer_factories.update({name: (ref, m) for name, ref in m.renderer_factories.items()})
             self.route_names.update(m.route_names)
@@ -437,11 +439,48 @@ class Resolver:
                     break
         return out
 
+    def _drf_view(self, fkey: str) -> bool:
+        """A Django REST framework view that answers through the default renderers: an `@api_view` function,
+        or a handler/action of a class deriving from DRF's views, neither listing renderers of its own."""
+        _, f = self.repo.funcs[fkey]
+        if f.renderers:
+            return False
+        if f.cls is None:
+            return any(d.target.endswith("api_view") for d in f.decorators)
+        if f.name not in tables.HANDLER_METHODS and f.name not in tables.DRF_ACTIONS:
+            return False
+        ck = self.repo.class_key_of(fkey)
+        if ck is None:
+            return False
+        drf = False
+        for k in self.repo.mro(ck):
+            _, kc = self.repo.classes[k]
+            if kc.renderers or "renderer_classes" in kc.attrs:
+                return False
+            drf = drf or any(b.startswith(tables.DRF_VIEW_PACKAGES) for b in kc.bases)
+        return drf
+
+    def _drf_default_events(self, fkey: str) -> set[Ev]:
+        """`REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"]` naming a JSONP renderer (the library's, or a project
+        class whose render() pads): every DRF view without its own renderer list answers JSONP."""
+        if not self.repo.drf_defaults or not self._drf_view(fkey):
+            return set()
+        _, f = self.repo.funcs[fkey]
+        out: set[Ev] = set()
+        for ref, m in self.repo.drf_defaults:
+            keys = tables.LIBRARY_RENDERER_CLASSES.get(ref)
+            if keys is not None:
+                out.add(Ev("request", keys, -1, "", "drf-default-renderer", f.line, True))
+            else:
+                out |= self._renderer_class_events((ref,), m, fkey, f.line)
+        return out
+
     def _implicit_events(self, fkey: str) -> set[Ev]:
         """Handler methods of a class whose base overrides write()/finish()/render()... with padding, or whose
-        class lists a padding renderer; function views decorated with such a renderer."""
+        class lists a padding renderer; function views decorated with such a renderer; DRF views answering
+        through a JSONP default renderer."""
         m, f = self.repo.funcs[fkey]
-        out: set[Ev] = set()
+        out: set[Ev] = self._drf_default_events(fkey)
         if f.renderers:
             out |= self._renderer_class_events(f.renderers, m, fkey, f.line)
         if f.cls is None or f.name not in tables.HANDLER_METHODS:
@@ -712,6 +751,8 @@ class Resolver:
                         break
             if not methods and f.name in tables.HANDLER_METHODS and f.cls:
                 methods = (tables.HANDLER_METHODS[f.name],)
+            if not methods and f.name in tables.DRF_ACTIONS and f.cls and best.via == "drf-default-renderer":
+                methods = (tables.DRF_ACTIONS[f.name],)
             creds = self._credentials(fkey)
             for e in chosen:
                 if e.source and e.source != fkey and e.source in self.repo.funcs:

@@ -85,6 +85,20 @@ LIBRARY_PADDERS: dict[str, tuple[str, ...]] = {
 LIBRARY_RENDERER_CLASSES: dict[str, tuple[str, ...]] = {
     "rest_framework_jsonp.renderers.JSONPRenderer": ("callback",),
     "rest_framework_jsonp.JSONPRenderer": ("callback",),
+    "rest_framework.renderers.JSONPRenderer": ("callback",),  # built into DRF before 3.0
+}
+# Django REST framework views: a class deriving from one of these packages' classes (APIView, GenericAPIView,
+# ViewSet, ModelViewSet...) answers through the renderers of `REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"]`
+# unless it lists its own; so does a function decorated with `@api_view`. The viewset actions are handlers too.
+DRF_VIEW_PACKAGES = ("rest_framework.views.", "rest_framework.generics.", "rest_framework.viewsets.",
+                     "rest_framework.mixins.", "rest_framework.APIView")
+DRF_ACTIONS: dict[str, str] = {
+    "list": "GET",
+    "retrieve": "GET",
+    "create": "POST",
+    "update": "PUT",
+    "partial_update": "PATCH",
+    "destroy": "DELETE",
 }
 # Renderer factories producing JSONP: qualified name -> (keyword naming the parameter, its default).
 RENDERER_FACTORIES: dict[str, tuple[str, str]] = {
