@@ -1430,6 +1430,9 @@ def test_drf_default_renderer_makes_every_drf_view_answer_jsonp(tmp_path: Path) 
                 def list(self, request):
                     return Response([])
 
+                def retrieve(self, request, pk=None):
+                    return Response({"pk": pk})
+
             class JsonOnly(APIView):
                 renderer_classes = (JSONRenderer,)
 
@@ -1444,15 +1447,26 @@ def test_drf_default_renderer_makes_every_drf_view_answer_jsonp(tmp_path: Path) 
                 return None
             """,
         "proj/urls.py": """
-            from django.urls import path
+            from django.urls import include, path
+            from rest_framework.routers import DefaultRouter
             from proj.api import views
 
-            urlpatterns = [path("stats/", views.Stats.as_view()), path("ping/", views.ping)]
+            router = DefaultRouter()
+            router.register(r"items", views.Items, basename="item")
+
+            urlpatterns = [
+                path("stats/", views.Stats.as_view()),
+                path("ping/", views.ping),
+                path("api/", include(router.urls)),
+            ]
             """,
     }
     found = by_function(run(tmp_path, files))
-    assert set(found) == {"Stats.get", "Items.list", "ping"}
+    assert set(found) == {"Stats.get", "Items.list", "Items.retrieve", "ping"}
     assert (found["Stats.get"].route, found["ping"].route) == ("/stats/", "/ping/")
+    # a DRF router under include(): list at the prefix, detail actions one segment below
+    assert (found["Items.list"].route, found["Items.list"].methods) == ("/api/items/", ("GET",))
+    assert found["Items.retrieve"].route == "/api/items/{pk}/"
     assert {e.recognised_by for e in found.values()} == {"drf-default-renderer"}
     assert found["Items.list"].callback_params == ("callback",)
 

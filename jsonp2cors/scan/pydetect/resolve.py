@@ -199,6 +199,8 @@ class Resolver:
         for m in self.repo.modules:
             for tr in m.table_routes:
                 path = tr.path
+                if tr.registrar and tr.registrar in m.prefixes and path is not None:  # a DRF router's include()
+                    path = _join(m.prefixes[tr.registrar], path)
                 if tr.framework == "django" and path is not None:
                     path = _join(django_prefix.get(m.module, ""), path)
                     if not path.startswith("/"):
@@ -209,18 +211,28 @@ class Resolver:
                 if key is None:
                     continue
                 if key in self.repo.funcs:
+                    if tr.methods == ("DETAIL",):
+                        continue  # a router's detail route names viewset actions, not a function
                     self.table_routes[key].append((path, tr.methods, tr.framework))
                     if tr.renderer:
                         self.table_renderers[key] = tr.renderer
                     continue
+                detail = tr.methods == ("DETAIL",)  # a DRF router's detail route: retrieve/update/destroy
                 for ck in self.repo.mro(key):
                     _, c = self.repo.classes[ck]
                     for name in c.methods:
-                        if name in tables.HANDLER_METHODS:
-                            mk = f"{ck}.{name}"
-                            self.table_routes[f"{key}.{name}" if f"{key}.{name}" in self.repo.funcs else mk].append(
-                                (path, (tables.HANDLER_METHODS[name],), tr.framework)
-                            )
+                        if name in tables.DRF_ACTIONS and tr.registrar:
+                            if detail != (name not in ("list", "create")):
+                                continue
+                            method = tables.DRF_ACTIONS[name]
+                        elif name in tables.HANDLER_METHODS and not detail:
+                            method = tables.HANDLER_METHODS[name]
+                        else:
+                            continue
+                        mk = f"{ck}.{name}"
+                        self.table_routes[f"{key}.{name}" if f"{key}.{name}" in self.repo.funcs else mk].append(
+                            (path, (method,), tr.framework)
+                        )
 
     def _hooks(self) -> None:
         """Which handlers each response hook (after_request, representation, Api.handle_error) touches."""

@@ -169,6 +169,13 @@ def django_path(call: cst.Call, framework: str, ctx: Ctx) -> bool:
     path = "/" + path.lstrip("/")
     if isinstance(view, cst.Call) and ctx.text(view.func).rsplit(".", 1)[-1] == "include":
         inner = _arg(view, 0, "arg")
+        if (
+            isinstance(inner, cst.Attribute)
+            and inner.attr.value == "urls"
+            and ctx.facts.registrar_types.get(ctx.text(inner.value), "").endswith("Router")
+        ):
+            ctx.facts.prefixes[ctx.text(inner.value)] = path  # path("api/", include(router.urls))
+            return True
         module = ctx.literal(inner) if inner is not None else None
         if module is None and isinstance(inner, cst.Tuple) and inner.elements:
             module = ctx.literal(inner.elements[0].value)
@@ -524,4 +531,25 @@ def bottle_plugins(call: cst.Call, framework: str, ctx: Ctx) -> bool:
         return True
     for owner in ("", "bottle") if registrar in ("", "bottle") else (registrar,):
         ctx.facts.hooks.append(Hook(function, owner, "plugin"))
+    return True
+
+
+@call_rule
+def drf_router(call: cst.Call, framework: str, ctx: Ctx) -> bool:
+    """Django REST framework: `router = DefaultRouter()`, `router.register(r"items", ItemViewSet)` routes the
+    viewset's list/create at `/items/` and its detail actions at `/items/{pk}/` (under the prefix of
+    `path("api/", include(router.urls))`, applied when the routes are resolved)."""
+    spelled = ctx.text(call.func)
+    registrar, _, last = spelled.rpartition(".")
+    if last != "register" or not ctx.facts.registrar_types.get(registrar, "").endswith("Router"):
+        return False
+    prefix, viewset = _arg(call, 0, "prefix"), _arg(call, 1, "viewset")
+    path = ctx.literal(prefix) if prefix is not None else None
+    target = _view_target(viewset, ctx) if viewset is not None else None
+    if path is not None and target:
+        base = "/" + path.strip("/^$") + "/"
+        ctx.facts.table_routes.append(TableRoute(target, base, (), "django", registrar, ctx.line(call)))
+        ctx.facts.table_routes.append(
+            TableRoute(target, base + "{pk}/", ("DETAIL",), "django", registrar, ctx.line(call))
+        )
     return True
