@@ -1487,3 +1487,95 @@ def test_drf_defaults_without_jsonp_add_nothing(tmp_path: Path) -> None:
             """,
     }
     assert run(tmp_path, files).endpoints == ()
+
+
+@pytest.mark.parametrize(
+    ("src", "handler", "helper"),
+    [
+        (
+            """
+            from aiohttp import web
+
+            @web.middleware
+            async def jsonp_mw(request, handler):
+                response = await handler(request)
+                callback = request.query.get("callback")
+                if callback:
+                    return web.Response(text="%s(%s)" % (callback, response.text))
+                return response
+
+            async def items(request):
+                return web.json_response({"items": []})
+
+            async def page(request):
+                return web.Response(text="<h1>x</h1>", content_type="text/html")
+
+            app = web.Application(middlewares=[jsonp_mw])
+            app.router.add_get("/items", items)
+            app.router.add_get("/page", page)
+            """,
+            "items",
+            "jsonp_mw",
+        ),
+        (
+            """
+            from starlette.applications import Starlette
+            from starlette.middleware import Middleware
+            from starlette.middleware.base import BaseHTTPMiddleware
+            from starlette.responses import HTMLResponse, JSONResponse, Response
+            from starlette.routing import Route
+
+            class Padding(BaseHTTPMiddleware):
+                async def dispatch(self, request, call_next):
+                    response = await call_next(request)
+                    callback = request.query_params.get("callback")
+                    body = b"".join([chunk async for chunk in response.body_iterator])
+                    return Response(callback.encode() + b"(" + body + b")") if callback else response
+
+            async def items(request):
+                return JSONResponse({"items": []})
+
+            async def page(request):
+                return HTMLResponse("<h1>x</h1>")
+
+            app = Starlette(routes=[Route("/items", items), Route("/page", page)], middleware=[Middleware(Padding)])
+            """,
+            "items",
+            "Padding.dispatch",
+        ),
+        (
+            """
+            from fastapi import FastAPI, Request
+            from fastapi.responses import HTMLResponse, Response
+
+            app = FastAPI()
+
+            @app.middleware("http")
+            async def pad(request: Request, call_next):
+                response = await call_next(request)
+                cb = request.query_params.get("callback")
+                body = b"".join([c async for c in response.body_iterator])
+                return Response(cb.encode() + b"(" + body + b")") if cb else response
+
+            @app.get("/items")
+            def items():
+                return {"items": []}
+
+            @app.get("/page", response_class=HTMLResponse)
+            def page():
+                return "<h1>x</h1>"
+            """,
+            "items",
+            "pad",
+        ),
+    ],
+)
+def test_app_middleware_pads_the_json_routes(tmp_path: Path, src: str, handler: str, helper: str) -> None:
+    """Middleware installed on an app (aiohttp middlewares=[...], Starlette Middleware(...), FastAPI
+    @app.middleware) pads the app's JSON routes: they are endpoints (medium), the middleware the helper; an
+    HTML route is not."""
+    found = by_function(run(tmp_path, {"app.py": src}))
+    assert (found[handler].route, found[handler].confidence) == ("/items", "medium")
+    assert found[handler].recognised_by == f"middleware:{helper}"
+    assert found[helper].role == "helper"
+    assert "page" not in found

@@ -516,7 +516,7 @@ class Resolver:
         for hkey, kind in self.hooked.get(fkey, ()):
             if hkey == fkey:
                 continue
-            if kind in ("after_request", "plugin") and not f.returns_json:
+            if kind in ("after_request", "plugin", "middleware") and not f.returns_json:
                 continue
             _, hf = self.repo.funcs[hkey]
             # after_request checks types; handle_error pads errors only: medium unless it is a representation
@@ -729,7 +729,7 @@ class Resolver:
                 bool(request_evs)
                 and f.cls is not None
                 and ("middleware" in f.cls.lower() or f.name == "process_response")
-                and f.name in ("__call__", "process_response", "__acall__")
+                and f.name in ("__call__", "process_response", "__acall__", "dispatch")
             )
             medium = False
             if strong:

@@ -46,6 +46,12 @@ def call_rule(fn: CallRule) -> CallRule:
     return fn
 
 
+def call_rule_first(fn: CallRule) -> CallRule:
+    """A rule that only records something and returns False, so it must run before rules that consume."""
+    CALL_RULES.insert(0, fn)
+    return fn
+
+
 def _kw(dec: Decorator, *names: str) -> str | None:
     for k, v in dec.kwargs:
         if k in names:
@@ -553,3 +559,31 @@ def drf_router(call: cst.Call, framework: str, ctx: Ctx) -> bool:
             TableRoute(target, base + "{pk}/", ("DETAIL",), "django", registrar, ctx.line(call))
         )
     return True
+
+
+@call_rule_first
+def app_middleware(call: cst.Call, framework: str, ctx: Ctx) -> bool:
+    """Middleware wrapping every route of an app, recorded as a hook (which, like an after_request hook,
+    applies to the JSON routes): aiohttp `web.Application(middlewares=[jsonp_mw])`, Starlette/FastAPI
+    `Starlette(middleware=[Middleware(JSONPMiddleware)])` and `app.add_middleware(JSONPMiddleware)` (whose
+    `dispatch` pads). Routes in tables have no registrar, decorator routes that of their app."""
+    spelled = ctx.text(call.func)
+    owner, _, last = spelled.rpartition(".")
+    if last == "add_middleware" and call.args and framework in ("starlette", "fastapi"):
+        cls = call.args[0].value
+        if isinstance(cls, cst.Name):
+            for registrar in {owner, ""}:
+                ctx.facts.hooks.append(Hook(f"{cls.value}.dispatch", registrar, "middleware"))
+        return False  # other rules may read the call too
+    if last not in ("Application", "Starlette", "FastAPI"):
+        return False
+    listed = _arg(call, 99, "middlewares") if last == "Application" else _arg(call, 99, "middleware")
+    if not isinstance(listed, cst.List | cst.Tuple):
+        return False
+    for el in listed.elements:
+        item = el.value
+        if isinstance(item, cst.Name):  # aiohttp: a middleware function
+            ctx.facts.hooks.append(Hook(item.value, "", "middleware"))
+        elif isinstance(item, cst.Call) and item.args and isinstance(item.args[0].value, cst.Name):
+            ctx.facts.hooks.append(Hook(f"{item.args[0].value.value}.dispatch", "", "middleware"))  # Middleware(C)
+    return False  # the app's routes are read by their own rules
