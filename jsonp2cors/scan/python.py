@@ -102,6 +102,7 @@ _READ_HINT_PARTS: tuple[str, ...] = (
     r"web\.input",
     r"parser\.parse\((?:[^()]|\([^()]*\))*?\breq",  # webargs: parser.parse(schema, request)
     r"getattr\([ \t]*(?:self\.)?req(?:uest)?[ \t]*,",  # getattr(request, "query_params", {})
+    r"\[[\"']request[\"']\]\.",  # renderer_context["request"].query_params, system["request"].params
 )
 
 
@@ -281,6 +282,12 @@ def _request_chain(node: ast.Attribute) -> bool:
         value = value.value
     if isinstance(value, ast.Name):
         parts.append(value.id)
+    elif (  # renderer_context["request"].query_params
+        isinstance(value, ast.Subscript)
+        and isinstance(value.slice, ast.Constant)
+        and value.slice.value == "request"
+    ):
+        parts.append("request")
     dotted = ".".join(reversed(parts))
     m = tables.REQUEST_CONTAINER.search(dotted)
     return bool(m and tables.REQUEST_ROOT.match(dotted[: m.start()]))
@@ -601,6 +608,13 @@ def _cheap_facts(rel: str, text: str, found: FileFindings, *, pad_hint: bool = F
     wanted = _definition_needles(c for c in source_calls if _project_import(c))
     # the views naming a renderer this module registers may live in files the prefilter dropped
     wanted += [f"renderer={q}{name}{q}".lower().encode() for name in registered for q in "'\""]
+    # a DRF settings module (read because it names a padding renderer class): the views it makes JSONP
+    drf = [r for m in _DRF_DEFAULTS.finditer(text) for r in _DOTTED_STRING.findall(m.group(1))]
+    if drf:
+        found.facts["drf_default_renderers"] = drf
+        found.facts["keep_source"] = True
+        if _jsonp_capable(drf):
+            wanted += [b"rest_framework", b"urlpatterns"]
     if wanted:
         found.facts["followup_needles"] = wanted
 
@@ -615,9 +629,16 @@ _BUILTIN_RENDERERS = frozenset({"json", "string", "jsonp"})
 
 def _drf_jsonp_default(facts: ModuleFacts) -> bool:
     """Does this settings module make a JSONP renderer (the library's, or one of the project) a DRF default?"""
-    return any(
-        r in tables.LIBRARY_RENDERER_CLASSES or not r.startswith("rest_framework.") for r in facts.drf_default_renderers
-    )
+    return _jsonp_capable(facts.drf_default_renderers)
+
+
+def _jsonp_capable(renderers: Iterable[str]) -> bool:
+    return any(r in tables.LIBRARY_RENDERER_CLASSES or not r.startswith("rest_framework.") for r in renderers)
+
+
+# The renderer paths of `"DEFAULT_RENDERER_CLASSES": (...)` in a settings module's text (the cheap stage's view).
+_DRF_DEFAULTS = re.compile(r"""DEFAULT_RENDERER_CLASSES["']\s*:\s*[(\[]([^)\]]*)""")
+_DOTTED_STRING = re.compile(r"""["']([\w.]+)["']""")
 
 
 def _text_imports(text: str, rel: str) -> list[str]:
@@ -985,7 +1006,15 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
         for rel, f in cheap:
             if registered & set(f.get("renderers_used", ())):
                 chosen[rel] = f
-    if any(_drf_jsonp_default(m) for m in full):  # DRF views answer through the project's default renderers
+    # a settings module the cheap stage saw naming one of the project's padding renderers as a DRF default
+    for rel, f in cheap:
+        defaults = f.get("drf_default_renderers", ())
+        if any(r.rsplit(".", 1)[-1] in strong_names for r in defaults if not r.startswith("rest_framework.")):
+            chosen[rel] = f
+    drf_on = any(_drf_jsonp_default(m) for m in full) or any(
+        _jsonp_capable(f.get("drf_default_renderers", ())) for f in chosen.values()
+    )
+    if drf_on:  # DRF views answer through the project's default renderers
         drf_views = ("rest_framework.views.", "rest_framework.generics.", "rest_framework.viewsets.",
                      "rest_framework.decorators.api_view")
         views = set()

@@ -1579,3 +1579,40 @@ def test_app_middleware_pads_the_json_routes(tmp_path: Path, src: str, handler: 
     assert found[handler].recognised_by == f"middleware:{helper}"
     assert found[helper].role == "helper"
     assert "page" not in found
+
+
+def test_drf_default_renderer_of_the_project_named_by_path(tmp_path: Path) -> None:
+    """A project renderer named by its dotted path in DEFAULT_RENDERER_CLASSES, in a settings module that never
+    says JSONP: the renderer's name brings the settings in, the settings bring the views in."""
+    files = {
+        "proj/__init__.py": "",
+        "proj/api/__init__.py": "",
+        "proj/settings.py": """
+            REST_FRAMEWORK = {
+                "DEFAULT_RENDERER_CLASSES": [
+                    "rest_framework.renderers.JSONRenderer",
+                    "proj.renderers.PaddedRenderer",
+                ],
+            }
+            """,
+        "proj/renderers.py": """
+            from rest_framework.renderers import JSONRenderer
+
+            class PaddedRenderer(JSONRenderer):
+                def render(self, data, accepted_media_type=None, renderer_context=None):
+                    callback = renderer_context["request"].query_params.get("callback")
+                    body = super().render(data, accepted_media_type, renderer_context)
+                    return callback.encode() + b"(" + body + b")" if callback else body
+            """,
+        "proj/api/views.py": """
+            from rest_framework.response import Response
+            from rest_framework.views import APIView
+
+            class Stats(APIView):
+                def get(self, request):
+                    return Response({"n": 1})
+            """,
+    }
+    found = by_function(run(tmp_path, files))
+    assert found["Stats.get"].recognised_by == "renderer:PaddedRenderer"
+    assert found["PaddedRenderer.render"].role == "helper"

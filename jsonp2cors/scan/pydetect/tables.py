@@ -45,7 +45,10 @@ REQUEST_CONTAINER_NAMES: tuple[str, ...] = (
 REQUEST_CONTAINER = re.compile(
     r"(?:^|\.)(?:" + "|".join(REQUEST_CONTAINER_NAMES) + r"|rel_url\.query|url\.query)$"
 )
-REQUEST_ROOT = re.compile(r"^(?:request|req|self\.request|self\.req|cherrypy\.request|bottle\.request)$")
+# ... also a context dict's request: `renderer_context["request"]` (DRF renderers), `system["request"]` (Pyramid)
+REQUEST_ROOT = re.compile(
+    r"^(?:request|req|self\.request|self\.req|cherrypy\.request|bottle\.request|\w+\[[\"']request[\"']\])$"
+)
 # Calls that build a request container: parse_qs(environ["QUERY_STRING"]), cgi.FieldStorage() ...
 CONTAINER_FACTORIES = frozenset(
     {
