@@ -91,8 +91,9 @@ def needles_for(config: ScanConfig) -> tuple[bytes, ...]:
 # alternative starts with a literal, and they are searched one by one: the regex engine skips ahead to a
 # literal, while one alternation of them all tries every position (twice as slow on library code).
 _READ_HINT_PARTS: tuple[str, ...] = (
-    r"req(?:uest)?\.(?:args|values|params|GET|POST|REQUEST|query|query_params|form|forms|arguments|rel_url"
-    r"|vars|get_vars|post_vars|match_info|matchdict|path_params|view_args|get\(|get_all\()",
+    r"req(?:uest)?(?:\.(?:args|values|params|GET|POST|REQUEST|query|query_params|form|forms|arguments|rel_url"
+    r"|vars|get_vars|post_vars|match_info|matchdict|path_params|view_args|get\(|get_all\()"
+    r"|(?<=request)[\"']\]\.)",  # renderer_context["request"].query_params, system["request"].params
     r"get_argument|get_query_argument|get_param",
     r"get(?:first|value|list)\([ \t]*[^)\s]",  # cgi's form.getvalue("x"), not StringIO's getvalue()
     r"QUERY_STRING",
@@ -102,7 +103,6 @@ _READ_HINT_PARTS: tuple[str, ...] = (
     r"web\.input",
     r"parser\.parse\((?:[^()]|\([^()]*\))*?\breq",  # webargs: parser.parse(schema, request)
     r"getattr\([ \t]*(?:self\.)?req(?:uest)?[ \t]*,",  # getattr(request, "query_params", {})
-    r"\[[\"']request[\"']\]\.",  # renderer_context["request"].query_params, system["request"].params
 )
 
 
