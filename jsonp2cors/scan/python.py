@@ -1029,20 +1029,49 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
         for rel, f in cheap:  # the site's root urls.py that include()s the app's
             if f.get("routes") and "include(" in f["text"]:
                 chosen[rel] = f
-    for rel, f in chosen.items():
-        if _DEBUG:
+    if _DEBUG:
+        for rel in chosen:
             print("finish: reading fully", rel, file=sys.stderr)
-        from jsonp2cors.scan.pydetect.collect import Collector
-
-        try:
-            full.append(Collector(rel, f["text"], config).collect())
-        except Exception as exc:
-            out.errors.append(ScanError(rel, f"python: internal error: {type(exc).__name__}: {exc}"[:240]))
+    for rel, facts in _collect_many([(rel, f["text"]) for rel, f in chosen.items()], config):
+        if isinstance(facts, str):
+            out.errors.append(ScanError(rel, facts))
+        else:
+            full.append(facts)
     if len(full) > 1 or chosen:
         resolver = Resolver(Repo(full, config))
         resolver.run()
         out.endpoints.extend(resolver.endpoints())
     return out
+
+
+# Reading this many modules fully in the whole-repo pass is worth a process pool (libcst is the cost).
+COLLECT_POOL_MIN = 8
+
+
+def _collect_one(item: tuple[str, str, ScanConfig]) -> tuple[str, ModuleFacts | str]:
+    """One module read fully with libcst: its facts, or a one-line error."""
+    from jsonp2cors.scan.pydetect.collect import Collector
+
+    rel, text, config = item
+    try:
+        return rel, Collector(rel, text, config).collect()
+    except Exception as exc:  # one bad module must never stop the scan
+        return rel, f"python: internal error: {type(exc).__name__}: {exc}"[:240]
+
+
+def _collect_many(texts: list[tuple[str, str]], config: ScanConfig) -> list[tuple[str, ModuleFacts | str]]:
+    """Modules the whole-repo pass reads fully (a DRF project's views can be hundreds): over every core when
+    there are enough of them, in this process otherwise. Results in the order given."""
+    items = [(rel, text, config) for rel, text in texts]
+    workers = min(config.jobs or os.cpu_count() or 1, len(items))
+    if workers <= 1 or len(items) < COLLECT_POOL_MIN:
+        return [_collect_one(item) for item in items]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("fork") if sys.platform == "linux" else None
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        return list(pool.map(_collect_one, items, chunksize=max(1, len(items) // (workers * 4))))
 
 
 class _Names:

@@ -1616,3 +1616,34 @@ def test_drf_default_renderer_of_the_project_named_by_path(tmp_path: Path) -> No
     found = by_function(run(tmp_path, files))
     assert found["Stats.get"].recognised_by == "renderer:PaddedRenderer"
     assert found["PaddedRenderer.render"].role == "helper"
+
+
+def test_whole_repo_pass_reads_many_modules_in_a_pool_with_the_same_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Modules the whole-repo pass reads fully go through a process pool when there are many (a DRF project's
+    views): the findings are those of reading them one by one."""
+    import jsonp2cors.scan.python as python_analyzer
+
+    files = {
+        "proj/__init__.py": "",
+        "proj/settings.py": 'REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": '
+        '("rest_framework_jsonp.renderers.JSONPRenderer",)}\n',
+    }
+    for i in range(6):
+        files[f"proj/views{i}.py"] = f"""
+            from rest_framework.response import Response
+            from rest_framework.views import APIView
+
+            class View{i}(APIView):
+                def get(self, request):
+                    return Response({{"n": {i}}})
+            """
+    monkeypatch.setattr(python_analyzer, "COLLECT_POOL_MIN", 1000)
+    one_by_one = run(tmp_path / "a", files, ScanConfig(jobs=2))
+    monkeypatch.setattr(python_analyzer, "COLLECT_POOL_MIN", 2)
+    pooled = run(tmp_path / "b", files, ScanConfig(jobs=2))
+    assert len(one_by_one.endpoints) == 6
+    assert [(e.file, e.function, e.recognised_by) for e in pooled.endpoints] == [
+        (e.file, e.function, e.recognised_by) for e in one_by_one.endpoints
+    ]
