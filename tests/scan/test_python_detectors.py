@@ -1417,7 +1417,7 @@ def test_drf_default_renderer_makes_every_drf_view_answer_jsonp(tmp_path: Path) 
             """,
         "proj/api/views.py": """
             from rest_framework import viewsets
-            from rest_framework.decorators import api_view
+            from rest_framework.decorators import action, api_view
             from rest_framework.renderers import JSONRenderer
             from rest_framework.response import Response
             from rest_framework.views import APIView
@@ -1432,6 +1432,17 @@ def test_drf_default_renderer_makes_every_drf_view_answer_jsonp(tmp_path: Path) 
 
                 def retrieve(self, request, pk=None):
                     return Response({"pk": pk})
+
+                @action(detail=True, methods=["get"], url_path="summary")
+                def summary(self, request, pk=None):
+                    return Response({"pk": pk})
+
+                @action(detail=False)
+                def recent(self, request):
+                    return Response([])
+
+                def helper(self):
+                    return 1
 
             class JsonOnly(APIView):
                 renderer_classes = (JSONRenderer,)
@@ -1462,11 +1473,14 @@ def test_drf_default_renderer_makes_every_drf_view_answer_jsonp(tmp_path: Path) 
             """,
     }
     found = by_function(run(tmp_path, files))
-    assert set(found) == {"Stats.get", "Items.list", "Items.retrieve", "ping"}
+    assert set(found) == {"Stats.get", "Items.list", "Items.retrieve", "Items.summary", "Items.recent", "ping"}
     assert (found["Stats.get"].route, found["ping"].route) == ("/stats/", "/ping/")
     # a DRF router under include(): list at the prefix, detail actions one segment below
     assert (found["Items.list"].route, found["Items.list"].methods) == ("/api/items/", ("GET",))
     assert found["Items.retrieve"].route == "/api/items/{pk}/"
+    # extra actions: on the detail route or the list route, under their url_path
+    assert found["Items.summary"].route == "/api/items/{pk}/summary/"
+    assert found["Items.recent"].route == "/api/items/recent/"
     assert {e.recognised_by for e in found.values()} == {"drf-default-renderer"}
     assert found["Items.list"].callback_params == ("callback",)
 

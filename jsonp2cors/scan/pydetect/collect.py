@@ -388,6 +388,8 @@ class Collector:
                         args.append(self.literal(a.value))
                 elif a.keyword is not None:
                     value = self.literal(a.value)
+                    if value is None and isinstance(a.value, cst.Name) and a.value.value in ("True", "False"):
+                        value = a.value.value  # @action(detail=True)
                     if value is not None:
                         kwargs.append((a.keyword.value, value))
                     elif isinstance(a.value, cst.List | cst.Tuple | cst.Set):

@@ -221,6 +221,13 @@ class Resolver:
                 for ck in self.repo.mro(key):
                     _, c = self.repo.classes[ck]
                     for name in c.methods:
+                        extra = _drf_extra_action(self.repo.funcs[f"{ck}.{name}"][1]) if tr.registrar else None
+                        if extra is not None and path is not None:  # @action(detail=..., url_path=...)
+                            on_detail, url_path, verbs = extra
+                            if on_detail == detail:
+                                route = (_join(path, url_path + "/"), verbs, tr.framework)
+                                self.table_routes[f"{ck}.{name}"].append(route)
+                            continue
                         if name in tables.DRF_ACTIONS and tr.registrar:
                             if detail != (name not in ("list", "create")):
                                 continue
@@ -459,7 +466,7 @@ class Resolver:
             return False
         if f.cls is None:
             return any(d.target.endswith("api_view") for d in f.decorators)
-        if f.name not in tables.HANDLER_METHODS and f.name not in tables.DRF_ACTIONS:
+        if f.name not in tables.HANDLER_METHODS and f.name not in tables.DRF_ACTIONS and _drf_extra_action(f) is None:
             return False
         ck = self.repo.class_key_of(fkey)
         if ck is None:
@@ -802,6 +809,20 @@ def resolve(modules: Iterable[ModuleFacts], config: ScanConfig) -> list[Endpoint
     resolver = Resolver(Repo(modules, config))
     resolver.run()
     return resolver.endpoints()
+
+
+def _drf_extra_action(f: FunctionFacts) -> tuple[bool, str, tuple[str, ...]] | None:
+    """A viewset's extra action, `@action(detail=True, methods=["get"], url_path="stats")` (older DRF:
+    `@detail_route` / `@list_route`): (on the detail route?, its path segment, its methods); else None."""
+    for d in f.decorators:
+        last = d.text.rsplit(".", 1)[-1]
+        if last not in ("action", "detail_route", "list_route"):
+            continue
+        kwargs = dict(d.kwargs)
+        detail = last == "detail_route" or kwargs.get("detail") == "True"
+        methods = next((v for k, v in d.list_kwargs if k == "methods"), None) or ("get",)
+        return detail, kwargs.get("url_path") or f.name, tuple(m.upper() for m in methods)
+    return None
 
 
 def _methods_from_decorator(dec: Decorator) -> tuple[str, ...] | None:
