@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from jsonp2cors.findings import Consumer, Endpoint, ScanError, ScanResult, ScanStats
-from jsonp2cors.scan.base import Analyzer, FileFindings, ScanConfig
+from jsonp2cors.scan.base import PARSED_KEY, Analyzer, FileFindings, ScanConfig
 from jsonp2cors.scan.files import FileEntry
 
 __all__ = ["ANALYZER_MODULES", "collect_analyzers", "scan", "scan_root"]
@@ -391,6 +391,7 @@ def scan(
         endpoints[:] = _refine(endpoints, extra.endpoints)
         consumers.extend(extra.consumers)
         errors.extend(extra.errors)
+        parsed.update(extra.facts.get(PARSED_KEY, ()))
 
     from jsonp2cors.scan.link import link_consumers
 

@@ -42,6 +42,9 @@ class FileFindings:
     parsed: bool = False  # did this file go through a real parser (counts into stats.files_parsed)
 
 
+# `facts` key of a whole-repo pass's findings: the files it read fully (they count as parsed in the stats).
+PARSED_KEY = "parsed_files"
+
 # (relative path with "/" separators, raw bytes, config) -> findings
 AnalyzerFn = Callable[[str, bytes, ScanConfig], FileFindings]
 

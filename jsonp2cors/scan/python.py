@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from jsonp2cors.findings import ScanError
-from jsonp2cors.scan.base import Analyzer, FileFindings, ScanConfig
+from jsonp2cors.scan.base import PARSED_KEY, Analyzer, FileFindings, ScanConfig
 from jsonp2cors.scan.files import decode_python
 from jsonp2cors.scan.pydetect import padding, tables
 from jsonp2cors.scan.pydetect.paths import module_name
@@ -1032,11 +1032,14 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
     if _DEBUG:
         for rel in chosen:
             print("finish: reading fully", rel, file=sys.stderr)
+    read: list[str] = []
     for rel, facts in _collect_many([(rel, f["text"]) for rel, f in chosen.items()], config):
         if isinstance(facts, str):
             out.errors.append(ScanError(rel, facts))
         else:
             full.append(facts)
+            read.append(rel)
+    out.facts[PARSED_KEY] = read  # modules read fully here count as parsed in the scan's stats
     if len(full) > 1 or chosen:
         resolver = Resolver(Repo(full, config))
         resolver.run()

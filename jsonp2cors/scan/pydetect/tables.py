@@ -118,6 +118,7 @@ IMPLICIT_METHODS = frozenset(
         "render_to_response",
         "finalize_response",
         "dispatch",
+        "dispatch_request",  # Flask MethodView / View
         "get_response",
         "make_response",
         "output",
