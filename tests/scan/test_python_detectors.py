@@ -1661,3 +1661,23 @@ def test_whole_repo_pass_reads_many_modules_in_a_pool_with_the_same_result(
     assert [(e.file, e.function, e.recognised_by) for e in pooled.endpoints] == [
         (e.file, e.function, e.recognised_by) for e in one_by_one.endpoints
     ]
+
+
+def test_flask_view_base_overriding_dispatch_request(tmp_path: Path) -> None:
+    src = FLASK_HEAD + """
+from flask.views import MethodView
+
+class PaddedView(MethodView):
+    def dispatch_request(self, *args, **kwargs):
+        data = super().dispatch_request(*args, **kwargs)
+        cb = request.args.get("callback")
+        return "%s(%s)" % (cb, json.dumps(data)) if cb else json.dumps(data)
+
+class Users(PaddedView):
+    def get(self):
+        return {"users": []}
+
+app.add_url_rule("/users", view_func=Users.as_view("users"))
+"""
+    ep = by_function(run(tmp_path, {"app.py": src}))["Users.get"]
+    assert (ep.route, ep.recognised_by) == ("/users", "base-class:PaddedView.dispatch_request")
