@@ -32,6 +32,8 @@ POOL_MIN_BYTES = 400_000
 # A batch (the unit of work sent to a worker) holds at most this many files or bytes: small enough to balance
 # the cores, large enough that sending batches costs little.
 BATCH_FILES = 48
+# While walking, the progress callback hears the growing file count every this many files.
+PROGRESS_WALK_STEP = 500
 BATCH_BYTES = 1_500_000
 # `facts` key through which an analyzer asks for a second look at files the prefilter dropped
 # (for example modules importing a JSONP helper whose name holds no needle).
@@ -236,6 +238,8 @@ class _Feeder:
         self.current_bytes += size
         self.files += 1
         self.nbytes += size
+        if self.progress and self.stream and self.files % PROGRESS_WALK_STEP == 0:
+            self.progress(0, self.files)  # a long walk shows its growing count before results arrive
 
     def _cut(self) -> None:
         self.held.append(self.current)

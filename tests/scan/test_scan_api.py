@@ -79,6 +79,16 @@ def test_process_pool_gives_the_same_result(tmp_path: Path, monkeypatch: pytest.
     assert pooled.endpoints == inline.endpoints and len(pooled.endpoints) == 10
 
 
+def test_progress_hears_the_walk_before_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long walk reports its growing file count (done 0) before the results arrive; the last call is complete."""
+    root = tree(tmp_path, 6, filler=50)
+    monkeypatch.setattr(scan_module, "PROGRESS_WALK_STEP", 2)
+    calls: list[tuple[int, int]] = []
+    scan([root], progress=lambda done, total: calls.append((done, total)))
+    walking = [total for done, total in calls if done == 0]
+    assert walking[:3] == [2, 4, 6] and calls[-1] == (7, 7)
+
+
 def test_pool_starts_while_the_walk_goes_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Batches go to the workers as the walk fills them, not after it: the pool exists before the last file is
     found, and the result is the same as an inline scan's."""
