@@ -32,9 +32,9 @@ POOL_MIN_BYTES = 400_000
 # A batch (the unit of work sent to a worker) holds at most this many files or bytes: small enough to balance
 # the cores, large enough that sending batches costs little.
 BATCH_FILES = 48
+BATCH_BYTES = 1_500_000
 # While walking, the progress callback hears the growing file count every this many files.
 PROGRESS_WALK_STEP = 500
-BATCH_BYTES = 1_500_000
 # `facts` key through which an analyzer asks for a second look at files the prefilter dropped
 # (for example modules importing a JSONP helper whose name holds no needle).
 FOLLOWUP_KEY = "followup_needles"
@@ -64,7 +64,8 @@ def scan_root(paths: Sequence[str | Path]) -> Path:
 
 # One file to look at: its entry and, per analyzer that wants it, the needles that make it a candidate (None: the
 # analyzer's own prefilter, see `_candidate_tests`).
-_Item = tuple[FileEntry, tuple[tuple[int, tuple[bytes, ...] | None], ...]]
+_Routes = tuple[tuple[int, tuple[bytes, ...] | None], ...]
+_Item = tuple[FileEntry, _Routes]
 _Test = Callable[[bytes], bool]
 
 
@@ -303,7 +304,7 @@ def scan(
         config = fs.load_config(root)
     analyzers = _analyzers()
 
-    def routes(rel: str) -> tuple[tuple[int, tuple[bytes, ...] | None], ...]:
+    def routes(rel: str) -> _Routes:
         low = rel.lower()
         return tuple(
             (i, None)
@@ -311,14 +312,20 @@ def scan(
             if low.endswith(a.suffixes) or (a.path_predicate is not None and a.path_predicate(rel))
         )
 
+    # The walk asks `wanted(rel)` of every file and then hands the accepted one to `accept`: the routes worked out
+    # for the question are kept for the hand-over instead of being worked out twice.
+    last_answer: dict[str, _Routes] = {}  # for the last file the walk asked about
+
+    def wanted(rel: str) -> bool:
+        last_answer.clear()
+        last_answer[rel] = answer = routes(rel)
+        return bool(answer)
+
+    def accept(entry: FileEntry) -> None:
+        feeder.add((entry, last_answer.pop(entry.rel, ()) or routes(entry.rel)))
+
     feeder = _Feeder(config, progress)
-    walked = fs.walk(
-        [Path(p).absolute() for p in paths],
-        root,
-        config,
-        lambda rel: bool(routes(rel)),
-        lambda entry: feeder.add((entry, routes(entry.rel))),
-    )
+    walked = fs.walk([Path(p).absolute() for p in paths], root, config, wanted, accept)
     errors: list[ScanError] = list(walked.errors)
     found: list[tuple[int, str, FileFindings]] = []
     dropped: dict[int, list[FileEntry]] = {}
