@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, AnyStr, Generic
 
 from jsonp2cors.findings import ScanError
 from jsonp2cors.scan.base import PARSED_KEY, Analyzer, FileFindings, ScanConfig
@@ -106,22 +106,22 @@ _READ_HINT_PARTS: tuple[str, ...] = (
 )
 
 
-class _Hints:
+class _Hints(Generic[AnyStr]):
     """A set of literal-led patterns searched one by one, over text or (lower-cased) bytes."""
 
-    def __init__(self, parts: tuple[re.Pattern[str], ...]) -> None:
-        self.parts = parts
+    def __init__(self, parts: tuple[re.Pattern[AnyStr], ...]) -> None:
+        self.parts: tuple[re.Pattern[AnyStr], ...] = parts
 
-    def search(self, text: str) -> bool:
+    def search(self, text: AnyStr) -> bool:
         return any(p.search(text) is not None for p in self.parts)
 
-    def positions(self, text: str) -> list[int]:
+    def positions(self, text: AnyStr) -> list[int]:
         return sorted({m.start() for p in self.parts for m in p.finditer(text)})
 
 
-_READ_HINT = _Hints(tuple(re.compile(part) for part in _READ_HINT_PARTS))
+_READ_HINT: _Hints[str] = _Hints(tuple(re.compile(part) for part in _READ_HINT_PARTS))
 # The same, for the prefilter's second tier, which looks at lower-cased bytes.
-_READ_HINT_LOW = tuple(re.compile(part.lower().encode("ascii")) for part in _READ_HINT_PARTS)
+_READ_HINT_LOW: _Hints[bytes] = _Hints(tuple(re.compile(part.lower().encode("ascii")) for part in _READ_HINT_PARTS))
 
 
 def candidate_for(config: ScanConfig) -> Callable[[bytes], bool]:
@@ -152,7 +152,7 @@ def candidate_for(config: ScanConfig) -> Callable[[bytes], bool]:
         weak = any(len(w) > 3 for w in present)  # "cb" inside other words is no evidence at all
         if not weak and b"javascript" not in low:
             return False
-        return any(p.search(low) is not None for p in _READ_HINT_LOW)
+        return _READ_HINT_LOW.search(low)
 
     return candidate
 
@@ -583,6 +583,8 @@ def _cheap_facts(rel: str, text: str, found: FileFindings, *, pad_hint: bool = F
     # Pyramid renderers this module registers with its own factory, and those its views name
     registered = sorted({m.group(1) for m in _ADD_RENDERER.finditer(text) if not m.group(2).startswith("JSONP")})
     used = sorted({m.group(1) for m in _USES_RENDERER.finditer(text)} - _BUILTIN_RENDERERS)
+    # a DRF settings module (read because it names a padding renderer class): the renderers its views answer with
+    drf = [r for m in _DRF_DEFAULTS.finditer(text) for r in _DOTTED_STRING.findall(m.group(1))]
     found.facts.update(
         {
             "stage": "cheap",
@@ -601,6 +603,7 @@ def _cheap_facts(rel: str, text: str, found: FileFindings, *, pad_hint: bool = F
         or routes
         or registered
         or used
+        or drf
         or any(map(_project_import, imports))
         or any(i.startswith("rest_framework.") for i in imports)
     ):
@@ -608,12 +611,9 @@ def _cheap_facts(rel: str, text: str, found: FileFindings, *, pad_hint: bool = F
     wanted = _definition_needles(c for c in source_calls if _project_import(c))
     # the views naming a renderer this module registers may live in files the prefilter dropped
     wanted += [f"renderer={q}{name}{q}".lower().encode() for name in registered for q in "'\""]
-    # a DRF settings module (read because it names a padding renderer class): the views it makes JSONP
-    drf = [r for m in _DRF_DEFAULTS.finditer(text) for r in _DOTTED_STRING.findall(m.group(1))]
     if drf:
         found.facts["drf_default_renderers"] = drf
-        found.facts["keep_source"] = True
-        if _jsonp_capable(drf):
+        if _jsonp_capable(drf):  # the views it makes JSONP may live in files the prefilter dropped
             wanted += [b"rest_framework", b"urlpatterns"]
     if wanted:
         found.facts["followup_needles"] = wanted
@@ -627,12 +627,8 @@ _USES_RENDERER = re.compile(r"""renderer\s*=\s*["']([^"'.][^"']*)["']""")  # no 
 _BUILTIN_RENDERERS = frozenset({"json", "string", "jsonp"})
 
 
-def _drf_jsonp_default(facts: ModuleFacts) -> bool:
-    """Does this settings module make a JSONP renderer (the library's, or one of the project) a DRF default?"""
-    return _jsonp_capable(facts.drf_default_renderers)
-
-
 def _jsonp_capable(renderers: Iterable[str]) -> bool:
+    """Do these DRF default renderers (a settings module's) include a JSONP one, the library's or the project's?"""
     return any(r in tables.LIBRARY_RENDERER_CLASSES or not r.startswith("rest_framework.") for r in renderers)
 
 
@@ -742,7 +738,7 @@ def _full(rel: str, text: str, config: ScanConfig, found: FileFindings) -> None:
     for e in found.endpoints:
         if e.role == "handler" and e.route is None and e.confidence == "high":
             follow = sorted({*follow, *ROUTE_NEEDLES.get(e.framework, ())})
-    if _drf_jsonp_default(facts):  # every DRF view of the project answers JSONP: read the modules defining them
+    if _jsonp_capable(facts.drf_default_renderers):  # every DRF view answers JSONP: read the modules defining them
         follow = sorted({*follow, b"rest_framework", b"urlpatterns"})
     # project functions called with a request value: their definitions may live in files the prefilter dropped
     tainted_calls = {
@@ -1011,7 +1007,7 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
         defaults = f.get("drf_default_renderers", ())
         if any(r.rsplit(".", 1)[-1] in strong_names for r in defaults if not r.startswith("rest_framework.")):
             chosen[rel] = f
-    drf_on = any(_drf_jsonp_default(m) for m in full) or any(
+    drf_on = any(_jsonp_capable(m.drf_default_renderers) for m in full) or any(
         _jsonp_capable(f.get("drf_default_renderers", ())) for f in chosen.values()
     )
     if drf_on:  # DRF views answer through the project's default renderers
