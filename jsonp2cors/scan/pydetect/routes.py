@@ -218,13 +218,16 @@ def _handler_table(table: cst.BaseExpression | None, framework: str, ctx: Ctx,
             ctx.facts.table_routes.append(TableRoute(target, to_path(path), (), framework, "", ctx.line(item)))
 
 
+def _is_app(call: cst.Call, framework: str, ctx: Ctx, package: str, cls: str) -> bool:
+    """Is this call `package`'s `cls` (by qualified name, or by spelling in a module of that framework)?"""
+    ref, spelled = _callee(call, ctx)
+    return (ref.startswith(package + ".") and ref.endswith(cls)) or (framework == package and spelled.endswith(cls))
+
+
 @call_rule
 def tornado_application(call: cst.Call, framework: str, ctx: Ctx) -> bool:
     """`tornado.web.Application([(r"/x", Handler), url(r"/y", Other)])`."""
-    ref, spelled = _callee(call, ctx)
-    if not (ref.startswith("tornado.") and ref.endswith("Application")) and not (
-        framework == "tornado" and spelled.endswith("Application")
-    ):
+    if not _is_app(call, framework, ctx, "tornado", "Application"):
         return False
     _handler_table(_arg(call, 0, "handlers"), "tornado", ctx, _regex_to_path)
     return True
@@ -233,10 +236,7 @@ def tornado_application(call: cst.Call, framework: str, ctx: Ctx) -> bool:
 @call_rule
 def webapp2_application(call: cst.Call, framework: str, ctx: Ctx) -> bool:
     """`webapp2.WSGIApplication([("/x", Handler), webapp2.Route("/y/<id>", Other)])` (Google App Engine)."""
-    ref, spelled = _callee(call, ctx)
-    if not (ref.startswith("webapp2.") and ref.endswith("WSGIApplication")) and not (
-        framework == "webapp2" and spelled.endswith("WSGIApplication")
-    ):
+    if not _is_app(call, framework, ctx, "webapp2", "WSGIApplication"):
         return False
     # a Route template (`/y/<id>`) is already a path; a tuple's first item is a regex
     _handler_table(_arg(call, 0, "routes"), "webapp2", ctx, lambda p: p if "<" in p else _regex_to_path(p))
@@ -257,15 +257,6 @@ def webpy_application(call: cst.Call, framework: str, ctx: Ctx) -> bool:
             if "." not in target and ctx.facts.module:  # a class of this module (`globals()`)
                 target = f"{ctx.facts.module}.{target}"
             ctx.facts.table_routes.append(TableRoute(target, _regex_to_path(path), (), "webpy", "", ctx.line(call)))
-    return True
-    values = [e.value for e in urls.elements]
-    for path_node, target_node in zip(values[::2], values[1::2], strict=False):
-        path = ctx.literal(path_node)
-        target = ctx.literal(target_node)
-        if path is not None and target:
-            ctx.facts.table_routes.append(
-                TableRoute(target, _regex_to_path(path), (), "webpy", "", ctx.line(path_node))
-            )
     return True
 
 
