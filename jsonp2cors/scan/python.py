@@ -519,15 +519,12 @@ def _javascript_template(call: ast.Call) -> bool:
     values = [*call.args, *(k.value for k in call.keywords)]
     if isinstance(call.func, ast.Attribute) and isinstance(call.func.value, ast.Call):
         values.extend(call.func.value.args)  # Template("{{ cb }}(...)").render(...)
-    for value in values:
-        if isinstance(value, ast.Constant) and isinstance(value.value, str):
-            text = value.value
-            low = text.lower()
-            if (len(text) < 200 and (low.endswith(tables.JS_TEMPLATE_SUFFIXES) or "javascript" in low)) or (
-                tables.TEMPLATE_CALL.search(text)
-            ):
-                return True
-    return False
+    return any(
+        isinstance(v, ast.Constant)
+        and isinstance(v.value, str)
+        and (tables.names_javascript(v.value) or tables.TEMPLATE_CALL.search(v.value) is not None)
+        for v in values
+    )
 
 
 def _absolute_calls(calls: set[str], imports: list[str]) -> list[str]:

@@ -1062,9 +1062,7 @@ class Collector:
         if isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Call):
             texts.extend(v for a in node.func.value.args if (v := self.literal(a.value)) is not None)  # Template("...")
         called = {m.group(1) or m.group(2) or m.group(3) for t in texts for m in tables.TEMPLATE_CALL.finditer(t)}
-        javascript = any(
-            t.lower().endswith(tables.JS_TEMPLATE_SUFFIXES) or "javascript" in t.lower() for t in texts if len(t) < 200
-        )
+        javascript = any(map(tables.names_javascript, texts))
         for name, value in handed:
             t = self.taint(value)
             if t is None or t.kind not in ("request", "param"):

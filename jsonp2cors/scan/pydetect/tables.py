@@ -373,5 +373,14 @@ TEMPLATE_RENDERERS = frozenset(
 # Template names that produce JavaScript (Django/Jinja/Mako/Tornado templates named after what they render).
 JS_TEMPLATE_SUFFIXES = (".js", ".jsonp", ".javascript", ".js.j2", ".js.jinja", ".js.jinja2", ".js.tmpl", ".js.mako",
                         ".js.tpl", ".jsonp.j2", ".jsonp.jinja2")
+
+
+def names_javascript(text: str) -> bool:
+    """A short literal handed to a template renderer that says JavaScript: a `.js`/`.jsonp` template name or a
+    JavaScript content type."""
+    low = text.lower()
+    return len(text) < 200 and (low.endswith(JS_TEMPLATE_SUFFIXES) or "javascript" in low)
+
+
 # A template text that calls one of its variables: `{{ callback }}(`, `{{cb|safe}}(`, `${callback}(`, `$cb(`.
 TEMPLATE_CALL = re.compile(r"(?:\{\{-?\s*(\w+)\s*(?:\|[^}]*)?-?\}\}|\$\{\s*(\w+)\s*\}|\$(\w+))\(")
