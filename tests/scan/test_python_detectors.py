@@ -1595,6 +1595,73 @@ def test_app_middleware_pads_the_json_routes(tmp_path: Path, src: str, handler: 
     assert "page" not in found
 
 
+@pytest.mark.parametrize("install", ["app.add_middleware(Padding)", "app.add_middleware(mw.Padding)",
+                                     "app = Starlette(routes=ROUTES, middleware=[Middleware(Padding)])"])
+def test_app_middleware_defined_in_another_module(tmp_path: Path, install: str) -> None:
+    """The middleware class lives in another module of the repo (imported by name or through its module): its
+    `dispatch` is still found and pads the app's JSON routes."""
+    files = {
+        "site/__init__.py": "",
+        "site/mw.py": """
+            from starlette.middleware.base import BaseHTTPMiddleware
+            from starlette.responses import Response
+
+            class Padding(BaseHTTPMiddleware):
+                async def dispatch(self, request, call_next):
+                    response = await call_next(request)
+                    callback = request.query_params.get("callback")
+                    body = b"".join([chunk async for chunk in response.body_iterator])
+                    return Response(callback.encode() + b"(" + body + b")") if callback else response
+            """,
+        "site/app.py": f"""
+            from starlette.applications import Starlette
+            from starlette.middleware import Middleware
+            from starlette.responses import JSONResponse
+            from starlette.routing import Route
+            from site import mw
+            from site.mw import Padding
+
+            async def items(request):
+                return JSONResponse({{"items": []}})
+
+            ROUTES = [Route("/items", items)]
+            app = Starlette(routes=ROUTES)
+            {install}
+            """,
+    }
+    found = by_function(run(tmp_path, files))
+    assert found["items"].route == "/items"
+    assert found["items"].recognised_by == "middleware:Padding.dispatch"
+    assert found["Padding.dispatch"].role == "helper"
+
+
+def test_library_middleware_is_no_hook_and_no_crash(tmp_path: Path) -> None:
+    """A middleware class from a library (here the shim of this very project, mounted on a test app that also
+    pads) is not part of the repo: nothing to link, and the module is still read (no internal error)."""
+    src = """
+        from starlette.applications import Starlette
+        from starlette.responses import JSONResponse, Response
+        from starlette.routing import Route
+        from starlette.middleware.cors import CORSMiddleware
+        from jsonp2cors.shim import ASGIShim
+
+        async def data(request):
+            cb = request.query_params.get("callback")
+            return Response(f"{cb}({{}})", media_type="application/javascript")
+
+        async def plain(request):
+            return JSONResponse({"ok": True})
+
+        app = Starlette(routes=[Route("/data", data), Route("/plain", plain)])
+        app.add_middleware(ASGIShim)
+        app.add_middleware(CORSMiddleware, allow_origins=["https://a.example"])
+        """
+    result = run(tmp_path, {"app.py": src})
+    assert not [e for e in result.errors if "internal error" in e.message]
+    found = by_function(result)
+    assert found["data"].route == "/data" and "plain" not in found
+
+
 def test_drf_default_renderer_of_the_project_named_by_path(tmp_path: Path) -> None:
     """A project renderer named by its dotted path in DEFAULT_RENDERER_CLASSES, in a settings module that never
     says JSONP: the renderer's name brings the settings in, the settings bring the views in."""

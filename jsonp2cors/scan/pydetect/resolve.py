@@ -241,10 +241,26 @@ class Resolver:
                             (path, (method,), tr.framework)
                         )
 
+    def _hook_key(self, m: ModuleFacts, function: str) -> str | None:
+        """The function a hook names: one of the module's own (`after`, `JSONPMiddleware.dispatch`), or one
+        defined in another module of the repo, by absolute reference (a middleware class imported from
+        elsewhere: its `dispatch`, possibly inherited). None when the repo does not define it (a library's)."""
+        key = self.repo._key(m, function)
+        if key in self.repo.funcs:
+            return key
+        found = self.repo.lookup(function, m)
+        if found in self.repo.funcs:
+            return found
+        owner, _, name = function.rpartition(".")
+        cls = self.repo.lookup(owner, m) if owner else None
+        if cls is not None and cls in self.repo.classes:
+            return self.repo.method(cls, name)
+        return None
+
     def _hooks(self) -> None:
         """Which handlers each response hook (after_request, representation, Api.handle_error) touches."""
         for m in self.repo.modules:
-            hooks = [(h, self.repo._key(m, h.function)) for h in m.hooks]
+            hooks = [(h, k) for h in m.hooks if (k := self._hook_key(m, h.function)) is not None]
             for var, cls_ref in m.registrar_types.items():
                 ck = self.repo.lookup(cls_ref, m)
                 if ck is None or ck not in self.repo.classes:

@@ -552,6 +552,12 @@ def drf_router(call: cst.Call, framework: str, ctx: Ctx) -> bool:
     return True
 
 
+def _hook_ref(node: cst.Name | cst.Attribute, ctx: Ctx) -> str:
+    """A hook named in a call, by its absolute reference (it may be defined in another module: the resolver
+    looks it up across the repo)."""
+    return ctx.ref(node)
+
+
 @call_rule_first
 def app_middleware(call: cst.Call, framework: str, ctx: Ctx) -> bool:
     """Middleware wrapping every route of an app, recorded as a hook (which, like an after_request hook,
@@ -562,9 +568,9 @@ def app_middleware(call: cst.Call, framework: str, ctx: Ctx) -> bool:
     owner, _, last = spelled.rpartition(".")
     if last == "add_middleware" and call.args and framework in ("starlette", "fastapi"):
         cls = call.args[0].value
-        if isinstance(cls, cst.Name):
+        if isinstance(cls, cst.Name | cst.Attribute):
             for registrar in {owner, ""}:
-                ctx.facts.hooks.append(Hook(f"{cls.value}.dispatch", registrar, "middleware"))
+                ctx.facts.hooks.append(Hook(f"{_hook_ref(cls, ctx)}.dispatch", registrar, "middleware"))
         return False  # other rules may read the call too
     if last not in ("Application", "Starlette", "FastAPI"):
         return False
@@ -573,8 +579,9 @@ def app_middleware(call: cst.Call, framework: str, ctx: Ctx) -> bool:
         return False
     for el in listed.elements:
         item = el.value
-        if isinstance(item, cst.Name):  # aiohttp: a middleware function
-            ctx.facts.hooks.append(Hook(item.value, "", "middleware"))
-        elif isinstance(item, cst.Call) and item.args and isinstance(item.args[0].value, cst.Name):
-            ctx.facts.hooks.append(Hook(f"{item.args[0].value.value}.dispatch", "", "middleware"))  # Middleware(C)
+        if isinstance(item, cst.Name | cst.Attribute):  # aiohttp: a middleware function
+            ctx.facts.hooks.append(Hook(_hook_ref(item, ctx), "", "middleware"))
+        elif isinstance(item, cst.Call) and item.args and isinstance(item.args[0].value, cst.Name | cst.Attribute):
+            ref = _hook_ref(item.args[0].value, ctx)
+            ctx.facts.hooks.append(Hook(f"{ref}.dispatch", "", "middleware"))  # Middleware(C)
     return False  # the app's routes are read by their own rules
