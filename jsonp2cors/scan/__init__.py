@@ -66,6 +66,9 @@ def scan_root(paths: Sequence[str | Path]) -> Path:
 # analyzer's own prefilter, see `_candidate_tests`).
 _Routes = tuple[tuple[int, tuple[bytes, ...] | None], ...]
 _Item = tuple[FileEntry, _Routes]
+# Needles that every file has (the empty string is in any bytes): a file handed back is analysed without the
+# prefilter, which it already passed.
+_ALWAYS: tuple[bytes, ...] = (b"",)
 _Test = Callable[[bytes], bool]
 
 
@@ -81,6 +84,8 @@ class _BatchResult:
     errors: list[ScanError] = field(default_factory=list)
     found: list[tuple[int, str, FileFindings]] = field(default_factory=list)
     dropped: list[tuple[int, FileEntry]] = field(default_factory=list)  # (analyzer, entry) without a needle
+    # (heavy kind, analyzer, entry) that an analyzer handed back: this worker does not load that kind's parsers
+    deferred: list[tuple[str, int, FileEntry]] = field(default_factory=list)
 
 
 def _analyse(index: int, rel: str, data: bytes, config: ScanConfig) -> FileFindings:
@@ -127,7 +132,11 @@ def _run_batch(items: Sequence[_Item], config: ScanConfig) -> _BatchResult:
             ):
                 out.vendored += 1  # counted once, as vendored
                 break
-            out.found.append((index, entry.rel, _analyse(index, entry.rel, data, config)))
+            result = _analyse(index, entry.rel, data, config)
+            if result.deferred is not None:
+                out.deferred.append((result.deferred, index, entry))
+                continue
+            out.found.append((index, entry.rel, result))
         out.analysed += wanted
     return out
 
@@ -167,35 +176,17 @@ def _analyzers() -> list[Analyzer]:
     return _CACHE
 
 
-_WORKER_CONFIG: list[ScanConfig] = []
-
-
-def _init_worker(config: ScanConfig) -> None:
-    _WORKER_CONFIG[:] = [config]
-
-
-def _pool_batch(items: Sequence[_Item]) -> _BatchResult:
-    return _run_batch(items, _WORKER_CONFIG[0])
-
-
 def _use_pool(config: ScanConfig, files: int, nbytes: int) -> bool:
     return (config.jobs or os.cpu_count() or 1) > 1 and files >= POOL_MIN_FILES and nbytes >= POOL_MIN_BYTES
 
 
 def _new_pool(config: ScanConfig, batches: int | None) -> Any:
-    """A pool of `--jobs` workers (all cores by default), no more than `batches` when the work is known."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    """Worker lanes (see scan/lanes.py): `--jobs` of them (every core by default), no more than `batches` when the
+    work is known."""
+    from jsonp2cors.scan.lanes import Lanes
 
     workers = config.jobs or os.cpu_count() or 1
-    # fork keeps the already imported modules; elsewhere the default start method re-imports them.
-    ctx = multiprocessing.get_context("fork") if sys.platform == "linux" else None
-    return ProcessPoolExecutor(
-        max_workers=max(1, min(workers, batches or workers)),
-        mp_context=ctx,
-        initializer=_init_worker,
-        initargs=(config,),
-    )
+    return Lanes(max(1, min(workers, batches or workers)), config, _run_batch)
 
 
 def _execute(
@@ -212,24 +203,31 @@ def _execute(
 
 
 class _Feeder:
-    """Cuts files into batches as the walk finds them and, once there is enough work to pay for a process pool,
-    starts one and hands it each batch at once, so the cores read and analyse while the walk goes on.
+    """Cuts files into batches as the walk finds them and, once there is enough work to pay for worker processes,
+    starts them and keeps each busy (a couple of batches in flight per worker), so the cores read and analyse
+    while the walk goes on. A file an analyzer hands back (its worker does not load the heavy parser it needs) goes
+    to the worker that does; the batch of a worker that died is retried file by file.
 
     Small scans (fewer than POOL_MIN_FILES files or POOL_MIN_BYTES bytes in all) run in this process.
     `stream=False` holds every batch back until `results()` (a known list, already in the order wanted).
     """
 
     def __init__(self, config: ScanConfig, progress: Callable[[int, int], None] | None, *, stream: bool = True):
+        from collections import deque
+
+        from jsonp2cors.scan.lanes import Work
+
         self.config = config
         self.progress = progress
         self.stream = stream
         self.current: list[_Item] = []
         self.current_bytes = 0
-        self.held: list[list[_Item]] = []  # full batches not handed to a pool yet
+        self.queue: deque[Work] = deque()  # batches not sent to a worker yet
+        self.ready: deque[tuple[Work, _BatchResult]] = deque()  # results not handed to the caller yet
         self.files = 0
         self.nbytes = 0
         self.pool: Any = None
-        self.futures: list[Any] = []
+        self._work = Work
 
     def add(self, item: _Item) -> None:
         size = item[0].size
@@ -243,45 +241,86 @@ class _Feeder:
             self.progress(0, self.files)  # a long walk shows its growing count before results arrive
 
     def _cut(self) -> None:
-        self.held.append(self.current)
+        self.queue.append(self._work(self.current))
         self.current, self.current_bytes = [], 0
         if self.stream and (self.pool is not None or _use_pool(self.config, self.files, self.nbytes)):
-            self._submit(None)
+            if self.pool is None:
+                self.pool = _new_pool(self.config, None)
+            self.ready.extend(self.pool.poll(0))  # take what has arrived, so workers that finished get more
+            self._top_up()
 
-    def _submit(self, expected: int | None) -> None:
-        if self.pool is None:
-            self.pool = _new_pool(self.config, expected)
-        self.futures.extend(self.pool.submit(_pool_batch, batch) for batch in self.held)
-        self.held = []
+    def _top_up(self) -> None:
+        while self.queue and (lane := self.pool.idle_lane()) is not None:
+            self.pool.send(lane, self.queue.popleft())
+
+    def _follow(self, result: _BatchResult) -> None:
+        """Send the files an analyzer handed back to the worker that loads the parsers they need (ahead of the
+        queue: a worker busy with them gets no new batches until it is through)."""
+        by_kind: dict[str, list[_Item]] = {}
+        for kind, index, entry in result.deferred:
+            by_kind.setdefault(kind, []).append((entry, ((index, _ALWAYS),)))
+        for kind, items in by_kind.items():
+            for start in range(0, len(items), BATCH_FILES):
+                self.pool.send(self.pool.lane_for(kind), self._work(items[start : start + BATCH_FILES], redo=True))
+
+    def _salvage(self) -> list[_BatchResult]:
+        """Works lost with a worker that died: the one it was reading is retried file by file (a file that kills
+        a worker twice is reported); the others are sent again as they were."""
+        lost: list[_BatchResult] = []
+        while self.pool.deaths:
+            work, reason, victim = self.pool.deaths.pop(0)
+            if not victim:
+                self.queue.appendleft(work)
+            elif len(work.items) > 1 or not work.retry:
+                self.queue.extendleft(self._work([item], redo=work.redo, retry=True) for item in work.items)
+            else:
+                entry = work.items[0][0]
+                result = _BatchResult(errors=[ScanError(entry.rel, f"analysis crashed its worker process ({reason})")])
+                if not work.redo:
+                    result.files, result.unread = 1, 1
+                lost.append(result)
+        return lost
 
     def results(self) -> Iterator[_BatchResult]:
-        """Every batch's result, in completion order (the pool, if any, is shut down at the end)."""
+        """Every batch's result, in completion order (the worker processes, if any, stop at the end)."""
         if self.current:
-            self.held.append(self.current)
+            self.queue.append(self._work(self.current))
             self.current = []
         total, done = self.files, 0
         if self.progress:
             self.progress(0, total)
         if self.pool is None and not _use_pool(self.config, self.files, self.nbytes):
-            for batch in self.held:
-                result = _run_batch(batch, self.config)
+            for work in self.queue:
+                result = _run_batch(work.items, self.config)
                 done += result.files
                 if self.progress:
                     self.progress(done, total)
                 yield result
             return
-        from concurrent.futures import as_completed
-
-        self._submit(len(self.held))
+        if self.pool is None:
+            self.pool = _new_pool(self.config, len(self.queue))
         try:
-            for future in as_completed(self.futures):
-                result = future.result()
+            self._top_up()
+            while self.ready or self.queue or self.pool.busy():
+                if not self.ready:
+                    self.ready.extend(self.pool.poll(None))
+                for result in self._salvage():
+                    done += result.files
+                    yield result
+                if not self.ready:
+                    self._top_up()
+                    continue
+                work, result = self.ready.popleft()
+                self._follow(result)
+                if work.redo:  # counted when the file was first read
+                    result.files = result.unread = result.nbytes = result.analysed = result.vendored = 0
+                self._top_up()
                 done += result.files
                 if self.progress:
                     self.progress(done, total)
                 yield result
         finally:
-            self.pool.shutdown(cancel_futures=True)
+            self.pool.close()
 
 
 def scan(

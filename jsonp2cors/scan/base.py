@@ -40,6 +40,27 @@ class FileFindings:
     errors: list[ScanError] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
     parsed: bool = False  # did this file go through a real parser (counts into stats.files_parsed)
+    # The heavy parser kind (HEAVY_KINDS) this file needs and this process may not load (`may_load`): the scan
+    # discards these findings and has the file analysed again in the worker that loads that kind.
+    deferred: str | None = None
+
+
+# Parsers that cost much to import, by kind. In a scan's worker processes each kind is loaded by one worker only
+# (importing libcst takes ~0.15 s of CPU, beautifulsoup4 with tree-sitter ~0.1 s: paid once, not once per core).
+HEAVY_KINDS: tuple[str, ...] = ("libcst", "markup")
+_LOADABLE: list[frozenset[str] | None] = [None]  # None: any kind (the parent process, a scan without workers)
+
+
+def may_load(kind: str) -> bool:
+    """May this process import the parsers of `kind`? An analyzer that may not returns `FileFindings(deferred=kind)`
+    before importing them."""
+    kinds = _LOADABLE[0]
+    return kinds is None or kind in kinds
+
+
+def set_loadable(kinds: frozenset[str] | None) -> None:
+    """Which heavy kinds this process loads (set in each scan worker; None: any)."""
+    _LOADABLE[0] = kinds
 
 
 # `facts` key of a whole-repo pass's findings: the files it read fully (they count as parsed in the stats).

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, AnyStr, Generic
 
 from jsonp2cors.findings import ScanError
-from jsonp2cors.scan.base import PARSED_KEY, Analyzer, FileFindings, ScanConfig
+from jsonp2cors.scan.base import PARSED_KEY, Analyzer, FileFindings, ScanConfig, may_load
 from jsonp2cors.scan.files import decode_python
 from jsonp2cors.scan.pydetect import padding, tables
 from jsonp2cors.scan.pydetect.paths import module_name
@@ -908,8 +908,12 @@ def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
             except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
                 ast_error = exc
         if whole:
+            if not may_load("libcst"):
+                return FileFindings(deferred="libcst")  # read again by the worker that loads libcst
             _full(rel, text, config, found)
             return found
+    if not may_load("libcst"):
+        return FileFindings(deferred="libcst")
     import libcst as cst
 
     try:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from jsonp2cors.scan.base import Analyzer, FileFindings, ScanConfig
+from jsonp2cors.scan.base import Analyzer, FileFindings, ScanConfig, may_load
 
 MARKUP_SUFFIXES: tuple[str, ...] = (
     ".html", ".htm", ".xhtml", ".shtml", ".j2", ".jinja", ".jinja2", ".djhtml", ".tmpl", ".tpl",
@@ -58,6 +58,8 @@ def script_tag_with_query(low: bytes) -> bool:
 
 def analyze_web_file(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
     """Markup or JavaScript, by suffix (one analyzer, so wrapper call sites link across both)."""
+    if not may_load("markup"):
+        return FileFindings(deferred="markup")  # read by the worker that loads beautifulsoup4 and tree-sitter
     from jsonp2cors.scan import markup
 
     return markup.analyze_web_file(rel, data, config)
@@ -77,6 +79,8 @@ def analyze_python_strings(rel: str, data: bytes, config: ScanConfig) -> FileFin
     """`<script src=...?callback=...>` written inside Python string literals (inline HTML in views)."""
     if not python_strings_candidate(data, config):
         return FileFindings()
+    if not may_load("markup"):
+        return FileFindings(deferred="markup")
     from jsonp2cors.scan import markup
 
     return markup.script_tags_in_python_strings(rel, data, config)

@@ -158,3 +158,90 @@ def test_errors_and_endpoints_are_sorted(tmp_path: Path) -> None:
     result = scan([root])
     assert [e.file for e in result.endpoints] == sorted(e.file for e in result.endpoints)
     assert result.errors[0].file == "zz.py"
+
+
+PAGE = '<html><body><script src="https://api.example/v1/items?callback=show{n}"></script></body></html>\n'
+
+
+def mixed_tree(tmp_path: Path, count: int) -> Path:
+    """Python endpoints (libcst reads them) and pages loading JSONP (beautifulsoup4 reads them)."""
+    tree(tmp_path, count, filler=100)
+    for n in range(count):
+        (tmp_path / f"page_{n}.html").write_text(PAGE.format(n=n) + "<!-- filler -->\n" * 100)
+    return tmp_path
+
+
+def force_pool(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(scan_module, "POOL_MIN_FILES", 2)
+    monkeypatch.setattr(scan_module, "POOL_MIN_BYTES", 1)
+    monkeypatch.setattr(scan_module, "BATCH_FILES", 3)
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_each_heavy_parser_loads_in_one_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int) -> None:
+    """libcst work and markup work each land in one worker process (files another worker prefiltered are handed
+    to it), the two in different workers; the findings and the counts are those of an inline scan."""
+    from jsonp2cors.scan import markup, python
+
+    (tmp_path / "tree").mkdir()
+    root = mixed_tree(tmp_path / "tree", 12)
+    inline = scan([root], ScanConfig(jobs=1))
+    log = tmp_path / "pids.txt"
+    real_full, real_markup = python._full, markup.analyze_web_file
+
+    def full(*args: Any, **kw: Any) -> Any:
+        with log.open("a") as f:
+            f.write(f"libcst {os.getpid()}\n")
+        return real_full(*args, **kw)
+
+    def page(*args: Any, **kw: Any) -> Any:
+        with log.open("a") as f:
+            f.write(f"markup {os.getpid()}\n")
+        return real_markup(*args, **kw)
+
+    monkeypatch.setattr(python, "_full", full)
+    monkeypatch.setattr(markup, "analyze_web_file", page)
+    force_pool(monkeypatch)
+    pooled = scan([root], ScanConfig(jobs=jobs))
+    seen: dict[str, set[str]] = {}
+    for line in log.read_text().splitlines():
+        kind, pid = line.split()
+        seen.setdefault(kind, set()).add(pid)
+    assert len(seen["libcst"]) == 1 and len(seen["markup"]) == 1
+    assert seen["libcst"] != seen["markup"] and str(os.getpid()) not in seen["libcst"] | seen["markup"]
+    assert pooled.endpoints == inline.endpoints and len(pooled.endpoints) == 12
+    assert pooled.consumers == inline.consumers and len(pooled.consumers) == 12
+    assert pooled.stats.files_seen == inline.stats.files_seen
+    assert pooled.stats.files_parsed == inline.stats.files_parsed
+    assert pooled.stats.files_prefiltered_out == inline.stats.files_prefiltered_out
+    assert pooled.stats.bytes_read == inline.stats.bytes_read
+
+
+@pytest.mark.parametrize("how", ["exit", "segfault"])
+def test_a_worker_that_dies_costs_one_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """A file whose analysis kills its worker (a native parser crashing, say) is reported as an error; the rest of
+    its batch is read again in a new worker and every other file is found, as in an inline scan."""
+    import faulthandler
+    import signal
+
+    root = tree(tmp_path, 12, filler=100)
+    inline = scan([root], ScanConfig(jobs=1))
+    real = scan_module._analyse
+
+    def deadly(index: int, rel: str, data: bytes, config: ScanConfig) -> Any:
+        if rel == "mod_4.py" and os.getpid() != parent:
+            if how == "exit":
+                os._exit(3)
+            faulthandler.disable()  # pytest's handler would print the dying worker's stack
+            os.kill(os.getpid(), signal.SIGSEGV)
+        return real(index, rel, data, config)
+
+    parent = os.getpid()
+    monkeypatch.setattr(scan_module, "_analyse", deadly)
+    force_pool(monkeypatch)
+    pooled = scan([root], ScanConfig(jobs=2))
+    (error,) = [e for e in pooled.errors if e.file == "mod_4.py"]
+    assert error.message == f"analysis crashed its worker process ({'exit code 3' if how == 'exit' else 'signal 11'})"
+    assert pooled.endpoints == tuple(e for e in inline.endpoints if e.file != "mod_4.py")
+    assert len(pooled.endpoints) == 11
+    assert pooled.stats.files_seen == inline.stats.files_seen

@@ -1,0 +1,192 @@
+"""The scan's worker processes: one lane per core, each a process with a pipe for work and a pipe for results.
+
+Why not `concurrent.futures.ProcessPoolExecutor`: a pool hands any batch to any worker, so on a big tree every
+worker ends up importing every heavy parser (libcst ~0.15 s, beautifulsoup4 and tree-sitter ~0.1 s of CPU
+each, per process), and a worker that dies (a native parser crashing on hostile input) breaks the whole pool.
+Lanes give the scan both controls it needs:
+
+- each heavy parser kind (`base.HEAVY_KINDS`) is loaded by one lane only; an analyzer elsewhere that needs it
+  hands the file back (`FileFindings.deferred`) and the scan sends it to that lane (`Lanes.lane_for`);
+- a lane whose process dies is replaced; the files of the batch it was reading are tried again one by one, and a
+  file that kills a worker twice is reported as an error instead of stopping the scan.
+
+Batches go out in order and come back in order per lane; the parent keeps a few in flight per lane
+(`Lanes.idle_lane`) so no worker waits for the parent and a late heavy file does not queue behind much work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import queue
+import signal
+import sys
+import threading
+import traceback
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from jsonp2cors.scan import base
+from jsonp2cors.scan.base import ScanConfig
+
+# Batches in flight per lane: one being read and one waiting, so the worker never waits for the parent.
+AHEAD = 2
+
+
+@dataclass
+class Work:
+    """A batch of items for a lane. `redo`: files handed back by another lane (or retried after a crash): their
+    counts were taken the first time, so the scan does not count them again."""
+
+    items: Sequence[Any]
+    redo: bool = False
+    retry: bool = False  # one file of a batch whose worker died: a second death reports the file
+
+
+# What runs a batch in a worker: (items, config) -> result. Set by the scan (its `_run_batch`).
+Runner = Callable[[Sequence[Any], ScanConfig], Any]
+
+
+def _reader(conn: Connection, inbox: queue.SimpleQueue[Any]) -> None:
+    """Drains the work pipe into a local queue, so the parent never blocks sending while this worker sends."""
+    while True:
+        try:
+            message = conn.recv()
+        except (EOFError, OSError):
+            message = None
+        inbox.put(message)
+        if message is None:
+            return
+
+
+def lane_main(work: Connection, results: Connection, config: ScanConfig, kinds: frozenset[str], run: Runner) -> None:
+    """A worker: read batches until told to stop (None) or the parent goes away; send back each result in order."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the lanes
+    base.set_loadable(kinds)
+    inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    threading.Thread(target=_reader, args=(work, inbox), daemon=True).start()
+    while (message := inbox.get()) is not None:
+        ticket, items = message
+        try:
+            result: Any = run(items, config)
+        except Exception as exc:  # the batch runner catches analyzer errors itself: this is a bug of ours
+            detail = "".join(traceback.format_exception(exc)[-3:]).strip()
+            result = RuntimeError(f"scan worker failed: {type(exc).__name__}: {exc}\n{detail}")
+        try:
+            results.send((ticket, result))
+        except (BrokenPipeError, OSError):
+            return
+
+
+class Lane:
+    """One worker process and the batches sent to it that have not come back yet."""
+
+    def __init__(self, index: int, kinds: frozenset[str], config: ScanConfig, run: Runner) -> None:
+        self.index = index
+        self.kinds = kinds
+        # fork keeps the modules already imported (the CLI, the analyzers); elsewhere the default start method.
+        ctx = multiprocessing.get_context("fork") if sys.platform == "linux" else multiprocessing.get_context()
+        work_r, self.work = ctx.Pipe(duplex=False)
+        self.results, results_w = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(
+            target=lane_main, args=(work_r, results_w, config, kinds, run), daemon=True, name=f"jsonp2cors-lane-{index}"
+        )
+        self.process.start()
+        work_r.close()
+        results_w.close()
+        self.sent: deque[tuple[int, Work]] = deque()
+
+    def send(self, ticket: int, work: Work) -> None:
+        self.work.send((ticket, work.items))
+        self.sent.append((ticket, work))
+
+    def close(self) -> None:
+        with contextlib.suppress(BrokenPipeError, OSError):
+            self.work.send(None)
+        self.work.close()
+        self.process.join(timeout=2)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(timeout=2)
+        self.results.close()
+
+
+class LaneDied(Exception):
+    """A lane's process ended while it held batches (its exit code is in the message)."""
+
+
+class Lanes:
+    """`count` worker processes; heavy parser kinds are spread over them, one lane per kind."""
+
+    def __init__(self, count: int, config: ScanConfig, run: Runner) -> None:
+        self.config = config
+        self.run = run
+        count = max(1, count)
+        self.kinds: list[frozenset[str]] = [
+            frozenset(k for i, k in enumerate(base.HEAVY_KINDS) if i % count == lane) for lane in range(count)
+        ]
+        self.lanes = [Lane(i, self.kinds[i], config, run) for i in range(count)]
+        self.tickets = 0
+        # Works a dead lane held, for the caller: (work, why the lane died, was it the one being read).
+        self.deaths: list[tuple[Work, str, bool]] = []
+
+    def lane_for(self, kind: str) -> Lane:
+        return next((lane for lane in self.lanes if kind in lane.kinds), self.lanes[0])
+
+    def idle_lane(self) -> Lane | None:
+        """The lane with the fewest batches in flight, if it has fewer than AHEAD."""
+        lane = min(self.lanes, key=lambda la: len(la.sent))
+        return lane if len(lane.sent) < AHEAD else None
+
+    def send(self, lane: Lane, work: Work) -> None:
+        self.tickets += 1
+        try:
+            lane.send(self.tickets, work)
+        except (BrokenPipeError, OSError):  # the lane is gone: its batches, and this one, go to `deaths`
+            self._replace(lane)
+            self.deaths.append((work, "its worker process had ended", False))
+
+    def busy(self) -> bool:
+        return any(lane.sent for lane in self.lanes)
+
+    def poll(self, timeout: float | None) -> list[tuple[Work, Any]]:
+        """Results that have arrived ((work, result) in per-lane order), waiting up to `timeout` for the first.
+        A lane found dead is replaced and its lost works are put in `deaths`."""
+        waiting = [lane for lane in self.lanes if lane.sent]
+        if not waiting:
+            return []
+        ready = wait([lane.results for lane in waiting], timeout)
+        out: list[tuple[Work, Any]] = []
+        for lane in waiting:
+            if lane.results not in ready:
+                continue
+            try:
+                ticket, result = lane.results.recv()
+            except (EOFError, OSError):
+                self._replace(lane)
+                continue
+            sent_ticket, work = lane.sent.popleft()
+            if sent_ticket != ticket:  # cannot happen: a lane answers in order
+                raise RuntimeError(f"scan lane {lane.index} answered batch {ticket}, expected {sent_ticket}")
+            if isinstance(result, BaseException):
+                raise result
+            out.append((work, result))
+        return out
+
+    def _replace(self, lane: Lane) -> None:
+        lane.process.join(timeout=2)
+        code = lane.process.exitcode
+        reason = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        for i, (_, work) in enumerate(lane.sent):
+            self.deaths.append((work, reason, i == 0))
+        lane.sent.clear()
+        lane.work.close()
+        lane.results.close()
+        self.lanes[lane.index] = Lane(lane.index, lane.kinds, self.config, self.run)
+
+    def close(self) -> None:
+        for lane in self.lanes:
+            lane.close()
