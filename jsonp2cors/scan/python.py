@@ -252,8 +252,32 @@ def _has_pad(text: str, start: int = 0, end: int | None = None) -> bool:
     )
 
 
+def _route_call_patterns(names: Iterable[str]) -> tuple[tuple[str, ...], tuple[re.Pattern[str], ...]]:
+    """How `_route_hint` looks for `name(` of every name: the names sharing their first four characters with
+    another (`add_route(`, `add_view(`, ...) as one regex that starts with that literal (one pass over the text
+    for the group), the others as substrings."""
+    groups: dict[str, list[str]] = {}
+    for name in sorted(names):
+        groups.setdefault(name[:4], []).append(name)
+    alone = tuple(members[0] + "(" for members in groups.values() if len(members) == 1)
+    grouped = tuple(
+        re.compile(re.escape(prefix) + "(?:" + "|".join(re.escape(m[len(prefix) :]) for m in members) + r")\(")
+        for prefix, members in groups.items()
+        if len(members) > 1
+    )
+    return alone, grouped
+
+
+_ROUTE_ALONE, _ROUTE_GROUPED = _route_call_patterns(ROUTE_CALLS)
+
+
 def _route_hint(text: str) -> bool:
-    return "urlpatterns" in text or any(name + "(" in text for name in ROUTE_CALLS)
+    """Does the text call one of ROUTE_CALLS (`add_route(`, `include(`, ...) or name `urlpatterns`?"""
+    return (
+        "urlpatterns" in text
+        or any(call in text for call in _ROUTE_ALONE)
+        or any(p.search(text) is not None for p in _ROUTE_GROUPED)
+    )
 
 
 _DEBUG = bool(os.environ.get("JSONP2CORS_DEBUG"))  # lists the modules the whole-repo pass reads fully
@@ -264,9 +288,15 @@ _READING_CALLS = frozenset({"use_args", "use_kwargs", "parse_qs", "parse_qsl", "
 
 
 def mentions_jsonp(text: str) -> bool:
-    if "sonp" not in text and "SONP" not in text:  # plain substring tests first: the regex is slower
-        return False
-    return bool(_JSONP_WORD.search(text))
+    """Does `_JSONP_WORD` occur in the text? Every match starts one character before "sonp" or "SONP": the
+    regex is tried only there (searching with it, which cannot skip ahead to a literal, was 5x slower)."""
+    for core in ("sonp", "SONP"):
+        pos = text.find(core, 1)
+        while pos != -1:
+            if _JSONP_WORD.match(text, pos - 1) is not None:
+                return True
+            pos = text.find(core, pos + 1)
+    return False
 
 
 _CONTAINER_ATTRS = frozenset(tables.REQUEST_CONTAINER_NAMES)
@@ -803,7 +833,9 @@ def _parse_units(text: str, hints: list[int], pads: list[int]) -> ast.Module | N
 
 # A chunk that is a class (after its decorators); its methods start at one indentation.
 _CLASS_AT = re.compile(r"(?:@[^\n]*\n(?:[ \t]+[^\n]*\n)*)*class[ \t]")
-_MEMBER_START = re.compile(r"^([ \t]+)(?:(@)|(?:async[ \t]+)?def[ \t]+(\w+))", re.M)
+# (Matched from the newline before the line: a literal first, which the regex engine skips ahead to; `^` with
+# re.M made it test every position.)
+_MEMBER_START = re.compile(r"\n([ \t]+)(?:(@)|(?:async[ \t]+)?def[ \t]+(\w+))")
 
 
 def _class_members(text: str, start: int, end: int, hints: list[int], pads: list[int]) -> str:
@@ -819,7 +851,7 @@ def _class_members(text: str, start: int, end: int, hints: list[int], pads: list
         if m.group(1) != indent:
             continue
         if not after_decorator:
-            regions.append((m.start(), m.group(3)))
+            regions.append((m.start() + 1, m.group(3)))  # the line after the newline
         elif m.group(3) is not None:
             regions[-1] = (regions[-1][0], m.group(3))
         after_decorator = m.group(2) is not None
@@ -845,18 +877,55 @@ def _mentions_helper(text: str, config: ScanConfig) -> bool:
     return any(h.lower() in low for h in config.helper_names)
 
 
-_PARAM_HINTS: dict[tuple[str, ...], re.Pattern[str]] = {}
+_PARAM_HINTS: dict[tuple[str, ...], tuple[re.Pattern[str], re.Pattern[str]]] = {}
+
+
+def _param_patterns(config: ScanConfig) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    names = tuple(sorted({*config.callback_params, "callback", "cb", "jsonp", "jsoncallback"}))
+    patterns = _PARAM_HINTS.get(names)
+    if patterns is None:
+        alternatives = "|".join(re.escape(n) for n in names)
+        patterns = (
+            re.compile(rf"def[ \t]+\w+[ \t]*\((?:[^()]|\([^()]*\))*?\b(?:{alternatives})\b"),
+            re.compile(rf"\b(?:{alternatives})\b"),
+        )
+        _PARAM_HINTS[names] = patterns
+    return patterns
 
 
 def _callback_param_hint(config: ScanConfig) -> re.Pattern[str]:
-    """`def view(..., callback=None)`: a handler taking the callback as a parameter (CherryPy, FastAPI)."""
-    names = tuple(sorted({*config.callback_params, "callback", "cb", "jsonp", "jsoncallback"}))
-    pattern = _PARAM_HINTS.get(names)
-    if pattern is None:
-        alternatives = "|".join(re.escape(n) for n in names)
-        pattern = re.compile(rf"def[ \t]+\w+[ \t]*\((?:[^()]|\([^()]*\))*?\b(?:{alternatives})\b")
-        _PARAM_HINTS[names] = pattern
-    return pattern
+    """`def view(..., callback=None)`: a handler taking the callback as a parameter (CherryPy, FastAPI). The
+    definition of what `callback_param_defs` finds; one regex over the text, but 4x slower."""
+    return _param_patterns(config)[0]
+
+
+# `def name(` and its parameters as far as they nest at most one level (`Query(None)`), up to the closing `)`.
+_DEF_PARAMS = re.compile(r"def[ \t]+\w+[ \t]*\(((?:[^()]+|\([^()]*\))*)")
+_NESTED = re.compile(r"\([^()]*\)")
+
+
+def _blank(m: re.Match[str]) -> str:
+    return " " * len(m.group())
+
+
+def callback_param_defs(text: str, config: ScanConfig) -> list[int]:
+    """Where the `def`s start whose parameters name a callback, as `_callback_param_hint(config).finditer` gives
+    them: each definition's parameter text is taken once, with nested parentheses blanked out (the pattern never
+    looks inside them), and searched for a name; after a hit the search goes on from the name, as the pattern's."""
+    word = _param_patterns(config)[1]
+    out: list[int] = []
+    pos = 0
+    while (m := _DEF_PARAMS.search(text, pos)) is not None:
+        params = m.group(1)
+        if "(" in params:
+            params = _NESTED.sub(_blank, params)
+        hit = word.search(params)
+        if hit is None:
+            pos = m.start() + 1
+            continue
+        out.append(m.start())
+        pos = m.start(1) + hit.end()
+    return out
 
 
 def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
@@ -875,7 +944,7 @@ def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
     hints: list[int] = []
     if not whole:
         reads = _READ_HINT.positions(text)
-        params = [m.start() for m in _callback_param_hint(config).finditer(text)]
+        params = callback_param_defs(text, config)
         if not reads and not params:
             # Nothing here reads a request value: facts for the whole-repo pass, without parsing at all.
             _cheap_facts(rel, text, found, pad_hint=_has_pad(text))

@@ -367,3 +367,52 @@ def test_the_name_form_check_agrees_with_the_forms(
     """One search plus a look around each occurrence says the same as searching for every form of the name."""
     low = b"".join(head) + before + name + after + b"".join(tail)
     assert in_a_name_form(low, name) == any(form in low for form in _name_forms(name))
+
+
+_JSONP_PIECES = st.sampled_from(
+    ["jsonp", "JSONP", "Jsonp", "JSonp", "sonp", "SONP", "jsonpify", "jsonpified", "jsonpath", "Provider", "ify",
+     "a", "Z", "_", " ", "2", "j", "J", "(", "get", "x"]
+)
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(_JSONP_PIECES, max_size=6))
+def test_the_jsonp_word_check_agrees_with_the_regex(pieces: list[str]) -> None:
+    """Trying the word pattern only where "sonp"/"SONP" occurs says the same as searching the text with it."""
+    from jsonp2cors.scan.python import _JSONP_WORD, mentions_jsonp
+
+    text = "".join(pieces)
+    assert mentions_jsonp(text) == (_JSONP_WORD.search(text) is not None)
+
+
+_SIGNATURE_PIECES = st.sampled_from(
+    ["def ", "def\t", "f", "view", " ", "(", ")", "(None)", "Query(", "callback", "cb", "jsonp", "jsoncallback",
+     "self", ", ", "=", ":", "\n", "\")\"", "x_cb", "cb2", "**kw", "g(h())", "é", "(callback)", "(cb=1)", "def g("]
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_SIGNATURE_PIECES, max_size=14))
+def test_callback_param_defs_agree_with_the_pattern(pieces: list[str]) -> None:
+    """Taking each definition's parameters once finds the same `def`s as the one-regex definition."""
+    from jsonp2cors.scan.python import _callback_param_hint, callback_param_defs
+
+    text = "".join(pieces)
+    config = ScanConfig()
+    assert callback_param_defs(text, config) == [m.start() for m in _callback_param_hint(config).finditer(text)]
+
+
+_ROUTE_PIECES = st.sampled_from(
+    ["add_", "add_route", "add_view", "add_get", "add_post", "include", "include_router", "Route", "APIRoute",
+     "Mount", "re_path", "urlpattern", "s", "(", " ", "x", "register_blueprint", "Application", "quickstart", "ad"]
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(_ROUTE_PIECES, max_size=6))
+def test_the_route_hint_agrees_with_its_definition(pieces: list[str]) -> None:
+    """Grouping the route calls into literal-led patterns answers as "some `name(` or `urlpatterns` is there"."""
+    from jsonp2cors.scan.python import ROUTE_CALLS, _route_hint
+
+    text = "".join(pieces)
+    assert _route_hint(text) == ("urlpatterns" in text or any(name + "(" in text for name in ROUTE_CALLS))
