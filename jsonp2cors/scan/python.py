@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, AnyStr, Generic
+from typing import TYPE_CHECKING, Any, AnyStr, Generic, cast
 
 from jsonp2cors.findings import ScanError
 from jsonp2cors.scan.base import PARSED_KEY, Analyzer, FileFindings, ScanConfig, may_load
@@ -393,38 +393,64 @@ def _units(tree: ast.AST) -> list[tuple[str | None, list[ast.AST]]]:
     return units
 
 
-# Per node type: the fields that can hold child nodes (not `ctx`, whose Load/Store nodes say nothing here), and the
-# field that names the node (`id`, `attr`, `name` or `module`, the first the type has), or None.
+# Per node type: the fields that can hold child nodes, last first (the order they go on `_nodes`' stack), and the
+# field that names the node (`id`, `attr`, `name` or `module`, the first the type has), or None. Fields that
+# never hold a node are left out: names and numbers, and `ctx`, whose Load/Store nodes say nothing here.
 _CHILD_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
 _NAME_FIELD: dict[type[ast.AST], str | None] = {}
+_SCALAR_FIELDS = frozenset(
+    {"ctx", "type_comment", "id", "attr", "name", "module", "arg", "asname", "conversion", "level", "kind", "is_async",
+     "simple", "tag", "rest"}
+)
+_SCALAR_VALUE = (ast.Constant, ast.MatchSingleton)  # their `value` is a Python constant, not a node
 
 
 def _type_fields(kind: type[ast.AST]) -> tuple[str, ...]:
-    fields = tuple(f for f in kind._fields if f not in ("ctx", "type_comment"))
+    fields = tuple(
+        f
+        for f in reversed(kind._fields)
+        if f not in _SCALAR_FIELDS and not (f == "value" and kind in _SCALAR_VALUE)
+    )
     _CHILD_FIELDS[kind] = fields
     _NAME_FIELD[kind] = next((f for f in ("id", "attr", "name", "module") if f in kind._fields), None)
     return fields
 
 
+def _name_field(kind: type[ast.AST]) -> str | None:
+    if kind not in _NAME_FIELD:
+        _type_fields(kind)
+    return _NAME_FIELD[kind]
+
+
+Constant, Name, Attribute, Call, JoinedStr, Assign = (
+    ast.Constant, ast.Name, ast.Attribute, ast.Call, ast.JoinedStr, ast.Assign
+)
+FunctionDef, AsyncFunctionDef = ast.FunctionDef, ast.AsyncFunctionDef
+
+
 def _nodes(root: ast.AST) -> Iterator[ast.AST]:
-    """Every node under `root` (itself included) in source order: `ast.walk` without the `ctx` nodes and the
-    per-node generators, which made it a third of the cheap stage's time."""
+    """Every node under `root` (itself included) in source order: `ast.walk` without the `ctx` nodes, the
+    per-node generators and the look at fields that hold names or numbers (together, half the cheap stage)."""
     stack = [root]
     pop, push = stack.pop, stack.append
+    fields_of = _CHILD_FIELDS.get
+    node_type = ast.AST
     while stack:
         node = pop()
         yield node
-        fields = _CHILD_FIELDS.get(type(node))
+        fields = fields_of(node.__class__)
         if fields is None:
-            fields = _type_fields(type(node))
-        for name in reversed(fields):
+            fields = _type_fields(node.__class__)
+        for name in fields:
             value = getattr(node, name, None)
-            if isinstance(value, ast.AST):
-                push(value)
-            elif isinstance(value, list):
-                for item in reversed(value):
-                    if isinstance(item, ast.AST):
+            if value is None:
+                continue
+            if value.__class__ is list:
+                for item in reversed(value):  # a list may hold names (`global a, b`) or None (`{**d}` keys)
+                    if isinstance(item, node_type):
                         push(item)
+            elif isinstance(value, node_type):
+                push(value)
 
 
 def signals(tree: ast.AST, config: ScanConfig) -> Signals:
@@ -448,11 +474,13 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
         assigns: list[ast.Assign] = []
         for root in roots:
             for node in _nodes(root):
-                if isinstance(node, ast.Constant):
-                    value = node.value
-                    if isinstance(value, bytes):
+                kind = node.__class__  # compared by identity: a chain of isinstance() was a third of this loop
+                name: object = None  # the node's own name (`id`, `attr`, `name`, `module`), if any
+                if kind is Constant:
+                    value = cast(ast.Constant, node).value
+                    if value.__class__ is bytes:
                         value = value.decode("latin-1")
-                    if isinstance(value, str):
+                    if value.__class__ is str:
                         if ("sonp" in value or "SONP" in value) and mentions_jsonp(value):
                             sig.jsonp = True
                         elif value == "QUERY_STRING":
@@ -460,17 +488,18 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
                         elif not pad and _padding_literal(value):
                             pad = True
                     continue
-                if isinstance(node, ast.JoinedStr):
-                    for a, b in itertools.pairwise(node.values):
-                        if (
-                            isinstance(a, ast.FormattedValue)
-                            and isinstance(b, ast.Constant)
-                            and isinstance(b.value, str)
-                            and padding.opens_call(b.value)
-                        ):
-                            pad = True
-                    continue
-                if isinstance(node, ast.Call):
+                if kind is Name:
+                    name = cast(ast.Name, node).id
+                    if name == "urlpatterns":
+                        sig.routes = True
+                    elif name in templates:
+                        pad = True
+                elif kind is Attribute:
+                    name = cast(ast.Attribute, node).attr
+                    if not reads and _request_chain(cast(ast.Attribute, node)):
+                        src = reads = True
+                elif kind is Call:
+                    assert isinstance(node, ast.Call)
                     func = node.func
                     called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
                     if called in ROUTE_CALLS:
@@ -488,22 +517,31 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
                         src = reads = True
                     if dotted:
                         call_nodes.append((dotted, node))
-                elif isinstance(node, ast.Assign):
-                    assigns.append(node)
-                elif isinstance(node, ast.Attribute):
-                    if not reads and _request_chain(node):
-                        src = reads = True
-                elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.decorator_list:
-                    # a routed/exposed handler taking the callback as a keyword argument (CherryPy, FastAPI)
-                    if any(tables.is_callback_name(a.arg, config.callback_params) for a in node.args.args):
-                        src = True
-                elif isinstance(node, ast.Name):
-                    if node.id == "urlpatterns":
-                        sig.routes = True
-                    elif node.id in templates:
-                        pad = True
-                field_name = _NAME_FIELD.get(type(node))
-                name = getattr(node, field_name, None) if field_name else None
+                    continue
+                elif kind is JoinedStr:
+                    for a, b in itertools.pairwise(cast(ast.JoinedStr, node).values):
+                        if (
+                            isinstance(a, ast.FormattedValue)
+                            and isinstance(b, ast.Constant)
+                            and isinstance(b.value, str)
+                            and padding.opens_call(b.value)
+                        ):
+                            pad = True
+                    continue
+                elif kind is Assign:
+                    assigns.append(cast(ast.Assign, node))
+                    continue
+                else:
+                    if kind is FunctionDef or kind is AsyncFunctionDef:
+                        # a routed/exposed handler taking the callback as a keyword argument (CherryPy, FastAPI)
+                        fn = cast(ast.FunctionDef, node)
+                        if fn.decorator_list and any(
+                            tables.is_callback_name(a.arg, config.callback_params) for a in fn.args.args
+                        ):
+                            src = True
+                    field_name = _name_field(kind)
+                    if field_name is not None:
+                        name = getattr(node, field_name, None)
                 if isinstance(name, str) and (
                     (("sonp" in name or "SONP" in name) and mentions_jsonp(name))
                     or (helpers and name.lower() in helpers)
