@@ -124,6 +124,15 @@ _READ_HINT: _Hints[str] = _Hints(tuple(re.compile(part) for part in _READ_HINT_P
 _READ_HINT_LOW: _Hints[bytes] = _Hints(tuple(re.compile(part.lower().encode("ascii")) for part in _READ_HINT_PARTS))
 
 
+def contains(needle: bytes) -> Callable[[bytes], bool]:
+    """`needle in data`, done the faster way for its length: the regex engine's literal search beats `in` on
+    short needles (`cb`, `jsonp`: twice as fast over library code), `in` wins on longer ones."""
+    if len(needle) > 5:
+        return lambda data: needle in data
+    search = re.compile(re.escape(needle)).search
+    return lambda data: search(data) is not None
+
+
 def candidate_for(config: ScanConfig) -> Callable[[bytes], bool]:
     """The prefilter for Python files, on lower-cased bytes, in two tiers.
 
@@ -133,24 +142,28 @@ def candidate_for(config: ScanConfig) -> Callable[[bytes], bool]:
     also reads request values. A helper that pads a value handed to it (`def wrap(callback, data)`) is found
     through its callers: the follow-up round reads dropped files that define a function a handler calls.
     """
-    strong = tuple(dict.fromkeys((b"jsonp", b"call_back", *(h.lower().encode() for h in config.helper_names))))
+    strong_needles = dict.fromkeys((b"jsonp", b"call_back", *(h.lower().encode() for h in config.helper_names)))
+    strong = tuple(contains(n) for n in strong_needles)
     words = [w for w in dict.fromkeys(p.lower().encode() for p in config.callback_params) if b"jsonp" not in w]
-    # (word, the shorter word inside it or None): "jsoncallback" need not be searched for in a file without
-    # "callback"; each search is a pass over the file, and this test runs on every Python file.
-    groups = tuple((w, next((o for o in words if o != w and o in w), None)) for w in sorted(words, key=len))
+    # (word, its test, the shorter word inside it or None): "jsoncallback" need not be searched for in a file
+    # without "callback"; each search is a pass over the file, and this test runs on every Python file.
+    groups = tuple(
+        (w, contains(w), next((o for o in words if o != w and o in w), None)) for w in sorted(words, key=len)
+    )
+    says_javascript = contains(b"javascript")
 
     def candidate(low: bytes) -> bool:
-        for needle in strong:
-            if needle in low:
+        for test in strong:
+            if test(low):
                 return True
         present: set[bytes] = set()
-        for word, inner in groups:
-            if (inner is None or inner in present) and word in low:
+        for word, test, inner in groups:
+            if (inner is None or inner in present) and test(low):
                 present.add(word)
                 if in_a_name_form(low, word):
                     return True
         weak = any(len(w) > 3 for w in present)  # "cb" inside other words is no evidence at all
-        if not weak and b"javascript" not in low:
+        if not weak and not says_javascript(low):
             return False
         return _READ_HINT_LOW.search(low)
 
