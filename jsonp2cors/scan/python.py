@@ -1023,15 +1023,23 @@ def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
             return found
         if not whole:  # only some definitions were parsed: the whole module must parse before libcst reads it
             try:
-                ast.parse(text)
+                tree = ast.parse(text)
                 whole = True
             except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
                 ast_error = exc
         if whole:
+            depth = _depth_over(tree, MAX_DEPTH)
+            if depth is not None:  # libcst and the detectors recurse: such a file would stall or crash them
+                _token_pass(rel, text, config, found, f"nesting too deep to analyse ({depth} levels)", depth_line(tree))
+                return found
             if not may_load("libcst"):
                 return FileFindings(deferred="libcst")  # read again by the worker that loads libcst
             _full(rel, text, config, found)
             return found
+    if _too_deep(ast_error):  # libcst's native parser overflows its stack or spins on these: never hand them over
+        msg = getattr(ast_error, "msg", None) or "too deeply nested for the parser"
+        _token_pass(rel, text, config, found, f"nesting too deep to parse ({msg})", getattr(ast_error, "lineno", None))
+        return found
     if not may_load("libcst"):
         return FileFindings(deferred="libcst")
     import libcst as cst
@@ -1044,6 +1052,46 @@ def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
     found.parsed = True
     _full(rel, text, config, found)
     return found
+
+
+# Deeper syntax trees than this are not read with libcst (a 500-term string concatenation already makes the
+# detectors' recursion fail, after libcst spent seconds on it; real modules stay far below).
+MAX_DEPTH = 200
+
+
+def _depth_over(tree: ast.AST, limit: int) -> int | None:
+    """The depth of the syntax tree when it is over `limit` (walked without recursion), else None."""
+    stack: list[tuple[ast.AST, int]] = [(tree, 1)]
+    deepest = 0
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return deepest if deepest > limit else None
+
+
+def depth_line(tree: ast.AST) -> int | None:
+    """The line of the first statement of the module holding the deepest node (for the error's location)."""
+    best: tuple[int, int | None] = (0, None)
+    for stmt in getattr(tree, "body", ()):
+        d = _depth_over(stmt, 0) or 0
+        if d > best[0]:
+            best = (d, getattr(stmt, "lineno", None))
+    return best[1]
+
+
+def _too_deep(error: BaseException) -> bool:
+    """Did the stdlib parser give up on nesting (`too many nested parentheses`, recursion, memory)?"""
+    if isinstance(error, RecursionError | MemoryError):
+        return True
+    return isinstance(error, SyntaxError) and "too many" in str(getattr(error, "msg", "") or "")
+
+
+def _token_pass(rel: str, text: str, config: ScanConfig, found: FileFindings, reason: str, line: int | None) -> None:
+    from jsonp2cors.scan.pydetect.fallback import token_endpoints
+
+    found.errors.append(ScanError(rel, f"{reason}; scanned at token level (low confidence)", line))
+    found.endpoints.extend(token_endpoints(rel, text, config))
 
 
 def _fallback(rel: str, text: str, config: ScanConfig, found: FileFindings, error: BaseException) -> None:

@@ -232,3 +232,45 @@ def test_generated_bundles_are_skipped_unless_vendored_code_is_asked_for(tmp_pat
     assert default.stats.files_skipped_vendored == 3
     everything = scan([tmp_path], ScanConfig(include_vendored=True))
     assert sorted(c.file for c in everything.consumers) == ["app.bundle.js", "app.js", "coreBundle.js", "everything.js"]
+
+
+_CHAIN = (
+    "from flask import request\ndef v():\n    cb = request.args.get('callback')\n"
+    "    body = cb + '(' + {terms} + ')'\n    return body\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        # CPython's parser refuses it; libcst's native parser overflowed its stack on it (the scan died, signal 11)
+        ("from flask import request\ncb = request.args.get('callback')\nx = " + "(" * 3000 + "1" + ")" * 3000
+         + "\nbody = '%s(%s)' % (cb, x)\n", "nesting too deep to parse (too many nested parentheses)"),
+        # the stdlib parser runs out of recursion; libcst spun for minutes on it
+        (_CHAIN.format(terms=" + ".join(["'a'"] * 20_000)), "nesting too deep to parse"),
+        # the stdlib parser copes, libcst and the detectors' recursion would not (seconds, then RecursionError)
+        (_CHAIN.format(terms=" + ".join(["'a'"] * 600)), "nesting too deep to analyse"),
+    ],
+    ids=["parentheses", "long-chain", "chain"],
+)
+def test_deeply_nested_code_is_reported_not_fatal(tmp_path: Path, source: str, reason: str) -> None:
+    """Generated or hostile code nested beyond what the parsers survive: one error, a token-level look, and the
+    scan goes on (run as the CLI in its own process, so a crash or a hang fails the test instead of pytest)."""
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "deep.py").write_text(source)
+    (tmp_path / "ok.py").write_text(
+        "import json\nfrom flask import Flask, request\napp = Flask(__name__)\n@app.route('/d')\ndef d():\n"
+        "    return '%s(%s)' % (request.args.get('callback'), json.dumps({}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "jsonp2cors", "scan", str(tmp_path), "--format", "json", "--no-progress"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert done.returncode == 1, done.stderr[-500:]
+    report = json.loads(done.stdout)
+    (error,) = [e for e in report["errors"] if e["file"] == "deep.py"]
+    assert error["message"].startswith(reason) and error["message"].endswith("scanned at token level (low confidence)")
+    assert [e["function"] for e in report["endpoints"] if e["file"] == "ok.py"] == ["d"]
