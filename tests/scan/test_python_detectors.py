@@ -1748,3 +1748,30 @@ app.add_url_rule("/users", view_func=Users.as_view("users"))
 """
     ep = by_function(run(tmp_path, {"app.py": src}))["Users.get"]
     assert (ep.route, ep.recognised_by) == ("/users", "base-class:PaddedView.dispatch_request")
+
+
+@pytest.mark.parametrize(
+    ("own", "mounted", "route"),
+    [("/items", "/api", "/api/items/{item_id}"), ("", "/api", "/api/{item_id}"), ("/items", None, "/items/{item_id}")],
+)
+def test_fastapi_include_router_prefix_goes_in_front_of_the_routers(
+    tmp_path: Path, own: str, mounted: str | None, route: str
+) -> None:
+    """FastAPI joins `include_router(router, prefix=...)` with the router's own `APIRouter(prefix=...)` (Flask's
+    `register_blueprint(url_prefix=...)` replaces the blueprint's instead; tested with the Flask fixture)."""
+    own_arg = f"prefix={own!r}" if own else ""
+    include = f"app.include_router(router, prefix={mounted!r})" if mounted else "app.include_router(router)"
+    files = {
+        "main.py": f"""
+            from fastapi import APIRouter, FastAPI, Response
+            router = APIRouter({own_arg})
+
+            @router.get("/{{item_id}}")
+            def item(item_id: int, callback: str = None):
+                return Response(f"{{callback}}({{item_id}})", media_type="application/javascript")
+
+            app = FastAPI()
+            {include}
+            """,
+    }
+    assert by_function(run(tmp_path, files))["item"].route == route

@@ -627,11 +627,16 @@ class Resolver:
         if not registrar:
             return ""
         full = f"{m.module}.{registrar}" if m.module else registrar
+        own = m.prefixes.get(registrar, "")
         for other in self.repo.modules:
             for k, v in other.prefixes.items():
-                if k.startswith("@") and (full == k[1:] or full.endswith("." + k[1:])):
-                    return v
-        return m.prefixes.get(registrar, "")
+                if not k.startswith("@") or k == "@pending":
+                    continue
+                joins = k.startswith("@+")  # FastAPI include_router: its prefix, then the router's own
+                ref = k[2:] if joins else k[1:]
+                if full == ref or full.endswith("." + ref):
+                    return _join(v, own) if joins else v
+        return own
 
     def _exposed_path(self, fkey: str) -> str:
         _, f = self.repo.funcs[fkey]

@@ -470,7 +470,9 @@ def flask_registrations(call: cst.Call, framework: str, ctx: Ctx) -> bool:
         bp, prefix = _arg(call, 0, "blueprint", "router"), _arg(call, 99, "url_prefix", "prefix")
         value = ctx.literal(prefix) if prefix is not None else None
         if bp is not None and value is not None and isinstance(bp, cst.Name | cst.Attribute):
-            ctx.facts.prefixes["@" + ctx.ref(bp)] = value
+            # Flask's url_prefix replaces the blueprint's own; FastAPI's prefix goes in front of the router's ("@+")
+            mark = "@+" if last == "include_router" else "@"
+            ctx.facts.prefixes[mark + ctx.ref(bp)] = value
         return True
     if last in ("after_request", "after_app_request", "representation") and call.args:
         fn = call.args[-1].value
