@@ -937,7 +937,8 @@ def test_login_required_on_the_class_means_credentials(tmp_path: Path) -> None:
 
 def test_a_checked_callback_with_a_constant_fallback_is_still_padded(tmp_path: Path) -> None:
     """A name that holds the request's value on one path and a constant on another is still a value: the
-    constant does not make `name + "("` fixed text. Two parameters read with `or` are both reported."""
+    constant does not make `name + "("` fixed text. Two parameters read with `or`, or the second as the first's
+    default (`get("callback", get("jsonp"))`), are both reported; a constant default is no parameter."""
     src = FLASK_HEAD + """
 @app.route("/a")
 def a():
@@ -955,10 +956,21 @@ def b():
 def c():
     name = "init"
     return name + "(" + json.dumps([request.args.get("callback")]) + ")"
+
+@app.route("/d")
+def d():
+    cb = request.args.get("callback", request.args.get("jsonp"))
+    return "%s(%s)" % (cb, json.dumps([]))
+
+@app.route("/e")
+def e():
+    cb = request.args.get("callback", "fallback")
+    return "%s(%s)" % (cb, json.dumps([]))
 """
     found = by_function(run(tmp_path, {"app.py": src}))
-    assert set(found) == {"a", "b"}
-    assert found["b"].callback_params == ("callback", "jsonp")
+    assert set(found) == {"a", "b", "d", "e"}
+    assert found["b"].callback_params == found["d"].callback_params == ("callback", "jsonp")
+    assert found["e"].callback_params == ("callback",)
 
 
 def test_standard_library_http_server_handlers(tmp_path: Path) -> None:

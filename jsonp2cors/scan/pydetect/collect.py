@@ -732,7 +732,12 @@ class Collector:
             )
             if not keys and not container:
                 return None
-            return self._keyed_taint(keys, container)
+            found = self._keyed_taint(keys, container)
+            if found is not None and len(positional) > 1:  # args.get("callback", args.get("jsonp")): either name
+                fallback = self.source(positional[1].value)
+                if fallback is not None:
+                    found = _either(found, fallback)
+            return found
         if isinstance(node, cst.Subscript) and len(node.slice) == 1:
             index = node.slice[0].slice
             if not isinstance(index, cst.Index):
