@@ -1787,3 +1787,61 @@ def test_fastapi_include_router_prefix_goes_in_front_of_the_routers(
             """,
     }
     assert by_function(run(tmp_path, files))["item"].route == route
+
+
+@pytest.mark.parametrize(
+    ("src", "handler"),
+    [
+        (
+            """
+            import json
+            import tornado.web
+
+            class ScoreHandler(tornado.web.RequestHandler):
+                def get(self):
+                    cb = self.get_argument("callback")
+                    self.write("%s(%s)" % (cb, json.dumps([])))
+
+            class Application(tornado.web.Application):
+                def __init__(self):
+                    handlers = [(r"/api/scores", ScoreHandler)]
+                    tornado.web.Application.__init__(self, handlers, debug=True)
+            """,
+            "ScoreHandler.get",
+        ),
+        (
+            """
+            import json
+            import tornado.web
+
+            class ScoreHandler(tornado.web.RequestHandler):
+                def get(self):
+                    self.write("%s(%s)" % (self.get_argument("callback"), json.dumps([])))
+
+            handlers = [(r"/api/scores", ScoreHandler)]
+            app = tornado.web.Application(handlers)
+            """,
+            "ScoreHandler.get",
+        ),
+        (
+            """
+            import json
+            import webapp2
+
+            class Scores(webapp2.RequestHandler):
+                def get(self):
+                    cb = self.request.get("callback")
+                    self.response.write("%s(%s)" % (cb, json.dumps([])))
+
+            routes = [("/api/scores", Scores)]
+            app = webapp2.WSGIApplication(routes, debug=True)
+            """,
+            "Scores.get",
+        ),
+    ],
+    ids=["tornado-subclass-init", "tornado-variable", "webapp2-variable"],
+)
+def test_handler_table_bound_to_a_name_first(tmp_path: Path, src: str, handler: str) -> None:
+    """The Tornado demos' layout (`handlers = [...]` then `Application.__init__(self, handlers)`) and a route
+    list bound to a name before the application is built give the handlers their routes."""
+    assert by_function(run(tmp_path, {"app.py": src}))[handler].route == "/api/scores"

@@ -102,6 +102,7 @@ class Collector:
         self.imports: list[str] = []
         self._text_cache: dict[int, str] = {}
         self.renderer_keys: dict[str, tuple[str, ...]] = {}  # class or function -> JSONP renderer params
+        self.lists: dict[str, cst.List | cst.Tuple] = {}  # module's `name = [...]` (see _Kids)
         # per-function state while inspecting
         self._fn: FunctionFacts | None = None
         self._env: Env = {}
@@ -197,6 +198,12 @@ class Collector:
         even when another path gives it a constant (`if not cb.isidentifier(): cb = "callback"`)."""
         return literal is None or (isinstance(node, cst.Name) and self.taint(node) is not None)
 
+    def list_named(self, node: cst.BaseExpression | None) -> cst.BaseExpression | None:
+        """A name bound to a list or tuple in this module (`handlers = [(r"/x", X)]`): that list; else the node."""
+        if isinstance(node, cst.Name):
+            return self.lists.get(node.value, node)
+        return node
+
     def str_list(self, node: cst.BaseExpression) -> tuple[str, ...] | None:
         if isinstance(node, cst.List | cst.Tuple | cst.Set):
             out = [self.literal(e.value) for e in node.elements if isinstance(e, cst.Element)]
@@ -212,6 +219,7 @@ class Collector:
         self.module.visit(kids)
         _KIDS.clear()
         _KIDS.update(kids.kids)
+        self.lists = kids.lists
         try:
             return self._collect()
         finally:
@@ -1125,11 +1133,19 @@ class _Kids(cst.CSTVisitor):
     def __init__(self) -> None:
         self.kids: dict[int, list[cst.CSTNode]] = {}
         self.stack: list[cst.CSTNode] = []
+        self.lists: dict[str, cst.List | cst.Tuple] = {}  # `name = [...]` / `(...)` anywhere, the last one
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if self.stack:
             self.kids.setdefault(id(self.stack[-1]), []).append(node)
         self.stack.append(node)
+        if (
+            isinstance(node, cst.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0].target, cst.Name)
+            and isinstance(node.value, cst.List | cst.Tuple)
+        ):
+            self.lists[node.targets[0].target.value] = node.value
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:

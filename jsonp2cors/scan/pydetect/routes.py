@@ -26,6 +26,7 @@ class Ctx(Protocol):
     def text(self, node: cst.CSTNode) -> str: ...
     def literal(self, node: cst.BaseExpression) -> str | None: ...
     def str_list(self, node: cst.BaseExpression) -> tuple[str, ...] | None: ...
+    def list_named(self, node: cst.BaseExpression | None) -> cst.BaseExpression | None: ...
     def line(self, node: cst.CSTNode) -> int: ...
 
 
@@ -218,28 +219,39 @@ def _handler_table(table: cst.BaseExpression | None, framework: str, ctx: Ctx,
             ctx.facts.table_routes.append(TableRoute(target, to_path(path), (), framework, "", ctx.line(item)))
 
 
-def _is_app(call: cst.Call, framework: str, ctx: Ctx, package: str, cls: str) -> bool:
-    """Is this call `package`'s `cls` (by qualified name, or by spelling in a module of that framework)?"""
+def _is_app(call: cst.Call, framework: str, ctx: Ctx, package: str, cls: str) -> int | None:
+    """Is this call `package`'s `cls` (by qualified name, or by spelling in a module of that framework)? The
+    position of its first argument: 0, or 1 for `Application.__init__(self, handlers)` in a subclass."""
     ref, spelled = _callee(call, ctx)
-    return (ref.startswith(package + ".") and ref.endswith(cls)) or (framework == package and spelled.endswith(cls))
+    for suffix, first in ((cls, 0), (cls + ".__init__", 1)):
+        if (ref.startswith(package + ".") and ref.endswith(suffix)) or (
+            framework == package and spelled.endswith(suffix)
+        ):
+            return first
+    return None
 
 
 @call_rule
 def tornado_application(call: cst.Call, framework: str, ctx: Ctx) -> bool:
-    """`tornado.web.Application([(r"/x", Handler), url(r"/y", Other)])`."""
-    if not _is_app(call, framework, ctx, "tornado", "Application"):
+    """`tornado.web.Application([(r"/x", Handler), url(r"/y", Other)])`, the list also bound to a name first
+    (`handlers = [...]`, often in an Application subclass calling `Application.__init__(self, handlers)`)."""
+    first = _is_app(call, framework, ctx, "tornado", "Application")
+    if first is None:
         return False
-    _handler_table(_arg(call, 0, "handlers"), "tornado", ctx, _regex_to_path)
+    _handler_table(ctx.list_named(_arg(call, first, "handlers")), "tornado", ctx, _regex_to_path)
     return True
 
 
 @call_rule
 def webapp2_application(call: cst.Call, framework: str, ctx: Ctx) -> bool:
-    """`webapp2.WSGIApplication([("/x", Handler), webapp2.Route("/y/<id>", Other)])` (Google App Engine)."""
-    if not _is_app(call, framework, ctx, "webapp2", "WSGIApplication"):
+    """`webapp2.WSGIApplication([("/x", Handler), webapp2.Route("/y/<id>", Other)])` (Google App Engine), the
+    list also bound to a name first."""
+    first = _is_app(call, framework, ctx, "webapp2", "WSGIApplication")
+    if first is None:
         return False
     # a Route template (`/y/<id>`) is already a path; a tuple's first item is a regex
-    _handler_table(_arg(call, 0, "routes"), "webapp2", ctx, lambda p: p if "<" in p else _regex_to_path(p))
+    table = ctx.list_named(_arg(call, first, "routes"))
+    _handler_table(table, "webapp2", ctx, lambda p: p if "<" in p else _regex_to_path(p))
     return True
 
 
