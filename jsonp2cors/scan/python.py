@@ -435,12 +435,6 @@ def _name_field(kind: type[ast.AST]) -> str | None:
     return _NAME_FIELD[kind]
 
 
-Constant, Name, Attribute, Call, JoinedStr, Assign = (
-    ast.Constant, ast.Name, ast.Attribute, ast.Call, ast.JoinedStr, ast.Assign
-)
-FunctionDef, AsyncFunctionDef = ast.FunctionDef, ast.AsyncFunctionDef
-
-
 def _nodes(root: ast.AST) -> Iterator[ast.AST]:
     """Every node under `root` (itself included) in source order: `ast.walk` without the `ctx` nodes, the
     per-node generators and the look at fields that hold names or numbers (together, half the cheap stage)."""
@@ -471,6 +465,11 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
     libcst; the others leave facts (imports, routes, padding functions, callees of request readers) for the
     whole-repo pass."""
     helpers = {h.lower() for h in config.helper_names}
+    # the node types the loop below compares `node.__class__` with, as locals (the fastest lookup)
+    constant_t, name_t, attribute_t, call_t, joinedstr_t, assign_t, def_t, async_def_t = (
+        ast.Constant, ast.Name, ast.Attribute, ast.Call, ast.JoinedStr, ast.Assign, ast.FunctionDef,
+        ast.AsyncFunctionDef,
+    )
     sig = Signals()
     templates: set[str] = set()  # module-level constants holding a padding template: JSONP = "%s(%s);"
     for stmt in getattr(tree, "body", ()):
@@ -489,7 +488,7 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
             for node in _nodes(root):
                 kind = node.__class__  # compared by identity: a chain of isinstance() was a third of this loop
                 name: object = None  # the node's own name (`id`, `attr`, `name`, `module`), if any
-                if kind is Constant:
+                if kind is constant_t:
                     value = cast(ast.Constant, node).value
                     if value.__class__ is bytes:
                         value = value.decode("latin-1")
@@ -501,18 +500,18 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
                         elif not pad and _padding_literal(value):
                             pad = True
                     continue
-                if kind is Name:
+                if kind is name_t:
                     name = cast(ast.Name, node).id
                     if name == "urlpatterns":
                         sig.routes = True
                     elif name in templates:
                         pad = True
-                elif kind is Attribute:
+                elif kind is attribute_t:
                     name = cast(ast.Attribute, node).attr
                     if not reads and _request_chain(cast(ast.Attribute, node)):
                         src = reads = True
-                elif kind is Call:
-                    assert isinstance(node, ast.Call)
+                elif kind is call_t:
+                    node = cast(ast.Call, node)
                     func = node.func
                     called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
                     if called in ROUTE_CALLS:
@@ -531,7 +530,7 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
                     if dotted:
                         call_nodes.append((dotted, node))
                     continue
-                elif kind is JoinedStr:
+                elif kind is joinedstr_t:
                     for a, b in itertools.pairwise(cast(ast.JoinedStr, node).values):
                         if (
                             isinstance(a, ast.FormattedValue)
@@ -541,11 +540,11 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
                         ):
                             pad = True
                     continue
-                elif kind is Assign:
+                elif kind is assign_t:
                     assigns.append(cast(ast.Assign, node))
                     continue
                 else:
-                    if kind is FunctionDef or kind is AsyncFunctionDef:
+                    if kind is def_t or kind is async_def_t:
                         # a routed/exposed handler taking the callback as a keyword argument (CherryPy, FastAPI)
                         fn = cast(ast.FunctionDef, node)
                         if fn.decorator_list and any(
@@ -1030,7 +1029,8 @@ def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
         if whole:
             depth = _depth_over(tree, MAX_DEPTH)
             if depth is not None:  # libcst and the detectors recurse: such a file would stall or crash them
-                _token_pass(rel, text, config, found, f"nesting too deep to analyse ({depth} levels)", depth_line(tree))
+                message = f"nesting too deep to analyse ({depth} levels){_TOKEN_LEVEL}"
+                _token_pass(rel, text, config, found, message, _depth_line(tree))
                 return found
             if not may_load("libcst"):
                 return FileFindings(deferred="libcst")  # read again by the worker that loads libcst
@@ -1038,7 +1038,8 @@ def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
             return found
     if _too_deep(ast_error):  # libcst's native parser overflows its stack or spins on these: never hand them over
         msg = getattr(ast_error, "msg", None) or "too deeply nested for the parser"
-        _token_pass(rel, text, config, found, f"nesting too deep to parse ({msg})", getattr(ast_error, "lineno", None))
+        message = f"nesting too deep to parse ({msg}){_TOKEN_LEVEL}"
+        _token_pass(rel, text, config, found, message, getattr(ast_error, "lineno", None))
         return found
     if not may_load("libcst"):
         return FileFindings(deferred="libcst")
@@ -1070,7 +1071,7 @@ def _depth_over(tree: ast.AST, limit: int) -> int | None:
     return deepest if deepest > limit else None
 
 
-def depth_line(tree: ast.AST) -> int | None:
+def _depth_line(tree: ast.AST) -> int | None:
     """The line of the first statement of the module holding the deepest node (for the error's location)."""
     best: tuple[int, int | None] = (0, None)
     for stmt in getattr(tree, "body", ()):
@@ -1087,27 +1088,28 @@ def _too_deep(error: BaseException) -> bool:
     return isinstance(error, SyntaxError) and "too many" in str(getattr(error, "msg", "") or "")
 
 
-def _token_pass(rel: str, text: str, config: ScanConfig, found: FileFindings, reason: str, line: int | None) -> None:
+_TOKEN_LEVEL = "; scanned at token level (low confidence)"
+
+
+def _token_pass(rel: str, text: str, config: ScanConfig, found: FileFindings, message: str, line: int | None) -> None:
+    """Report why the file was not parsed (`message`) and take what the token-level pass finds."""
     from jsonp2cors.scan.pydetect.fallback import token_endpoints
 
-    found.errors.append(ScanError(rel, f"{reason}; scanned at token level (low confidence)", line))
+    found.errors.append(ScanError(rel, message, line))
     found.endpoints.extend(token_endpoints(rel, text, config))
 
 
 def _fallback(rel: str, text: str, config: ScanConfig, found: FileFindings, error: BaseException) -> None:
-    from jsonp2cors.scan.pydetect.fallback import python2_marker, token_endpoints, tokens_of
+    from jsonp2cors.scan.pydetect.fallback import python2_marker, tokens_of
 
     marker = python2_marker(tokens_of(text))
     if marker is not None:
         what, line = marker
-        found.errors.append(
-            ScanError(rel, f"Python 2 syntax ({what}); scanned at token level, findings have low confidence", line)
-        )
+        message = f"Python 2 syntax ({what}); scanned at token level, findings have low confidence"
+        _token_pass(rel, text, config, found, message, line)
     else:
-        lineno = getattr(error, "lineno", None)
         msg = getattr(error, "msg", None) or type(error).__name__
-        found.errors.append(ScanError(rel, f"syntax error: {msg}; scanned at token level (low confidence)", lineno))
-    found.endpoints.extend(token_endpoints(rel, text, config))
+        _token_pass(rel, text, config, found, f"syntax error: {msg}{_TOKEN_LEVEL}", getattr(error, "lineno", None))
 
 
 # ---------------------------------------------------------------------------------------- whole repo

@@ -566,12 +566,6 @@ def drf_router(call: cst.Call, framework: str, ctx: Ctx) -> bool:
     return True
 
 
-def _hook_ref(node: cst.Name | cst.Attribute, ctx: Ctx) -> str:
-    """A hook named in a call, by its absolute reference (it may be defined in another module: the resolver
-    looks it up across the repo)."""
-    return ctx.ref(node)
-
-
 @call_rule_first
 def app_middleware(call: cst.Call, framework: str, ctx: Ctx) -> bool:
     """Middleware wrapping every route of an app, recorded as a hook (which, like an after_request hook,
@@ -582,9 +576,9 @@ def app_middleware(call: cst.Call, framework: str, ctx: Ctx) -> bool:
     owner, _, last = spelled.rpartition(".")
     if last == "add_middleware" and call.args and framework in ("starlette", "fastapi"):
         cls = call.args[0].value
-        if isinstance(cls, cst.Name | cst.Attribute):
+        if isinstance(cls, cst.Name | cst.Attribute):  # hooks by absolute reference: the resolver looks them up
             for registrar in {owner, ""}:
-                ctx.facts.hooks.append(Hook(f"{_hook_ref(cls, ctx)}.dispatch", registrar, "middleware"))
+                ctx.facts.hooks.append(Hook(f"{ctx.ref(cls)}.dispatch", registrar, "middleware"))
         return False  # other rules may read the call too
     if last not in ("Application", "Starlette", "FastAPI"):
         return False
@@ -594,8 +588,8 @@ def app_middleware(call: cst.Call, framework: str, ctx: Ctx) -> bool:
     for el in listed.elements:
         item = el.value
         if isinstance(item, cst.Name | cst.Attribute):  # aiohttp: a middleware function
-            ctx.facts.hooks.append(Hook(_hook_ref(item, ctx), "", "middleware"))
+            ctx.facts.hooks.append(Hook(ctx.ref(item), "", "middleware"))
         elif isinstance(item, cst.Call) and item.args and isinstance(item.args[0].value, cst.Name | cst.Attribute):
-            ref = _hook_ref(item.args[0].value, ctx)
+            ref = ctx.ref(item.args[0].value)
             ctx.facts.hooks.append(Hook(f"{ref}.dispatch", "", "middleware"))  # Middleware(C)
     return False  # the app's routes are read by their own rules
