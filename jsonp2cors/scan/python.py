@@ -237,9 +237,10 @@ class Signals:
         return any(call.rsplit(".", 1)[-1] in self.padding_defs for call in self.source_calls)
 
 
-# "jsonp" as a word: JSONP, jsonp_view, JSONPResponse, getJSONP, jsonpify; not JSONProvider, jsonParse, jsonpath.
+# "jsonp" as a word: JSONP, jsonp_view, JSONPResponse, getJSONP, jsonpify, a renderer named "jsonp2"; not
+# JSONProvider, jsonParse, jsonpath, nor this tool's package name (a module mounting its shim is no JSONP code).
 _JSONP_WORD = re.compile(
-    r"(?:(?<![A-Za-z])(?:jsonp|JSONP|Jsonp)|(?<=[a-z])(?:JSONP|Jsonp))(?![a-z])|(?<![A-Za-z])jsonpif(?:y|ied)"
+    r"(?:(?<![A-Za-z])(?:jsonp|JSONP|Jsonp)|(?<=[a-z])(?:JSONP|Jsonp))(?![a-z]|2cors)|(?<![A-Za-z])jsonpif(?:y|ied)"
 )
 # Text hints that let the cheap stage skip walking a module's syntax tree: `%s(` / `%(name)s(` templates, and
 # `(` right after a quote or a brace (`"("`, `'{}('`, f"{cb}("). Two patterns that each start with a literal

@@ -371,7 +371,7 @@ def test_the_name_form_check_agrees_with_the_forms(
 
 _JSONP_PIECES = st.sampled_from(
     ["jsonp", "JSONP", "Jsonp", "JSonp", "sonp", "SONP", "jsonpify", "jsonpified", "jsonpath", "Provider", "ify",
-     "a", "Z", "_", " ", "2", "j", "J", "(", "get", "x"]
+     "a", "Z", "_", " ", "2", "j", "J", "(", "get", "x", "cors", "2cors"]
 )
 
 
@@ -383,6 +383,26 @@ def test_the_jsonp_word_check_agrees_with_the_regex(pieces: list[str]) -> None:
 
     text = "".join(pieces)
     assert mentions_jsonp(text) == (_JSONP_WORD.search(text) is not None)
+
+
+@pytest.mark.parametrize(
+    ("source", "full"),
+    [
+        ('JSONP_CONTENT_TYPE = "application/javascript"\n', True),
+        ('def render(data):\n    return {"jsonp_callback": data}\n', True),
+        ('def view(request):\n    return JSONPResponse(request.GET)\n', True),
+        ('@view_config(route_name="feed", renderer="jsonp2")\ndef feed(request):\n    return {}\n', True),
+        # an app mounting this tool's shim names the package, which is no JSONP code
+        ('MIDDLEWARE = ["jsonp2cors.django.ShimMiddleware"]\n', False),
+        ('from jsonp2cors import WSGIShim\napp.wsgi_app = WSGIShim(app.wsgi_app, usage="jsonp2cors.jsonl")\n', False),
+    ],
+)
+def test_a_module_mentioning_jsonp_is_read_whole(source: str, full: bool) -> None:
+    """A module saying JSONP (as a word: not jsonpath, not the jsonp2cors package) goes to libcst."""
+    from jsonp2cors.scan.python import analyze_python
+
+    found = analyze_python("app/settings.py", source.encode(), ScanConfig())
+    assert (found.facts.get("stage") == "full") is full
 
 
 _SIGNATURE_PIECES = st.sampled_from(
