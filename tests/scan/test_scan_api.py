@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import jsonp2cors
 import jsonp2cors.scan as scan_module
@@ -245,3 +247,26 @@ def test_a_worker_that_dies_costs_one_file(tmp_path: Path, monkeypatch: pytest.M
     assert pooled.endpoints == tuple(e for e in inline.endpoints if e.file != "mod_4.py")
     assert len(pooled.endpoints) == 11
     assert pooled.stats.files_seen == inline.stats.files_seen
+
+
+_PATH_PIECES = [
+    "app", "templates", "Templates", "/", ".", "py", ".py", ".PY", ".pyw", ".html", ".js", ".min", ".txt", ".css",
+    "views", "x", "-", ".jinja2", ".Tsx", "cgi", ".cgi",
+]
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(_PATH_PIECES), min_size=1, max_size=7))
+def test_file_routing_by_extension_agrees_with_the_analyzers_own_rules(pieces: list[str]) -> None:
+    """The per-extension routing table sends a file to exactly the analyzers whose suffixes end its lower-cased
+    name or whose path predicate accepts it, in analyzer order."""
+    analyzers = scan_module.collect_analyzers()
+    rel = "".join(pieces).strip("/") or "x"
+    route = scan_module._router(analyzers)
+    expected = tuple(
+        (i, None)
+        for i, a in enumerate(analyzers)
+        if rel.lower().endswith(a.suffixes) or (a.path_predicate is not None and a.path_predicate(rel))
+    )
+    assert route(rel) == expected
+    assert route(rel) == expected  # the second answer comes from the table
