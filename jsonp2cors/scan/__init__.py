@@ -40,8 +40,11 @@ PROGRESS_WALK_STEP = 500
 FOLLOWUP_KEY = "followup_needles"
 # How many follow-up rounds at most (names learnt in one round can ask for files in the next).
 FOLLOWUP_ROUNDS = 3
-# `facts` key asking for the file's bytes (as facts["source"]) in the `finish` hook.
+# `facts` key asking for the file to be at hand in the `finish` hook: the scan then puts its path under
+# SOURCE_PATH_KEY (the hook reads it again if it needs it: sending back the bytes of every such file cost a
+# pipe transfer and the parent's memory for files the hook mostly never reads).
 KEEP_SOURCE_KEY = "keep_source"
+SOURCE_PATH_KEY = "source_path"
 
 
 def collect_analyzers() -> list[Analyzer]:
@@ -88,7 +91,8 @@ class _BatchResult:
     deferred: list[tuple[str, int, FileEntry]] = field(default_factory=list)
 
 
-def _analyse(index: int, rel: str, data: bytes, config: ScanConfig) -> FileFindings:
+def _analyse(index: int, entry: FileEntry, data: bytes, config: ScanConfig) -> FileFindings:
+    rel = entry.rel
     analyzer = _analyzers()[index]
     try:
         found = analyzer.function(rel, data, config)
@@ -99,7 +103,7 @@ def _analyse(index: int, rel: str, data: bytes, config: ScanConfig) -> FileFindi
             errors=[ScanError(rel, f"{analyzer.name}: internal error: {type(exc).__name__}: {str(exc)[:200]}")]
         )
     if found.facts.pop(KEEP_SOURCE_KEY, False):
-        found.facts["source"] = data
+        found.facts[SOURCE_PATH_KEY] = entry.path
     return found
 
 
@@ -132,7 +136,7 @@ def _run_batch(items: Sequence[_Item], config: ScanConfig) -> _BatchResult:
             ):
                 out.vendored += 1  # counted once, as vendored
                 break
-            result = _analyse(index, entry.rel, data, config)
+            result = _analyse(index, entry, data, config)
             if result.deferred is not None:
                 out.deferred.append((result.deferred, index, entry))
                 continue

@@ -12,6 +12,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, AnyStr, Generic, cast
 
 from jsonp2cors.findings import ScanError
@@ -1114,6 +1115,19 @@ def _fallback(rel: str, text: str, config: ScanConfig, found: FileFindings, erro
 
 
 # ---------------------------------------------------------------------------------------- whole repo
+def _text(facts: dict[str, Any]) -> str:
+    """The decoded source of a module the cheap stage kept at hand (read again from its path on first use; a file
+    gone since reads as empty)."""
+    text = facts.get("text")
+    if text is None:
+        try:
+            data = Path(facts["source_path"]).read_bytes()
+        except OSError:
+            data = b""
+        text = facts["text"] = decode_python(data).text
+    return str(text)
+
+
 def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileFindings:
     """Link handlers to JSONP helpers, decorators, base classes, renderers and routes in other modules.
 
@@ -1123,14 +1137,11 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
     """
     full: list[ModuleFacts] = [f["module_facts"] for _, f in items if f.get("stage") == "full"]
     out = FileFindings()
-    cheap = [(rel, f) for rel, f in items if f.get("stage") == "cheap" and ("source" in f or "text" in f)]
+    cheap = [(rel, f) for rel, f in items if f.get("stage") == "cheap" and ("source_path" in f or "text" in f)]
     if not full and not any(f.get("padding_defs") or f.get("source_calls") for _, f in cheap):
         return out  # no module pads anything: nothing to link (and no parser to load)
     from jsonp2cors.scan.pydetect.resolve import Repo, Resolver
 
-    for _, f in cheap:
-        if "text" not in f:
-            f["text"] = decode_python(f["source"]).text
     if not full and not cheap:
         return out
     resolver = Resolver(Repo(full, config))
@@ -1155,7 +1166,7 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
         imports = f.get("imports", ())
         calls = f.get("source_calls", ())
         if (
-            (any(i in strong for i in imports) and any(name in f["text"] for name in strong_names))
+            (any(i in strong for i in imports) and any(name in _text(f) for name in strong_names))
             or any(c in weak for c in calls)
             or (f.get("routes") and any(i in routeless for i in imports))
         ):
@@ -1193,15 +1204,15 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
         for rel, f in cheap:  # and the url modules routing to them
             if f.get("routes") and any(i == v or i.startswith(v + ".") for i in f.get("imports", ()) for v in views):
                 chosen[rel] = f
-    if chosen and any("urlpatterns" in f["text"] for f in chosen.values()):
+    if chosen and any("urlpatterns" in _text(f) for f in chosen.values()):
         for rel, f in cheap:  # the site's root urls.py that include()s the app's
-            if f.get("routes") and "include(" in f["text"]:
+            if f.get("routes") and "include(" in _text(f):
                 chosen[rel] = f
     if _DEBUG:
         for rel in chosen:
             print("finish: reading fully", rel, file=sys.stderr)
     read: list[str] = []
-    for rel, facts in _collect_many([(rel, f["text"]) for rel, f in chosen.items()], config):
+    for rel, facts in _collect_many([(rel, _text(f)) for rel, f in chosen.items()], config):
         if isinstance(facts, str):
             out.errors.append(ScanError(rel, facts))
         else:

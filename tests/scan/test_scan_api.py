@@ -15,6 +15,7 @@ import jsonp2cors.scan as scan_module
 from jsonp2cors.findings import ScanResult
 from jsonp2cors.scan import scan, scan_root
 from jsonp2cors.scan.base import ScanConfig
+from jsonp2cors.scan.files import FileEntry
 
 ROOT = Path(__file__).resolve().parents[2]
 VIEW = (
@@ -230,13 +231,13 @@ def test_a_worker_that_dies_costs_one_file(tmp_path: Path, monkeypatch: pytest.M
     inline = scan([root], ScanConfig(jobs=1))
     real = scan_module._analyse
 
-    def deadly(index: int, rel: str, data: bytes, config: ScanConfig) -> Any:
-        if rel == "mod_4.py" and os.getpid() != parent:
+    def deadly(index: int, entry: FileEntry, data: bytes, config: ScanConfig) -> Any:
+        if entry.rel == "mod_4.py" and os.getpid() != parent:
             if how == "exit":
                 os._exit(3)
             faulthandler.disable()  # pytest's handler would print the dying worker's stack
             os.kill(os.getpid(), signal.SIGSEGV)
-        return real(index, rel, data, config)
+        return real(index, entry, data, config)
 
     parent = os.getpid()
     monkeypatch.setattr(scan_module, "_analyse", deadly)
@@ -270,3 +271,23 @@ def test_file_routing_by_extension_agrees_with_the_analyzers_own_rules(pieces: l
     )
     assert route(rel) == expected
     assert route(rel) == expected  # the second answer comes from the table
+
+
+def test_modules_kept_for_the_whole_repo_pass_travel_as_paths(tmp_path: Path) -> None:
+    """A module the whole-repo pass may read again comes back from its worker as a path, not as its bytes; the pass
+    reads it from there (a file gone by then reads as empty)."""
+    from jsonp2cors.scan.python import _text
+
+    views = tmp_path / "views.py"
+    views.write_text(
+        "from helpers import pad\nfrom flask import request\n\n"
+        "def v():\n    return pad(request.args.get('callback'), {})\n"
+    )
+    entry = FileEntry(str(views), "views.py", views.stat().st_size)
+    result = scan_module._run_batch([(entry, ((0, None),))], ScanConfig())
+    ((_, _, found),) = [f for f in result.found if f[0] == 0]
+    assert found.facts["source_path"] == str(views)
+    assert not any(isinstance(v, bytes) for v in found.facts.values())
+    assert "def v():" in _text(dict(found.facts))
+    views.unlink()
+    assert _text({"source_path": str(views)}) == ""
