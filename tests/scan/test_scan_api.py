@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -291,3 +292,43 @@ def test_modules_kept_for_the_whole_repo_pass_travel_as_paths(tmp_path: Path) ->
     assert "def v():" in _text(dict(found.facts))
     views.unlink()
     assert _text({"source_path": str(views)}) == ""
+
+
+_LANE_PROBE = """
+import json, os, sys, warnings
+import jsonp2cors.scan as scan_module
+from jsonp2cors.scan import scan
+from jsonp2cors.scan.base import ScanConfig
+scan_module.POOL_MIN_FILES, scan_module.POOL_MIN_BYTES, scan_module.BATCH_FILES = 2, 1, 3
+real = scan_module._analyse
+def probe(index, entry, data, config):
+    found = real(index, entry, data, config)
+    if entry.rel.endswith(".html") and found.deferred is None:
+        with open({log!r}, "a") as f:
+            f.write(json.dumps([os.getpid(), "bs4" in sys.modules, sys.modules.get("soupsieve") is not None]) + "\\n")
+    return found
+scan_module._analyse = probe
+warnings.simplefilter("error")  # a warning from loading bs4 without soupsieve would fail the probe
+result = scan([{root!r}], ScanConfig(jobs=2))
+print(json.dumps([len(result.consumers), "bs4" in sys.modules, "soupsieve" in sys.modules]))
+"""
+
+
+def test_the_markup_worker_loads_beautifulsoup_without_its_css_selector_engine(tmp_path: Path) -> None:
+    """The worker that reads markup imports bs4 but not soupsieve (CSS selectors, never used, ~50 ms of regex
+    compiling), without a warning, and finds every consumer; the calling process keeps its modules as they were."""
+    import subprocess
+    import sys
+
+    (tmp_path / "tree").mkdir()
+    root = mixed_tree(tmp_path / "tree", 6)
+    inline = scan([root], ScanConfig(jobs=1))
+    log = tmp_path / "lane.log"
+    code = _LANE_PROBE.format(log=str(log), root=str(root))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    consumers, parent_bs4, parent_soupsieve = json.loads(out.stdout)
+    assert consumers == len(inline.consumers) == 6
+    assert not parent_bs4 and not parent_soupsieve  # the parent never loaded the markup parsers
+    lanes = {tuple(json.loads(line)) for line in log.read_text().splitlines()}
+    assert {(bs4, soupsieve) for _, bs4, soupsieve in lanes} == {(True, False)}
+    assert len({pid for pid, _, _ in lanes}) == 1 and os.getpid() not in {pid for pid, _, _ in lanes}
