@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from jsonp2cors.scan import files as fs
 from jsonp2cors.scan import scan
@@ -110,14 +112,14 @@ def test_symlink_loop_and_broken_link(tmp_path: Path) -> None:
 def test_binary_huge_and_unreadable_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = make(tmp_path, {"bin.py": b"\x00\x01callback\x02", "big.py": "x = 1\n" * 50, "ok.py": JSONP_VIEW,
                            "locked.py": JSONP_VIEW})
-    real_open = open
+    real_open = os.open
 
-    def guarded(path: object, *args: object, **kwargs: object) -> object:
-        if str(path).endswith("locked.py"):
+    def guarded(path: str, flags: int, *args: int, **kwargs: int) -> int:
+        if str(path).endswith("locked.py"):  # running as root, a chmod would not keep the scan out
             raise PermissionError(13, "Permission denied")
-        return real_open(path, *args, **kwargs)  # type: ignore[call-overload]
+        return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr("builtins.open", guarded)
+    monkeypatch.setattr(os, "open", guarded)
     result = scan([root], ScanConfig(max_file_bytes=200))
     messages = {e.file: e.message for e in result.errors}
     assert messages["bin.py"] == "skipped: binary file with a .py name"
@@ -274,3 +276,23 @@ def test_deeply_nested_code_is_reported_not_fatal(tmp_path: Path, source: str, r
     (error,) = [e for e in report["errors"] if e["file"] == "deep.py"]
     assert error["message"].startswith(reason) and error["message"].endswith("scanned at token level (low confidence)")
     assert [e["function"] for e in report["endpoints"] if e["file"] == "ok.py"] == ["d"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    size=st.integers(min_value=0, max_value=3000),
+    believed=st.integers(min_value=0, max_value=3000),
+    limit=st.integers(min_value=1, max_value=2500),
+)
+def test_reading_by_the_walks_size_agrees_with_a_plain_read(
+    tmp_path: Path, size: int, believed: int, limit: int
+) -> None:
+    """Whatever size the walk saw (the file may have grown or shrunk since), the bytes read are the file's first
+    `limit` bytes, as a plain buffered read gives them."""
+    from jsonp2cors.scan.files import _read_upto
+
+    path = tmp_path / "f.py"
+    path.write_bytes(bytes(range(256)) * (size // 256) + b"x" * (size % 256))
+    with path.open("rb") as fh:
+        expected = fh.read(limit)
+    assert _read_upto(str(path), believed, limit) == expected
