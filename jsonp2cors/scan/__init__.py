@@ -6,6 +6,8 @@ analyzers, and only when a file survives the prefilter.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import importlib
 import os
 import sys
@@ -17,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from jsonp2cors.findings import Consumer, Endpoint, ScanError, ScanResult, ScanStats
-from jsonp2cors.scan.base import PARSED_KEY, Analyzer, FileFindings, ScanConfig
+from jsonp2cors.scan.base import GC_THRESHOLD, PARSED_KEY, Analyzer, FileFindings, ScanConfig
 from jsonp2cors.scan.files import FileEntry
 
 __all__ = ["ANALYZER_MODULES", "collect_analyzers", "scan", "scan_root"]
@@ -367,6 +369,28 @@ def scan(
     `config` defaults to `[tool.jsonp2cors]` of the scan root's pyproject.toml. `progress(done, total)` is
     called in this process as files are read and analysed.
     """
+    with _rare_collections():
+        return _scan(paths, config, progress)
+
+
+@contextlib.contextmanager
+def _rare_collections() -> Iterator[None]:
+    """The cyclic garbage collector runs rarely while the scan runs in this process (its threshold raised as in
+    the workers, see base.GC_THRESHOLD), and as before afterwards: the walk's and the results' many small objects
+    made it run hundreds of times, for no garbage."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], GC_THRESHOLD), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def _scan(
+    paths: Sequence[str | Path],
+    config: ScanConfig | None,
+    progress: Callable[[int, int], None] | None,
+) -> ScanResult:
     from jsonp2cors.scan import files as fs
 
     started = time.perf_counter()

@@ -36,11 +36,6 @@ from jsonp2cors.scan.base import ScanConfig
 
 # Batches in flight per lane: one being read and one waiting, so the worker never waits for the parent.
 AHEAD = 2
-# A worker's cyclic garbage collector runs after this many new container objects (Python's default: 700).
-# Syntax trees are large and acyclic; with the default the collector ran hundreds of times a scan, re-walking
-# every parser module's objects each full collection: about 6% of a worker's time. A worker lives for one scan,
-# so the little cyclic garbage it makes is collected rarely instead.
-WORKER_GC_THRESHOLD = 100_000
 
 
 @dataclass
@@ -75,7 +70,7 @@ def lane_main(work: Connection, results: Connection, config: ScanConfig, kinds: 
     gc.freeze()  # what the fork inherited (modules, the config) is never garbage: the collector skips it
     if "markup" in kinds:
         _without_css_selectors()
-    gc.set_threshold(WORKER_GC_THRESHOLD, *gc.get_threshold()[1:])
+    gc.set_threshold(base.GC_THRESHOLD, *gc.get_threshold()[1:])
     base.set_loadable(kinds)
     inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
     threading.Thread(target=_reader, args=(work, inbox), daemon=True).start()

@@ -332,3 +332,22 @@ def test_the_markup_worker_loads_beautifulsoup_without_its_css_selector_engine(t
     lanes = {tuple(json.loads(line)) for line in log.read_text().splitlines()}
     assert {(bs4, soupsieve) for _, bs4, soupsieve in lanes} == {(True, False)}
     assert len({pid for pid, _, _ in lanes}) == 1 and os.getpid() not in {pid for pid, _, _ in lanes}
+
+
+def test_a_scan_puts_the_collector_threshold_back(tmp_path: Path) -> None:
+    """The scan raises the garbage collector's threshold while it runs, in the caller's process too, and restores
+    the caller's setting afterwards, also when the scan fails."""
+    import gc
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(1234, 7, 9)
+        seen: list[int] = []
+        scan([tree(tmp_path, 2)], ScanConfig(jobs=1), progress=lambda done, total: seen.append(gc.get_threshold()[0]))
+        assert seen and min(seen) >= 100_000
+        assert gc.get_threshold() == (1234, 7, 9)
+        with pytest.raises(ZeroDivisionError):
+            scan([tmp_path], ScanConfig(jobs=1), progress=lambda done, total: 1 // 0)
+        assert gc.get_threshold() == (1234, 7, 9)
+    finally:
+        gc.set_threshold(*before)
