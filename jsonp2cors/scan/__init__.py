@@ -451,44 +451,61 @@ def _scan(
     # Another look at dropped files some analyzer asked for, with names learnt so far (a helper's name, a route
     # table's call, a renderer's name). A file a round reads may ask for more, hence up to FOLLOWUP_ROUNDS rounds;
     # each needle is asked for once and each dropped file read once.
-    newest: dict[int, list[tuple[str, dict[str, Any]]]] = facts
     asked: dict[int, set[bytes]] = {}
-    for _ in range(FOLLOWUP_ROUNDS):
-        followups: list[_Item] = []
-        for i, items in newest.items():
-            fresh = {n for _, f in items for n in f.get(FOLLOWUP_KEY, ()) if n} - asked.setdefault(i, set())
-            asked[i] |= fresh
-            if fresh and dropped.get(i):
-                followups.extend((entry, ((i, tuple(sorted(fresh))),)) for entry in dropped[i])
-        if not followups:
-            break
-        again: list[tuple[int, str, FileFindings]] = []
-        for batch in _execute(followups, config, None):
-            errors.extend(batch.errors)
-            again.extend(batch.found)
-            prefiltered_out -= batch.analysed
-            skipped_vendored += batch.vendored
-        read = {(i, rel) for i, rel, _ in again}
-        for i in {i for i, _ in read}:
-            dropped[i] = [e for e in dropped[i] if (i, e.rel) not in read]
-        absorb(again)
-        newest = {}
-        for i, rel, result in again:
-            newest.setdefault(i, []).append((rel, result.facts))
 
-    for i, analyzer in enumerate(analyzers):
-        if analyzer.finish is None:
-            continue
-        try:
-            extra = analyzer.finish(facts.get(i, []), config)
-        except Exception as exc:
-            errors.append(
-                ScanError(
-                    ".",
-                    f"{analyzer.name}: internal error in the whole-repo pass: {type(exc).__name__}: {str(exc)[:200]}",
-                )
-            )
-            continue
+    def follow_up(newest: dict[int, list[tuple[str, dict[str, Any]]]]) -> bool:
+        """Read the dropped files holding a needle asked for in `newest`; did any get read?"""
+        nonlocal prefiltered_out, skipped_vendored
+        any_read = False
+        for _ in range(FOLLOWUP_ROUNDS):
+            followups: list[_Item] = []
+            for i, items in newest.items():
+                fresh = {n for _, f in items for n in f.get(FOLLOWUP_KEY, ()) if n} - asked.setdefault(i, set())
+                asked[i] |= fresh
+                if fresh and dropped.get(i):
+                    followups.extend((entry, ((i, tuple(sorted(fresh))),)) for entry in dropped[i])
+            if not followups:
+                break
+            again: list[tuple[int, str, FileFindings]] = []
+            for batch in _execute(followups, config, None):
+                errors.extend(batch.errors)
+                again.extend(batch.found)
+                prefiltered_out -= batch.analysed
+                skipped_vendored += batch.vendored
+            read = {(i, rel) for i, rel, _ in again}
+            for i in {i for i, _ in read}:
+                dropped[i] = [e for e in dropped[i] if (i, e.rel) not in read]
+            absorb(again)
+            any_read |= bool(again)
+            newest = {}
+            for i, rel, result in again:
+                newest.setdefault(i, []).append((rel, result.facts))
+        return any_read
+
+    follow_up(facts)
+
+    # The whole-repo passes. One may ask for dropped files too (the route table of a handler it found, say): they
+    # are read as above and the passes run again over everything, at most FOLLOWUP_ROUNDS times.
+    for passes in range(1, FOLLOWUP_ROUNDS + 2):
+        extras: list[FileFindings] = []
+        for i, analyzer in enumerate(analyzers):
+            if analyzer.finish is None:
+                continue
+            try:
+                extras.append(analyzer.finish(facts.get(i, []), config))
+            except Exception as exc:
+                name = type(exc).__name__
+                extras.append(FileFindings(errors=[
+                    ScanError(".", f"{analyzer.name}: internal error in the whole-repo pass: {name}: {str(exc)[:200]}")
+                ]))
+                continue
+            extras[-1].facts["analyzer"] = i
+        asks = {
+            extra.facts["analyzer"]: [(".", extra.facts)] for extra in extras if extra.facts.get(FOLLOWUP_KEY)
+        }
+        if passes > FOLLOWUP_ROUNDS or not asks or not follow_up(asks):
+            break
+    for extra in extras:
         endpoints[:] = _refine(endpoints, extra.endpoints)
         consumers.extend(extra.consumers)
         errors.extend(extra.errors)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, AnyStr, Generic, cast
 
-from jsonp2cors.findings import ScanError
+from jsonp2cors.findings import Endpoint, ScanError
 from jsonp2cors.scan.base import PARSED_KEY, Analyzer, FileFindings, ScanConfig, may_load
 from jsonp2cors.scan.files import decode_python
 from jsonp2cors.scan.pydetect import padding, tables
@@ -817,6 +817,8 @@ def _full(rel: str, text: str, config: ScanConfig, found: FileFindings) -> None:
     for e in found.endpoints:
         if e.role == "handler" and e.route is None and e.confidence == "high":
             follow = sorted({*follow, *ROUTE_NEEDLES.get(e.framework, ())})
+        elif _mounted_elsewhere(e, text):  # the module registering the blueprint/router may give it a prefix
+            follow = sorted({*follow, *_MOUNT_NEEDLES})
     if _jsonp_capable(facts.drf_default_renderers):  # every DRF view answers JSONP: read the modules defining them
         follow = sorted({*follow, b"rest_framework", b"urlpatterns"})
     # project functions called with a request value: their definitions may live in files the prefilter dropped
@@ -1208,22 +1210,130 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
         for rel, f in cheap:  # the site's root urls.py that include()s the app's
             if f.get("routes") and "include(" in _text(f):
                 chosen[rel] = f
-    if _DEBUG:
-        for rel in chosen:
-            print("finish: reading fully", rel, file=sys.stderr)
     read: list[str] = []
-    for rel, facts in _collect_many([(rel, _text(f)) for rel, f in chosen.items()], config):
-        if isinstance(facts, str):
-            out.errors.append(ScanError(rel, facts))
-        else:
-            full.append(facts)
-            read.append(rel)
+    endpoints: list[Endpoint] = resolver.endpoints()
+    linked = False  # endpoints come from a resolver over more than one module (else each module reported its own)
+    pending = chosen
+    for _ in range(3):  # the modules chosen, then the route tables of handlers found in them, then their includers
+        # a module read in an earlier run of this pass (the scan runs it again after a follow-up) is not read again
+        fresh = [(rel, _text(f)) for rel, f in pending.items() if "collected" not in f]
+        if _DEBUG:
+            for rel, _ in fresh:
+                print("finish: reading fully", rel, file=sys.stderr)
+        for rel, facts in _collect_many(fresh, config):
+            pending[rel]["collected"] = facts
+        for rel, f in pending.items():
+            facts = f["collected"]
+            if isinstance(facts, str):
+                out.errors.append(ScanError(rel, facts))
+            else:
+                full.append(facts)
+                read.append(rel)
+        if len(full) > 1 or pending:
+            resolver = Resolver(Repo(full, config))
+            resolver.run()
+            endpoints = resolver.endpoints()
+            linked = True
+        done = {m.rel for m in full} | set(chosen)
+        pending = _route_modules(_unrouted(endpoints, set(read)), full, cheap, done)
+        pending.update(_mounting_modules(_mountable(endpoints), full, cheap, done))
+        if not pending:
+            break
+        chosen.update(pending)
     out.facts[PARSED_KEY] = read  # modules read fully here count as parsed in the scan's stats
-    if len(full) > 1 or chosen:
-        resolver = Resolver(Repo(full, config))
-        resolver.run()
-        out.endpoints.extend(resolver.endpoints())
+    if linked:
+        out.endpoints.extend(endpoints)
+    # handlers still without a route: their tables may be in files the prefilter dropped (a urls.py names no
+    # callback); the scan reads those holding the framework's route calls and runs this pass again
+    wanted = sorted({n for e in _unrouted(endpoints, set(read)) for n in ROUTE_NEEDLES.get(e.framework, ())})
+    if any(e.file in read for e in _mountable(endpoints)):  # and the modules mounting their blueprints/routers
+        wanted = sorted({*wanted, *_MOUNT_NEEDLES})
+    if wanted:
+        out.facts["followup_needles"] = wanted
     return out
+
+
+# A Flask blueprint or a FastAPI router is mounted, with a prefix of its own, by whatever module registers it.
+_MOUNT_CALLS = ("register_blueprint(", "include_router(")
+_MOUNT_NEEDLES = tuple(c.rstrip("(").encode() for c in _MOUNT_CALLS)
+_MOUNTABLE = re.compile(r"\b(?:Blueprint|APIRouter)\(")
+
+
+def _mounted_elsewhere(e: Endpoint, text: str) -> bool:
+    """Is this routed handler's route on a blueprint/router its module creates (`text`), which another module
+    may register under a prefix?"""
+    return (
+        e.role == "handler"
+        and e.route is not None
+        and e.framework in ("flask", "fastapi")
+        and _MOUNTABLE.search(text) is not None
+    )
+
+
+def _mountable(endpoints: Iterable[Endpoint]) -> list[Endpoint]:
+    """Routed Flask/FastAPI handlers: a blueprint or router of theirs may be registered under a prefix."""
+    return [
+        e for e in endpoints
+        if e.role == "handler" and e.route is not None and e.framework in ("flask", "fastapi")
+        and e.confidence == "high"
+    ]
+
+
+def _mounting_modules(
+    mountable: list[Endpoint], full: list[ModuleFacts], cheap: list[tuple[str, dict[str, Any]]], done: set[str]
+) -> dict[str, Any]:
+    """Modules the cheap stage saw that import one of these handlers' modules and register a blueprint or router
+    (`app.register_blueprint(api, url_prefix="/v1")` in an app factory)."""
+    if not mountable:
+        return {}
+    module_of = {m.rel: m.module for m in full}
+    modules = _Names({module_of[e.file] + ".x" for e in mountable if e.file in module_of})
+    return {
+        rel: f
+        for rel, f in cheap
+        if rel not in done
+        and f.get("routes")
+        and any(i in modules for i in f.get("imports", ()))
+        and any(call in _text(f) for call in _MOUNT_CALLS)
+    }
+
+
+def _unrouted(endpoints: Iterable[Endpoint], linked_here: set[str]) -> list[Endpoint]:
+    """Handlers without a route: high ones, and medium ones in modules this pass read (a function padded through
+    another module's decorator is only medium until a route table names it as a view). A medium handler of a
+    module the first stage read fully is a library's own entry point (flask_jsonpify's `jsonpify`): no table."""
+    return [
+        e
+        for e in endpoints
+        if e.role == "handler"
+        and e.route is None
+        and (e.confidence == "high" or (e.confidence == "medium" and e.file in linked_here))
+    ]
+
+
+def _route_modules(
+    unrouted: list[Endpoint], full: list[ModuleFacts], cheap: list[tuple[str, dict[str, Any]]], done: set[str]
+) -> dict[str, Any]:
+    """Modules the cheap stage saw registering routes that these handlers found without a route may be in: those
+    importing a handler's module; for Pyramid (routes join views by name, not by import) those calling add_route;
+    and, when one is a Django urls module, the modules that include() others (the site's root urls.py)."""
+    if not unrouted:
+        return {}
+    module_of = {m.rel: m.module for m in full}
+    routeless = _Names({module_of[e.file] + ".x" for e in unrouted if e.file in module_of})
+    by_name = any(e.framework == "pyramid" for e in unrouted)
+    found = {
+        rel: f
+        for rel, f in cheap
+        if rel not in done
+        and f.get("routes")
+        and (any(i in routeless for i in f.get("imports", ())) or (by_name and "add_route(" in _text(f)))
+    }
+    if any("urlpatterns" in _text(f) for f in found.values()):
+        found.update(
+            {rel: f for rel, f in cheap if rel not in done and f.get("routes") and "include(" in _text(f)}
+        )
+    return found
 
 
 # Reading this many modules fully in the whole-repo pass is worth a process pool (libcst is the cost).

@@ -1,0 +1,251 @@
+"""Handlers whose route table lives in a module the prefilter drops (a urls.py or an app factory names no callback):
+the whole-repo pass finds the handler, asks the scan for the framework's route modules, and links the route."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from jsonp2cors.findings import Endpoint, ScanResult
+from jsonp2cors.scan import scan
+from jsonp2cors.scan.base import ScanConfig
+
+
+def run(tmp_path: Path, files: dict[str, str], jobs: int = 1) -> ScanResult:
+    for name, src in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(src).lstrip("\n"), encoding="utf-8")
+    return scan([tmp_path], ScanConfig(jobs=jobs))
+
+
+def handlers(result: ScanResult) -> dict[str, Endpoint]:
+    return {e.function: e for e in result.endpoints if e.role == "handler"}
+
+
+DJANGO_DECORATOR = """
+import json
+from functools import wraps
+from django.http import HttpResponse
+
+def padded(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        data = view(request, *args, **kwargs)
+        cb = request.GET.get("callback")
+        body = json.dumps(data)
+        if cb:
+            return HttpResponse("%s(%s)" % (cb, body), content_type="application/javascript")
+        return HttpResponse(body, content_type="application/json")
+    return wrapper
+"""
+
+DJANGO_VIEWS = """
+from shop.decorators import padded
+
+@padded
+def products(request):
+    return {"items": [1, 2]}
+
+@padded
+def product(request, pk):
+    return {"id": pk}
+"""
+
+DJANGO_URLS = """
+from django.urls import path
+from shop import views
+
+urlpatterns = [
+    path("products/", views.products),
+    path("products/<int:pk>/", views.product),
+]
+"""
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_django_views_padded_by_a_decorator_elsewhere_get_their_urls(tmp_path: Path, jobs: int) -> None:
+    """Neither views.py nor urls.py names a callback: the views come in through the decorator's name, their
+    routes through the urls modules (the app's, and the site's that includes it)."""
+    result = run(tmp_path, {
+        "shop/__init__.py": "",
+        "shop/decorators.py": DJANGO_DECORATOR,
+        "shop/views.py": DJANGO_VIEWS,
+        "shop/urls.py": DJANGO_URLS,
+        "site/__init__.py": "",
+        "site/urls.py": """
+            from django.urls import include, path
+
+            urlpatterns = [path("shop/", include("shop.urls"))]
+        """,
+    }, jobs)
+    found = handlers(result)
+    assert {name: (e.file, e.route) for name, e in found.items()} == {
+        "products": ("shop/views.py", "/shop/products/"),
+        "product": ("shop/views.py", "/shop/products/<int:pk>/"),
+    }
+    assert not result.errors
+
+
+def test_without_a_route_table_anywhere_the_route_stays_unknown(tmp_path: Path) -> None:
+    result = run(tmp_path, {
+        "shop/__init__.py": "",
+        "shop/decorators.py": DJANGO_DECORATOR,
+        "shop/views.py": DJANGO_VIEWS,
+        "shop/admin.py": "from django.contrib import admin\n\nurlpatterns = []\n",
+    })
+    assert {name: e.route for name, e in handlers(result).items()} == {"products": None, "product": None}
+
+
+def test_pyramid_add_route_in_the_package_init_names_the_view_route(tmp_path: Path) -> None:
+    """Pyramid joins a view to its route by name (`route_name=`), not by import: the route table in the
+    scaffold's __init__.py (no callback in it) is read for a view padding by hand."""
+    result = run(tmp_path, {
+        "shop/__init__.py": """
+            from pyramid.config import Configurator
+
+            def main(global_config, **settings):
+                config = Configurator(settings=settings)
+                config.add_route("feed", "/feed.js")
+                config.scan()
+                return config.make_wsgi_app()
+        """,
+        "shop/views.py": """
+            import json
+            from pyramid.response import Response
+            from pyramid.view import view_config
+
+            @view_config(route_name="feed")
+            def feed(request):
+                cb = request.params.get("callback")
+                body = "%s(%s)" % (cb, json.dumps({"a": 1}))
+                return Response(body, content_type="application/javascript")
+        """,
+    })
+    assert {name: (e.file, e.route) for name, e in handlers(result).items()} == {"feed": ("shop/views.py", "/feed.js")}
+
+
+def test_flask_view_registered_with_add_url_rule_in_an_app_factory(tmp_path: Path) -> None:
+    result = run(tmp_path, {
+        "app/__init__.py": """
+            from flask import Flask
+            from app import views
+
+            def create_app():
+                app = Flask(__name__)
+                app.add_url_rule("/api/weather", view_func=views.weather)
+                return app
+        """,
+        "app/support.py": """
+            import json
+            from functools import wraps
+            from flask import request, Response
+
+            def padded(fn):
+                @wraps(fn)
+                def inner(*args, **kwargs):
+                    cb = request.args.get("callback")
+                    return Response(f"{cb}({json.dumps(fn(*args, **kwargs))})", mimetype="text/javascript")
+                return inner
+        """,
+        "app/views.py": """
+            from app.support import padded
+
+            @padded
+            def weather():
+                return {"t": 21}
+        """,
+    })
+    assert {name: (e.file, e.route) for name, e in handlers(result).items()} == {
+        "weather": ("app/views.py", "/api/weather")
+    }
+
+
+FLASK_FACTORY = """
+from flask import Flask
+
+from app.api import api
+
+
+def create_app():
+    app = Flask(__name__)
+    app.register_blueprint(api, url_prefix="/api/v1")
+    return app
+"""
+
+
+def test_flask_blueprint_prefix_from_the_app_factory_for_a_handler_padding_by_hand(tmp_path: Path) -> None:
+    result = run(tmp_path, {
+        "app/__init__.py": FLASK_FACTORY,
+        "app/api.py": """
+            import json
+            from flask import Blueprint, Response, request
+
+            api = Blueprint("api", __name__)
+
+            @api.route("/weather")
+            def weather():
+                cb = request.args.get("callback")
+                return Response("%s(%s)" % (cb, json.dumps({"t": 21})), mimetype="application/javascript")
+        """,
+    })
+    assert {name: e.route for name, e in handlers(result).items()} == {"weather": "/api/v1/weather"}
+
+
+def test_flask_blueprint_prefix_for_a_handler_padded_by_a_decorator_elsewhere(tmp_path: Path) -> None:
+    result = run(tmp_path, {
+        "app/__init__.py": FLASK_FACTORY,
+        "app/support.py": """
+            import json
+            from functools import wraps
+            from flask import current_app, request
+
+            def padded(fn):
+                @wraps(fn)
+                def inner(*args, **kwargs):
+                    cb = request.args.get("callback", False)
+                    body = json.dumps(fn(*args, **kwargs))
+                    return current_app.response_class(str(cb) + "(" + body + ")", mimetype="application/javascript")
+                return inner
+        """,
+        "app/api.py": """
+            from flask import Blueprint
+            from app.support import padded
+
+            api = Blueprint("api", __name__)
+
+            @api.route("/weather")
+            @padded
+            def weather():
+                return {"t": 21}
+        """,
+    })
+    assert {name: (e.file, e.route) for name, e in handlers(result).items()} == {
+        "weather": ("app/api.py", "/api/v1/weather")
+    }
+
+
+def test_fastapi_router_included_with_a_prefix_by_the_main_module(tmp_path: Path) -> None:
+    result = run(tmp_path, {
+        "service/__init__.py": "",
+        "service/main.py": """
+            from fastapi import FastAPI
+            from service.routes import router
+
+            app = FastAPI()
+            app.include_router(router, prefix="/v2")
+        """,
+        "service/routes.py": """
+            import json
+            from fastapi import APIRouter, Response
+
+            router = APIRouter(prefix="/feeds")
+
+            @router.get("/latest")
+            def latest(callback: str = ""):
+                return Response(f"{callback}({json.dumps([1])})", media_type="application/javascript")
+        """,
+    })
+    assert {name: e.route for name, e in handlers(result).items()} == {"latest": "/v2/feeds/latest"}
