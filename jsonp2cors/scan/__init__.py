@@ -35,6 +35,8 @@ POOL_MIN_BYTES = 400_000
 # the cores, large enough that sending batches costs little.
 BATCH_FILES = 48
 BATCH_BYTES = 1_500_000
+# Once more than this many files were handed back for one heavy parser kind, other lanes load it too.
+SPREAD_AFTER = 4
 # While walking, the progress callback hears the growing file count every this many files.
 PROGRESS_WALK_STEP = 500
 # `facts` key through which an analyzer asks for a second look at files the prefilter dropped
@@ -263,6 +265,7 @@ class _Feeder:
         self.nbytes = 0
         self.pool: Any = None
         self._work = Work
+        self.handed_back: dict[str, int] = {}  # files handed back per heavy kind so far
 
     def add(self, item: _Item) -> None:
         size = item[0].size
@@ -295,8 +298,14 @@ class _Feeder:
         for kind, index, entry in result.deferred:
             by_kind.setdefault(kind, []).append((entry, ((index, _ALWAYS),)))
         for kind, items in by_kind.items():
-            for start in range(0, len(items), BATCH_FILES):
-                self.pool.send(self.pool.lane_for(kind), self._work(items[start : start + BATCH_FILES], redo=True))
+            handed = self.handed_back[kind] = self.handed_back.get(kind, 0) + len(items)
+            # a few files go to the lane that loaded the kind; once many did, they go one at a time to the least
+            # busy lane, which loads the kind too (its import costs less than the cores waiting on one lane)
+            spread = handed > SPREAD_AFTER
+            size = 1 if spread else BATCH_FILES
+            for start in range(0, len(items), size):
+                lane = self.pool.spread(kind) if spread else self.pool.lane_for(kind)
+                self.pool.send(lane, self._work(items[start : start + size], redo=True))
 
     def _salvage(self) -> list[_BatchResult]:
         """Works lost with a worker that died: the one it was reading is retried file by file (a file that kills

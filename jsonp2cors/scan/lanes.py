@@ -6,7 +6,8 @@ each, per process), and a worker that dies (a native parser crashing on hostile 
 Lanes give the scan both controls it needs:
 
 - each heavy parser kind (`base.HEAVY_KINDS`) is loaded by one lane only; an analyzer elsewhere that needs it
-  hands the file back (`FileFindings.deferred`) and the scan sends it to that lane (`Lanes.lane_for`);
+  hands the file back (`FileFindings.deferred`) and the scan sends it to that lane (`Lanes.lane_for`), until so
+  many files were handed back that the import pays for itself in other lanes too (`Lanes.spread`);
 - a lane whose process dies is replaced; the files of the batch it was reading are tried again one by one, and a
   file that kills a worker twice is reported as an error instead of stopping the scan.
 
@@ -68,14 +69,14 @@ def lane_main(work: Connection, results: Connection, config: ScanConfig, kinds: 
     """A worker: read batches until told to stop (None) or the parent goes away; send back each result in order."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the lanes
     gc.freeze()  # what the fork inherited (modules, the config) is never garbage: the collector skips it
-    if "markup" in kinds:
-        _without_css_selectors()
     gc.set_threshold(base.GC_THRESHOLD, *gc.get_threshold()[1:])
-    base.set_loadable(kinds)
+    _may_load(kinds)
     inbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
     threading.Thread(target=_reader, args=(work, inbox), daemon=True).start()
     while (message := inbox.get()) is not None:
-        ticket, items = message
+        ticket, items, granted = message
+        if granted is not None:  # the parent lets this worker load more parser kinds from now on
+            _may_load(granted)
         try:
             result: Any = run(items, config)
         except Exception as exc:  # the batch runner catches analyzer errors itself: this is a bug of ours
@@ -85,6 +86,12 @@ def lane_main(work: Connection, results: Connection, config: ScanConfig, kinds: 
             results.send((ticket, result))
         except (BrokenPipeError, OSError):
             return
+
+
+def _may_load(kinds: frozenset[str]) -> None:
+    if "markup" in kinds:
+        _without_css_selectors()
+    base.set_loadable(kinds)
 
 
 def _without_css_selectors() -> None:
@@ -114,9 +121,17 @@ class Lane:
         work_r.close()
         results_w.close()
         self.sent: deque[tuple[int, Work]] = deque()
+        self.granted = False  # kinds changed since the worker last heard: the next batch tells it
+
+    def grant(self, kind: str) -> None:
+        """Let this worker load `kind`'s parsers too (it learns so with its next batch)."""
+        if kind not in self.kinds:
+            self.kinds = self.kinds | {kind}
+            self.granted = True
 
     def send(self, ticket: int, work: Work) -> None:
-        self.work.send((ticket, work.items))
+        self.work.send((ticket, work.items, self.kinds if self.granted else None))
+        self.granted = False
         self.sent.append((ticket, work))
 
     def close(self) -> None:
@@ -151,6 +166,13 @@ class Lanes:
 
     def lane_for(self, kind: str) -> Lane:
         return next((lane for lane in self.lanes if kind in lane.kinds), self.lanes[0])
+
+    def spread(self, kind: str) -> Lane:
+        """The least busy lane, allowed to load `kind` if it was not: once a kind's work has piled up (a legacy
+        app with hundreds of JSONP views), every core reads it instead of the one lane that loaded it first."""
+        lane = min(self.lanes, key=lambda la: (len(la.sent), kind not in la.kinds))
+        lane.grant(kind)
+        return lane
 
     def idle_lane(self) -> Lane | None:
         """The lane with the fewest batches in flight, if it has fewer than AHEAD."""

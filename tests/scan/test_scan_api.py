@@ -181,14 +181,17 @@ def force_pool(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(scan_module, "BATCH_FILES", 3)
 
 
-@pytest.mark.parametrize("jobs", [2, 3])
-def test_each_heavy_parser_loads_in_one_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int) -> None:
-    """libcst work and markup work each land in one worker process (files another worker prefiltered are handed
-    to it), the two in different workers; the findings and the counts are those of an inline scan."""
+def heavy_work_by_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int, count: int, kinds: str = "both"
+) -> tuple[dict[str, set[str]], ScanResult, ScanResult]:
+    """A pooled scan of `count` JSONP views and/or `count` JSONP pages: which worker processes ran libcst and which
+    read markup, and the pooled and the inline results."""
     from jsonp2cors.scan import markup, python
 
     (tmp_path / "tree").mkdir()
-    root = mixed_tree(tmp_path / "tree", 12)
+    root = mixed_tree(tmp_path / "tree", count)
+    for path in root.glob("page_*.html" if kinds == "libcst" else "*.py" if kinds == "markup" else "-"):
+        path.unlink()
     inline = scan([root], ScanConfig(jobs=1))
     log = tmp_path / "pids.txt"
     real_full, real_markup = python._full, markup.analyze_web_file
@@ -211,14 +214,39 @@ def test_each_heavy_parser_loads_in_one_worker(tmp_path: Path, monkeypatch: pyte
     for line in log.read_text().splitlines():
         kind, pid = line.split()
         seen.setdefault(kind, set()).add(pid)
-    assert len(seen["libcst"]) == 1 and len(seen["markup"]) == 1
-    assert seen["libcst"] != seen["markup"] and str(os.getpid()) not in seen["libcst"] | seen["markup"]
-    assert pooled.endpoints == inline.endpoints and len(pooled.endpoints) == 12
-    assert pooled.consumers == inline.consumers and len(pooled.consumers) == 12
+    assert str(os.getpid()) not in set().union(*seen.values())
+    return seen, pooled, inline
+
+
+def same_findings(pooled: ScanResult, inline: ScanResult, endpoints: int, consumers: int) -> None:
+    assert pooled.endpoints == inline.endpoints and len(pooled.endpoints) == endpoints
+    assert pooled.consumers == inline.consumers and len(pooled.consumers) == consumers
     assert pooled.stats.files_seen == inline.stats.files_seen
     assert pooled.stats.files_parsed == inline.stats.files_parsed
     assert pooled.stats.files_prefiltered_out == inline.stats.files_prefiltered_out
     assert pooled.stats.bytes_read == inline.stats.bytes_read
+
+
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_each_heavy_parser_loads_in_one_worker(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int) -> None:
+    """With a few files needing them, libcst work and markup work each land in one worker process (files another
+    worker prefiltered are handed to it), the two in different workers; the findings and the counts are those of
+    an inline scan."""
+    seen, pooled, inline = heavy_work_by_worker(tmp_path, monkeypatch, jobs, scan_module.SPREAD_AFTER)
+    assert len(seen["libcst"]) == 1 and len(seen["markup"]) == 1 and seen["libcst"] != seen["markup"]
+    same_findings(pooled, inline, scan_module.SPREAD_AFTER, scan_module.SPREAD_AFTER)
+
+
+@pytest.mark.parametrize("kind", ["libcst", "markup"])
+def test_many_files_for_one_parser_spread_over_every_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """Once more files than SPREAD_AFTER were handed back for a parser kind, the other workers load it too (a
+    legacy app full of JSONP views is not read on one core); the findings stay those of an inline scan."""
+    count = 6 * scan_module.SPREAD_AFTER
+    seen, pooled, inline = heavy_work_by_worker(tmp_path, monkeypatch, 2, count, kind)
+    assert set(seen) == {kind} and len(seen[kind]) == 2
+    same_findings(pooled, inline, count if kind == "libcst" else 0, count if kind == "markup" else 0)
 
 
 @pytest.mark.parametrize("how", ["exit", "segfault"])
