@@ -1315,19 +1315,25 @@ def _route_modules(
     unrouted: list[Endpoint], full: list[ModuleFacts], cheap: list[tuple[str, dict[str, Any]]], done: set[str]
 ) -> dict[str, Any]:
     """Modules the cheap stage saw registering routes that these handlers found without a route may be in: those
-    importing a handler's module; for Pyramid (routes join views by name, not by import) those calling add_route;
-    and, when one is a Django urls module, the modules that include() others (the site's root urls.py)."""
+    importing a handler's module or naming it in a string (Django 1.x `'news.views.feed'`, `patterns('news.views',
+    ...)`); for Pyramid (routes join views by name, not by import) those calling add_route; and, when one is a
+    Django urls module, the modules that include() others (the site's root urls.py)."""
     if not unrouted:
         return {}
     module_of = {m.rel: m.module for m in full}
-    routeless = _Names({module_of[e.file] + ".x" for e in unrouted if e.file in module_of})
+    modules = {module_of[e.file] for e in unrouted if e.file in module_of}
+    routeless = _Names({m + ".x" for m in modules})
     by_name = any(e.framework == "pyramid" for e in unrouted)
     found = {
         rel: f
         for rel, f in cheap
         if rel not in done
         and f.get("routes")
-        and (any(i in routeless for i in f.get("imports", ())) or (by_name and "add_route(" in _text(f)))
+        and (
+            any(i in routeless for i in f.get("imports", ()))
+            or (by_name and "add_route(" in _text(f))
+            or any(f"'{m}" in _text(f) or f'"{m}' in _text(f) for m in modules if "." in m)  # 'news.views.feed'
+        )
     }
     if any("urlpatterns" in _text(f) for f in found.values()):
         found.update(

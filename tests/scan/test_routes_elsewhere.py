@@ -249,3 +249,53 @@ def test_fastapi_router_included_with_a_prefix_by_the_main_module(tmp_path: Path
         """,
     })
     assert {name: e.route for name, e in handlers(result).items()} == {"latest": "/v2/feeds/latest"}
+
+
+OLD_DJANGO_VIEWS = """
+import json
+from django.http import HttpResponse
+
+def feed(request):
+    cb = request.GET.get("callback")
+    return HttpResponse("%s(%s)" % (cb, json.dumps([1])), content_type="application/javascript")
+
+def latest(request):
+    cb = request.GET.get("callback")
+    return HttpResponse("%s(%s)" % (cb, json.dumps([2])), content_type="application/javascript")
+
+def feed_js(request):
+    cb = request.GET.get("callback")
+    return HttpResponse("%s(%s)" % (cb, json.dumps([3])), content_type="application/javascript")
+"""
+
+
+@pytest.mark.parametrize("star", [False, True])
+def test_django_1x_string_views_and_patterns_prefixes(tmp_path: Path, star: bool) -> None:
+    """Django <= 1.9 named views by dotted strings, relative to the first argument of patterns(); entries were
+    url() calls or plain tuples; the old `django.conf.urls.defaults` star import brought the names in."""
+    head = "from django.conf.urls.defaults import *" if star else "from django.conf.urls import include, patterns, url"
+    result = run(tmp_path, {
+        "news/__init__.py": "",
+        "news/views.py": OLD_DJANGO_VIEWS,
+        "news/urls.py": f"""
+{head}
+
+urlpatterns = patterns('news.views',
+    url(r'^feed/$', 'feed', name='feed'),
+    (r'^latest/$', 'latest'),
+)
+""",
+        "urls.py": f"""
+{head}
+
+urlpatterns = patterns('',
+    (r'^news/', include('news.urls')),
+    url(r'^api/feed\\.js$', 'news.views.feed_js'),
+)
+""",
+    })
+    assert {name: e.route for name, e in handlers(result).items()} == {
+        "feed": "/news/feed/",
+        "latest": "/news/latest/",
+        "feed_js": "/api/feed.js",
+    }

@@ -8,6 +8,7 @@ A call rule returns True when it consumed the call; the collector then does not 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Protocol
 
@@ -161,17 +162,55 @@ def _join(prefix: str, path: str) -> str:
     return prefix.rstrip("/") + "/" + path.lstrip("/") if path else prefix
 
 
-@call_rule
-def django_path(call: cst.Call, framework: str, ctx: Ctx) -> bool:
+def _django_call(call: cst.Call, framework: str, ctx: Ctx, names: tuple[str, ...]) -> str | None:
+    """The last component of a Django URL function's name (`path`, `re_path`, `url`, `patterns`) if `call` is one."""
     ref, spelled = _callee(call, ctx)
     last = spelled.rsplit(".", 1)[-1]
-    if not (ref.startswith("django.") or framework == "django") or last not in ("path", "re_path", "url"):
+    return last if (ref.startswith("django.") or framework == "django") and last in names else None
+
+
+# A view named by a dotted string, as Django 1.x allowed: url(r'^feed/$', 'news.views.feed').
+_DOTTED_VIEW = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+
+
+@call_rule
+def django_patterns(call: cst.Call, framework: str, ctx: Ctx) -> bool:
+    """Django <= 1.9 `patterns('news.views', url(r'^feed/$', 'feed'), (r'^about/$', 'about'))`: the first argument
+    prefixes the views named by string; entries are url() calls or (regex, view[, kwargs, name]) tuples."""
+    if _django_call(call, framework, ctx, ("patterns",)) is None:
         return False
-    route = _arg(call, 0, "route", "regex")
-    view = _arg(call, 1, "view")
+    positional = [a.value for a in call.args if a.keyword is None and not a.star]
+    head = _arg(call, 0, "prefix")
+    views_prefix = (ctx.literal(head) if head is not None else None) or ""
+    for entry in positional[1:]:
+        if isinstance(entry, cst.Call) and _django_call(entry, framework, ctx, ("path", "re_path", "url")):
+            _django_entry(entry, _arg(entry, 0, "route", "regex"), _arg(entry, 1, "view"), "url", ctx, views_prefix)
+        elif isinstance(entry, cst.Tuple) and len(entry.elements) >= 2:
+            _django_entry(entry, entry.elements[0].value, entry.elements[1].value, "url", ctx, views_prefix)
+    return True
+
+
+@call_rule
+def django_path(call: cst.Call, framework: str, ctx: Ctx) -> bool:
+    last = _django_call(call, framework, ctx, ("path", "re_path", "url"))
+    if last is None:
+        return False
+    return _django_entry(call, _arg(call, 0, "route", "regex"), _arg(call, 1, "view"), last, ctx, "")
+
+
+def _django_entry(
+    node: cst.CSTNode,
+    route: cst.BaseExpression | None,
+    view: cst.BaseExpression | None,
+    last: str,
+    ctx: Ctx,
+    views_prefix: str,
+) -> bool:
+    """One URL entry: its route or regex, and a view (a reference, `X.as_view()`, a dotted string, include())."""
     raw = ctx.literal(route) if route is not None else None
     if raw is None or view is None:
         return False
+    call = node
     path = raw if last == "path" else _regex_to_path(raw)
     path = "/" + path.lstrip("/")
     if isinstance(view, cst.Call) and ctx.text(view.func).rsplit(".", 1)[-1] == "include":
@@ -191,7 +230,12 @@ def django_path(call: cst.Call, framework: str, ctx: Ctx) -> bool:
         if module:
             ctx.facts.includes.append(Include(path, module))
         return True
-    target = _view_target(view, ctx)
+    named = ctx.literal(view) if isinstance(view, cst.SimpleString | cst.ConcatenatedString) else None
+    if named is not None:  # a view named by string: absolute, or relative to the patterns() prefix
+        dotted = f"{views_prefix}.{named}" if views_prefix else named
+        target = dotted if _DOTTED_VIEW.fullmatch(dotted) and "." in dotted else None
+    else:
+        target = _view_target(view, ctx)
     if target:
         ctx.facts.table_routes.append(TableRoute(target, path, (), "django", "", ctx.line(call)))
     return True
