@@ -1845,3 +1845,58 @@ def test_handler_table_bound_to_a_name_first(tmp_path: Path, src: str, handler: 
     """The Tornado demos' layout (`handlers = [...]` then `Application.__init__(self, handlers)`) and a route
     list bound to a name before the application is built give the handlers their routes."""
     assert by_function(run(tmp_path, {"app.py": src}))[handler].route == "/api/scores"
+
+
+def test_flask_class_views_bound_to_a_name_and_plain_views(tmp_path: Path) -> None:
+    """`feed_view = FeedAPI.as_view("feed")` registered under two rules, and a plain `View` answering through
+    `dispatch_request`: both get their routes."""
+    result = run(tmp_path, {"app.py": """
+        import json
+        from flask import Flask, Response, request
+        from flask.views import MethodView, View
+
+        app = Flask(__name__)
+
+        class FeedAPI(MethodView):
+            def get(self, item_id=None):
+                cb = request.args.get("callback")
+                return Response("%s(%s)" % (cb, json.dumps({"id": item_id})), mimetype="application/javascript")
+
+        feed_view = FeedAPI.as_view("feed")
+        app.add_url_rule("/feed/", view_func=feed_view, methods=["GET"])
+        app.add_url_rule("/feed/<int:item_id>", view_func=feed_view)
+
+        class Legacy(View):
+            def dispatch_request(self):
+                cb = request.args.get("jsonp")
+                return Response(cb + "(" + json.dumps([1]) + ")", mimetype="text/javascript")
+
+        app.add_url_rule("/legacy", view_func=Legacy.as_view("legacy"))
+    """})
+    eps = by_function(result)
+    assert (eps["FeedAPI.get"].route, eps["FeedAPI.get"].routes) == ("/feed/", ("/feed/", "/feed/<int:item_id>"))
+    assert (eps["Legacy.dispatch_request"].route, eps["Legacy.dispatch_request"].confidence) == ("/legacy", "high")
+
+
+def test_django_class_view_bound_to_a_name_in_urls(tmp_path: Path) -> None:
+    result = run(tmp_path, {
+        "news/__init__.py": "",
+        "news/views.py": """
+            import json
+            from django.http import HttpResponse
+            from django.views import View
+
+            class FeedView(View):
+                def get(self, request):
+                    cb = request.GET.get("callback")
+                    return HttpResponse("%s(%s)" % (cb, json.dumps([1])), content_type="application/javascript")
+        """,
+        "news/urls.py": """
+            from django.urls import path
+            from news.views import FeedView
+
+            feed = FeedView.as_view()
+            urlpatterns = [path("feed/", feed)]
+        """,
+    })
+    assert by_function(result)["FeedView.get"].route == "/feed/"

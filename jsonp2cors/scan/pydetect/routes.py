@@ -143,6 +143,10 @@ def _view_target(node: cst.BaseExpression, ctx: Ctx) -> str | None:
             return ctx.ref(func.value)
         return ctx.ref(func)  # an instance: falcon add_route("/x", Resource())
     if isinstance(node, cst.Name | cst.Attribute):
+        # `feed_view = FeedAPI.as_view("feed")` earlier in the module: the name stands for the class
+        made_by = ctx.facts.registrar_types.get(ctx.text(node), "")
+        if made_by.endswith((".as_view", ".as_asgi", ".as_wsgi")):
+            return made_by.rsplit(".", 1)[0]
         return ctx.ref(node)
     return None
 

@@ -178,6 +178,8 @@ HANDLER_METHODS: dict[str, str] = {
     "do_DELETE": "DELETE",
     "do_PATCH": "PATCH",
     "do_HEAD": "HEAD",
+    # Flask's plain `View` answers every method it allows through one method (GET unless `methods` says more)
+    "dispatch_request": "GET",
 }
 HTTP_VERBS = frozenset({"get", "post", "put", "delete", "patch", "head", "options"})
 
