@@ -1685,8 +1685,17 @@ def rewrite_python(text: str, endpoints: Sequence[Endpoint], facts: ProjectFacts
         candidates = by_line.get(endpoint.line, [])
         last = endpoint.function.split(".")[-1]
         found = next((f for f in candidates if f.name.value == last), candidates[0] if candidates else None)
-        if found is None:
+        inherited = (endpoint.recognised_by or "").partition(", inherited ")[2]
+        if found is None and inherited:  # a generic view answering through a mixin's render_to_response
+            if any(e.role == "helper" and e.function.endswith("." + inherited) for e in endpoints):
+                covered.append(PyChange(endpoint.line, endpoint.function, f"through the inherited {inherited}() in "
+                                        "this module, rewritten once"))
+            else:
+                declined.append(PyDeclined(endpoint.line, endpoint.function, f"answers through an inherited "
+                                           f"{inherited}() defined in another module: migrated with it"))
+        elif found is None:
             declined.append(PyDeclined(endpoint.line, endpoint.function, "no function definition at this line"))
+        if found is None:
             continue
         targets.append((endpoint, found))
     target_funcs = {f for _, f in targets}

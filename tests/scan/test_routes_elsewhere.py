@@ -299,3 +299,75 @@ urlpatterns = patterns('',
         "latest": "/news/latest/",
         "feed_js": "/api/feed.js",
     }
+
+
+MIXIN_VIEWS = """
+import json
+from django.http import HttpResponse
+from django.views.generic import DetailView, RedirectView, TemplateView
+
+from news.models import Story
+
+
+class JSONPResponseMixin(object):
+    def render_to_response(self, context, **response_kwargs):
+        callback = self.request.GET.get("callback", "callback")
+        body = json.dumps(self.get_data(context))
+        return HttpResponse("%s(%s)" % (callback, body), content_type="application/javascript", **response_kwargs)
+
+    def get_data(self, context):
+        return context
+
+
+class HeadlinesView(JSONPResponseMixin, TemplateView):
+    template_name = "unused.html"
+
+
+class StoryView(JSONPResponseMixin, DetailView):
+    model = Story
+
+
+class Elsewhere(JSONPResponseMixin, RedirectView):
+    url = "/"
+
+"""
+
+
+def test_django_generic_views_answering_through_a_jsonp_mixin(tmp_path: Path) -> None:
+    """The Django docs' JSONResponseMixin pattern, padded: TemplateView/DetailView subclasses answer GET through the
+    library's `get`, which calls the mixin's render_to_response. The views are the handlers (at their class line,
+    with their urls.py routes); the mixin is their helper. A RedirectView never renders."""
+    result = run(tmp_path, {
+        "news/__init__.py": "",
+        "news/models.py": "class Story:\n    pass\n",
+        "news/views.py": MIXIN_VIEWS,
+        "news/urls.py": """
+            from django.urls import path
+            from news.views import HeadlinesView, StoryView
+
+            urlpatterns = [
+                path("headlines/", HeadlinesView.as_view()),
+                path("story/<int:pk>/", StoryView.as_view()),
+            ]
+        """,
+    })
+    rows = {(e.function, e.role): (e.line, e.route, e.confidence) for e in result.endpoints}
+    assert rows == {
+        ("JSONPResponseMixin.render_to_response", "helper"): (9, None, "medium"),
+        ("HeadlinesView.get", "handler"): (18, "/headlines/", "high"),
+        ("StoryView.get", "handler"): (22, "/story/<int:pk>/", "high"),
+    }
+
+
+def test_rewriting_the_mixin_migrates_the_views_inheriting_it(tmp_path: Path) -> None:
+    from jsonp2cors.rewrite import plan
+
+    result = run(tmp_path, {"news/__init__.py": "", "news/models.py": "class Story:\n    pass\n",
+                            "news/views.py": MIXIN_VIEWS})
+    rewrite = plan(result, tmp_path)
+    assert not rewrite.declined
+    assert sorted(m.what for m in rewrite.endpoints_migrated()) == [
+        "endpoint HeadlinesView.get", "endpoint JSONPResponseMixin.render_to_response", "endpoint StoryView.get"
+    ]
+    (edit,) = rewrite.edits
+    assert b"callback" not in edit.after and b"application/json" in edit.after

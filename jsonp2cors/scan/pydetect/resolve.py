@@ -218,6 +218,9 @@ class Resolver:
                         self.table_renderers[key] = tr.renderer
                     continue
                 detail = tr.methods == ("DETAIL",)  # a DRF router's detail route: retrieve/update/destroy
+                if key in self.repo.classes and self._rendering_view(key) and not self.repo.method(key, "get"):
+                    # a Django generic view answering through its library `get`: the route is that method's
+                    self.table_routes[f"{key}.get"].append((path, ("GET",), tr.framework))
                 for ck in self.repo.mro(key):
                     _, c = self.repo.classes[ck]
                     for name in c.methods:
@@ -240,6 +243,31 @@ class Resolver:
                         self.table_routes[f"{key}.{name}" if f"{key}.{name}" in self.repo.funcs else mk].append(
                             (path, (method,), tr.framework)
                         )
+
+    def _rendering_view(self, cls_key: str) -> bool:
+        """Does this class derive (through the repo's classes) from a Django generic view whose library `get`
+        answers by calling `render_to_response` (TemplateView, DetailView, ListView, FormView ...)?"""
+        for k in self.repo.mro(cls_key):
+            m, c = self.repo.classes[k]
+            for base in c.bases:
+                if self.repo.lookup(base, m) is None and _is_rendering_view(base):
+                    return True
+        return False
+
+    def _views_rendering_through(self, fkey: str) -> list[str]:
+        """The repo's generic view classes that inherit this `render_to_response` (a JSONP mixin's)."""
+        m, f = self.repo.funcs[fkey]
+        if f.cls is None or f.name not in _RENDER_HOOKS:
+            return []
+        owner = self.repo._key(m, f.cls)
+        return [
+            k
+            for k in self.repo.classes
+            if owner in self.repo.mro(k)
+            and self.repo.method(k, f.name) == fkey
+            and not self.repo.method(k, "get")
+            and self._rendering_view(k)
+        ]
 
     def _hook_key(self, m: ModuleFacts, function: str) -> str | None:
         """The function a hook names: one of the module's own (`after`, `JSONPMiddleware.dispatch`), or one
@@ -804,6 +832,35 @@ class Resolver:
                 fw = framework
             if fw == "generic" and best.source in self.repo.funcs:  # the helper's or base class's module says
                 fw = self.repo.funcs[best.source][0].framework
+            views = self._views_rendering_through(fkey) if request_evs else []
+            if views:
+                role = "helper"  # the mixin pads for the views that inherit it: they are the handlers
+                route, routes = None, ()
+                # being inherited by a view settles that it answers requests: only the evidence can be weak
+                view_medium = not any(e.strong and not e.medium for e in chosen)
+                for k in views:
+                    vm, vc = self.repo.classes[k]
+                    paths = self.table_routes.get(f"{k}.get", [])
+                    vpaths = tuple(dict.fromkeys(p for p, _, _ in paths if p is not None))
+                    out.append(
+                        Endpoint(
+                            file=vm.rel,
+                            line=vc.line,
+                            function=f"{vc.qualname}.get",
+                            framework="django",
+                            route=vpaths[0] if vpaths else None,
+                            routes=vpaths if len(vpaths) > 1 else (),
+                            methods=("GET",),
+                            callback_params=self._keys(chosen, m),
+                            credentials=bool(creds),
+                            role="handler",
+                            confidence="low" if vm.low_confidence else ("medium" if view_medium else "high"),
+                            recognised_by=f"{best.via}, inherited {f.name}",
+                            test_code=vm.test_code,
+                            end_line=None,
+                            credentials_reason=creds[0] if creds else None,
+                        )
+                    )
             out.append(
                 Endpoint(
                     file=m.rel,
@@ -824,6 +881,18 @@ class Resolver:
                 )
             )
         return out
+
+
+# Django's TemplateResponseMixin hook: a generic view's `get` renders through it.
+_RENDER_HOOKS = frozenset({"render_to_response"})
+
+
+def _is_rendering_view(ref: str) -> bool:
+    """A Django generic view class whose `get` calls `render_to_response` (not `View`, not `RedirectView`)."""
+    if not ref.startswith("django.views.generic"):
+        return False
+    name = ref.rsplit(".", 1)[-1]
+    return name.endswith("View") and name not in ("View", "RedirectView")
 
 
 def resolve(modules: Iterable[ModuleFacts], config: ScanConfig) -> list[Endpoint]:
