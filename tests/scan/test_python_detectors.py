@@ -1900,3 +1900,49 @@ def test_django_class_view_bound_to_a_name_in_urls(tmp_path: Path) -> None:
         """,
     })
     assert by_function(result)["FeedView.get"].route == "/feed/"
+
+
+def test_flask_restful_api_prefix_and_api_on_a_blueprint(tmp_path: Path) -> None:
+    """`Api(app, prefix="/api/v1")` puts its resources under the prefix; `Api(bp)` under the blueprint's own."""
+    result = run(tmp_path, {"app.py": """
+        import json
+        from flask import Blueprint, Flask, make_response, request
+        from flask_restful import Api, Resource
+
+        app = Flask(__name__)
+        api = Api(app, prefix="/api/v1")
+        bp = Blueprint("legacy", __name__, url_prefix="/legacy")
+        legacy = Api(bp)
+
+        class Feed(Resource):
+            def get(self):
+                cb = request.args.get("callback")
+                resp = make_response("%s(%s)" % (cb, json.dumps([1])))
+                resp.headers["Content-Type"] = "application/javascript"
+                return resp
+
+        api.add_resource(Feed, "/feed")
+        legacy.add_resource(Feed, "/feed.js")
+        app.register_blueprint(bp)
+    """})
+    feed = by_function(result)["Feed.get"]
+    assert (feed.route, feed.routes) == ("/api/v1/feed", ("/api/v1/feed", "/legacy/feed.js"))
+
+
+def test_bottle_app_mounted_under_a_prefix(tmp_path: Path) -> None:
+    result = run(tmp_path, {"app.py": """
+        import json
+        from bottle import Bottle, request, response
+
+        root = Bottle()
+        api = Bottle()
+
+        @api.route("/feed")
+        def feed():
+            cb = request.query.callback
+            response.content_type = "application/javascript"
+            return "%s(%s)" % (cb, json.dumps([1]))
+
+        root.mount("/api", api)
+    """})
+    assert by_function(result)["feed"].route == "/api/feed"

@@ -547,12 +547,36 @@ def blueprint_prefix(call: cst.Call, framework: str, ctx: Ctx) -> bool:
     """`bp = Blueprint("api", __name__, url_prefix="/api")`, `router = APIRouter(prefix="/v1")` (the var is
     recorded by the collector through `pending_assign`)."""
     spelled = ctx.text(call.func).rsplit(".", 1)[-1]
+    if spelled == "Api" and (ctx.ref(call.func).startswith("flask_restful") or framework == "flask"):
+        # Flask-RESTful `Api(app, prefix="/api")` / `Api(bp)`: its resources go under its prefix, behind the
+        # blueprint's own when it is built on one
+        prefix = _arg(call, 99, "prefix")
+        own = (ctx.literal(prefix) if prefix is not None else None) or ""
+        owner = _arg(call, 0, "app")
+        under = ctx.facts.prefixes.get(ctx.text(owner), "") if isinstance(owner, cst.Name | cst.Attribute) else ""
+        if under or own:
+            ctx.facts.prefixes["@pending"] = _join(under, own)
+        return False  # `add_resource` rules and the collector still look at the call
     if spelled not in ("Blueprint", "APIRouter", "Bottle"):
         return False
     prefix = _arg(call, 99, "url_prefix", "prefix")
     value = ctx.literal(prefix) if prefix is not None else None
     if value:
         ctx.facts.prefixes["@pending"] = value
+    return True
+
+
+@call_rule
+def bottle_mount(call: cst.Call, framework: str, ctx: Ctx) -> bool:
+    """Bottle `root.mount("/api", api_app)`: the mounted app's routes go under the prefix (in front of any prefix
+    of its own, as FastAPI's include_router does)."""
+    if framework != "bottle" or not isinstance(call.func, cst.Attribute) or call.func.attr.value != "mount":
+        return False
+    prefix, app = _arg(call, 0, "prefix"), _arg(call, 1, "app")
+    value = ctx.literal(prefix) if prefix is not None else None
+    if value is None or not isinstance(app, cst.Name | cst.Attribute):
+        return False
+    ctx.facts.prefixes["@+" + ctx.ref(app)] = value
     return True
 
 
