@@ -1946,3 +1946,43 @@ def test_bottle_app_mounted_under_a_prefix(tmp_path: Path) -> None:
         root.mount("/api", api)
     """})
     assert by_function(result)["feed"].route == "/api/feed"
+
+
+def test_subclass_setting_the_callback_parameter_attribute_reads_that_name(tmp_path: Path) -> None:
+    """A base handler reads `self.get_argument(self.callback_param)`; a subclass setting `callback_param`
+    answers to that name, the others to the base's."""
+    result = run(tmp_path, {"handlers.py": """
+        import json
+        import tornado.web
+
+        class JSONPHandler(tornado.web.RequestHandler):
+            callback_param = "callback"
+
+            def write_jsonp(self, data):
+                cb = self.get_argument(self.callback_param, None)
+                self.set_header("Content-Type", "application/javascript")
+                self.write("%s(%s)" % (cb, json.dumps(data)))
+
+        class FeedHandler(JSONPHandler):
+            callback_param = "jsoncallback"
+
+            def get(self):
+                self.write_jsonp({"items": []})
+
+        class NewsHandler(JSONPHandler):
+            def get(self):
+                self.write_jsonp({"news": []})
+
+        class LatestHandler(FeedHandler):
+            def get(self):
+                self.write_jsonp({"latest": []})
+
+        app = tornado.web.Application([(r"/feed", FeedHandler), (r"/news", NewsHandler), (r"/latest", LatestHandler)])
+    """})
+    eps = by_function(result)
+    assert {name: e.callback_params for name, e in eps.items()} == {
+        "JSONPHandler.write_jsonp": ("callback",),
+        "FeedHandler.get": ("jsoncallback",),
+        "NewsHandler.get": ("callback",),
+        "LatestHandler.get": ("jsoncallback",),
+    }

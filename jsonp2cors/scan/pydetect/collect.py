@@ -708,6 +708,8 @@ class Collector:
                 if cls is None:
                     break
                 if attr in cls.attrs:
+                    if base in ("self", "cls") and self._fn is not None:
+                        self._fn.self_keys[attr] = cls.attrs[attr]
                     return cls.attrs[attr]
                 cls_qual = next(
                     (b.rsplit(".", 1)[-1] for b in cls.bases if b.rsplit(".", 1)[-1] in self.facts.classes),

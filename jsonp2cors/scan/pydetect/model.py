@@ -83,6 +83,9 @@ class FunctionFacts:
     # parameter name -> that default, so a caller passing `param="cb"` reads ?cb= instead
     key_params: dict[str, str] = field(default_factory=dict)
     renderers: tuple[str, ...] = ()  # `@renderer_classes([...])` (Django REST framework), absolute references
+    # request keys read through a class attribute (`self.get_argument(self.callback_param)`): attribute -> the
+    # value its own class gives, so a subclass setting the attribute reads another name
+    self_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass

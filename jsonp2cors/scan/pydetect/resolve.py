@@ -726,6 +726,26 @@ class Resolver:
                     keys.append(k)
         return tuple(dict.fromkeys(keys))
 
+    def _subclass_keys(self, cls_key: str | None, evs: Iterable[Ev], keys: tuple[str, ...]) -> tuple[str, ...]:
+        """A handler of class `cls_key` padding through an inherited helper that reads a class attribute
+        (`callback_param = "callback"` in the base, `"jsoncallback"` in this class): the subclass's value."""
+        if cls_key is None:
+            return keys
+        out = list(keys)
+        for e in evs:
+            if e.source not in self.repo.funcs or not self.repo.funcs[e.source][1].self_keys:
+                continue
+            owner = self.repo.class_key_of(e.source)
+            for attr, defaults in self.repo.funcs[e.source][1].self_keys.items():
+                for ck in self.repo.mro(cls_key):
+                    if ck == owner:
+                        break
+                    own = self.repo.classes[ck][1].attrs.get(attr)
+                    if own is not None:
+                        out = [v for k in out for v in (own if k in defaults else (k,))]
+                        break
+        return tuple(dict.fromkeys(out))
+
     def _resolve_key_ref(self, ref: str, m: ModuleFacts) -> tuple[str, ...]:
         if "." not in ref:
             return ()
@@ -832,6 +852,9 @@ class Resolver:
                 fw = framework
             if fw == "generic" and best.source in self.repo.funcs:  # the helper's or base class's module says
                 fw = self.repo.funcs[best.source][0].framework
+            keys = self._keys(chosen, m)
+            if f.cls is not None:
+                keys = self._subclass_keys(self.repo.class_key_of(fkey), chosen, keys)
             views = self._views_rendering_through(fkey) if request_evs else []
             if views:
                 role = "helper"  # the mixin pads for the views that inherit it: they are the handlers
@@ -851,7 +874,7 @@ class Resolver:
                             route=vpaths[0] if vpaths else None,
                             routes=vpaths if len(vpaths) > 1 else (),
                             methods=("GET",),
-                            callback_params=self._keys(chosen, m),
+                            callback_params=self._subclass_keys(k, chosen, keys),
                             credentials=bool(creds),
                             role="handler",
                             confidence="low" if vm.low_confidence else ("medium" if view_medium else "high"),
@@ -870,7 +893,7 @@ class Resolver:
                     route=route,
                     routes=routes,
                     methods=tuple(dict.fromkeys(methods or ("GET",))),
-                    callback_params=self._keys(chosen, m),
+                    callback_params=keys,
                     credentials=bool(creds),
                     role=role,
                     confidence="low" if m.low_confidence else ("medium" if medium else "high"),
