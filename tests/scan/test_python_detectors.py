@@ -1986,3 +1986,31 @@ def test_subclass_setting_the_callback_parameter_attribute_reads_that_name(tmp_p
         "NewsHandler.get": ("callback",),
         "LatestHandler.get": ("jsoncallback",),
     }
+
+
+GAE_WEBAPP_APP = """
+from django.utils import simplejson
+from google.appengine.ext import webapp
+from google.appengine.ext.webapp.util import run_wsgi_app
+
+class FeedHandler(webapp.RequestHandler):
+    def get(self):
+        callback = self.request.get("callback")
+        self.response.headers["Content-Type"] = "text/javascript"
+        self.response.out.write("%s(%s)" % (callback, simplejson.dumps({"items": []})))
+
+application = webapp.WSGIApplication([("/feed", FeedHandler)], debug=True)
+
+def main():
+    run_wsgi_app(application)
+"""
+
+
+@pytest.mark.parametrize("python2", [False, True])
+def test_google_app_engine_original_webapp(tmp_path: Path, python2: bool) -> None:
+    """The original App Engine `webapp` (webapp2's API, reported as webapp2), whose apps imported Django's
+    simplejson: not a Django app. Its Python 2 form is read at token level (no route there, low confidence)."""
+    source = GAE_WEBAPP_APP + ('    print "started"\n' if python2 else "")
+    (feed,) = run(tmp_path, {"main.py": source}).endpoints
+    assert (feed.function, feed.framework, feed.callback_params) == ("FeedHandler.get", "webapp2", ("callback",))
+    assert (feed.route, feed.confidence) == ((None, "low") if python2 else ("/feed", "high"))

@@ -278,11 +278,10 @@ class Collector:
                         self.imports.append(f"{base}.{self.text(alias.name)}" if base else self.text(alias.name))
 
     def _framework(self) -> None:
-        tops = {i.split(".", 1)[0] for i in self.imports}
-        for prefix, framework in tables.FRAMEWORK_IMPORTS:
-            if prefix in tops:
-                self.facts.framework = framework
-                return
+        framework = tables.framework_of_imports(self.imports)
+        if framework is not None:
+            self.facts.framework = framework
+            return
         if "web" in self.imports and self.modname.split(".", 1)[0] != "web":  # `import web`: web.py
             self.facts.framework = "webpy"
 

@@ -128,8 +128,15 @@ def token_endpoints(rel: str, text: str, config: ScanConfig) -> list[Endpoint]:
     for i, tok in enumerate(tokens):
         starts, at_start = at_start, tok.type in (tokenize.NEWLINE, tokenize.NL, tokenize.INDENT, tokenize.DEDENT)
         if starts and tok.type == tokenize.NAME and tok.string in ("import", "from") and i + 1 < len(tokens):
-            top = tokens[i + 1].string
-            framework = next((fw for prefix, fw in tables.FRAMEWORK_IMPORTS if prefix == top), framework)
+            j, dotted = i + 1, ""  # the module named: `import a.b` / `from a.b import c` (then "a.b.c")
+            while j < len(tokens) and (tokens[j].type == tokenize.NAME or tokens[j].string == ".") and (
+                tokens[j].string != "import"
+            ):
+                dotted += tokens[j].string
+                j += 1
+            if tok.string == "from" and j + 1 < len(tokens) and tokens[j].string == "import":
+                dotted += "." + tokens[j + 1].string  # `from google.appengine.ext import webapp`
+            framework = tables.framework_of_imports([dotted]) or framework
         if tok.type == tokenize.INDENT:
             depth += 1
         elif tok.type == tokenize.DEDENT:

@@ -6,6 +6,7 @@ Each table is small and flat; the collector looks things up here instead of bran
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # Callback parameter names seen in the wild, beyond the configured ones.
 CALLBACK_NAME = re.compile(
@@ -249,6 +250,20 @@ def decorator_credentials(target: str, text: str) -> str | None:
 
 CREDENTIAL_STRINGS = frozenset({"HTTP_COOKIE", "Cookie", "HTTP_AUTHORIZATION", "REMOTE_USER"})
 
+# Google App Engine's original `webapp` (the API webapp2 kept): reported as webapp2. It wins over Django, whose
+# `django.utils.simplejson` such apps imported for JSON.
+GAE_WEBAPP = "google.appengine.ext.webapp"
+
+
+def framework_of_imports(imports: Iterable[str]) -> str | None:
+    """The framework a module's imports (absolute dotted names) say, by FRAMEWORK_IMPORTS order; else None."""
+    names = list(imports)
+    if any(i == GAE_WEBAPP or i.startswith(GAE_WEBAPP + ".") for i in names):
+        return "webapp2"
+    tops = {i.split(".", 1)[0] for i in names}
+    return next((framework for prefix, framework in FRAMEWORK_IMPORTS if prefix in tops), None)
+
+
 # Framework of a module by what it imports; earlier entries win. (web.py is told by a plain `import web`:
 # a project may well have a package of its own called `web`.)
 FRAMEWORK_IMPORTS: tuple[tuple[str, str], ...] = (
@@ -313,6 +328,7 @@ LIBRARY_ROOTS = frozenset(
         "cherrypy",
         "webob",
         "webapp2",
+        "google",
         "werkzeug",
         "jinja2",
         "markupsafe",
