@@ -479,6 +479,7 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
         if isinstance(assigned, ast.Constant) and isinstance(assigned.value, str) and _padding_literal(assigned.value):
             templates |= {t.id for t in stmt.targets if isinstance(t, ast.Name)}
     classes = _class_names(tree) if isinstance(tree, ast.Module) else set()
+    g_source = False  # some request-reading unit stores into Flask's `g`
     class_pad: dict[str, bool] = {}
     class_src: dict[str, bool] = {}
     for owner, roots in _units(tree):
@@ -572,6 +573,9 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
         sig.padding |= pad
         sig.source |= src
         sig.together |= pad and src
+        # Flask `g.callback = request.args.get(...)` in a hook: whatever pads `g.callback` pads a request value
+        if reads and not g_source:
+            g_source = any(_sets_g(a) for a in assigns)
         if owner:
             class_pad[owner] = class_pad.get(owner, False) or pad
             class_src[owner] = class_src.get(owner, False) or src
@@ -589,10 +593,24 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
             isinstance(m, ast.FunctionDef | ast.AsyncFunctionDef) and m.name in tables.HANDLER_METHODS for m in n.body
         )
     }
+    sig.together |= g_source and sig.padding
     sig.together |= any(
         class_pad[c] and class_src[c] and (_RESPONSE_CLASS.search(c) or c in handler_classes) for c in classes
     )
     return sig
+
+
+def _sets_g(assign: ast.Assign) -> bool:
+    """`g.name = ...` / `flask.g.name = ...`: a store into Flask's per-request namespace."""
+    for target in assign.targets:
+        if isinstance(target, ast.Attribute):
+            base = target.value
+            if (isinstance(base, ast.Name) and base.id == "g") or (
+                isinstance(base, ast.Attribute) and base.attr == "g" and isinstance(base.value, ast.Name)
+                and base.value.id == "flask"
+            ):
+                return True
+    return False
 
 
 def _javascript_template(call: ast.Call) -> bool:

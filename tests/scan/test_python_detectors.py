@@ -2014,3 +2014,38 @@ def test_google_app_engine_original_webapp(tmp_path: Path, python2: bool) -> Non
     (feed,) = run(tmp_path, {"main.py": source}).endpoints
     assert (feed.function, feed.framework, feed.callback_params) == ("FeedHandler.get", "webapp2", ("callback",))
     assert (feed.route, feed.confidence) == ((None, "low") if python2 else ("/feed", "high"))
+
+
+def test_flask_g_set_from_the_request_in_a_hook_and_padded_elsewhere(tmp_path: Path) -> None:
+    """`g.callback = request.args.get("callback")` in a before_request hook, padded by a helper of the module:
+    the helper and the view calling it are reported; a `g` attribute set from anything else is not."""
+    result = run(tmp_path, {"app.py": """
+        import json
+        from flask import Flask, Response, g, request
+
+        app = Flask(__name__)
+
+        @app.before_request
+        def remember_callback():
+            g.callback = request.args.get("callback")
+            g.user = "anonymous"
+
+        def reply(data):
+            body = json.dumps(data)
+            if g.callback:
+                return Response("%s(%s)" % (g.callback, body), mimetype="application/javascript")
+            return Response(body, mimetype="application/json")
+
+        def greet(data):
+            return Response("%s(%s)" % (g.user, json.dumps(data)), mimetype="text/plain")
+
+        @app.route("/feed")
+        def feed():
+            return reply({"items": []})
+
+        @app.route("/hello")
+        def hello():
+            return greet({})
+    """})
+    rows = {e.function: (e.role, e.route, e.callback_params) for e in result.endpoints}
+    assert rows == {"reply": ("helper", None, ("callback",)), "feed": ("handler", "/feed", ("callback",))}

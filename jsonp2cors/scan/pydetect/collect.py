@@ -107,6 +107,7 @@ class Collector:
         self.fn_nodes: dict[str, cst.FunctionDef] = {}
         self.envs: dict[str, tuple[Env, Strs]] = {}
         self.self_taints: dict[tuple[str, str], Taint] = {}
+        self.g_taints: dict[str, Taint] = {}  # Flask `g.<attr>` set from a request value somewhere in the module
         self.imports: list[str] = []
         self._text_cache: dict[int, str] = {}
         self.renderer_keys: dict[str, tuple[str, ...]] = {}  # class or function -> JSONP renderer params
@@ -238,8 +239,10 @@ class Collector:
         self._framework()
         self._tables(self.module)
         self._discover(self.module.body, "", None, None)
-        for qual, node in self.fn_nodes.items():
-            self._analyze(qual, node)
+        uses_g = any(i == "flask" or i in _REQUEST_GLOBALS for i in self.imports)
+        first = [q for q, n in self.fn_nodes.items() if self._sets_request_globals(n)] if uses_g else []
+        for qual in [*first, *(q for q in self.fn_nodes if q not in first)]:
+            self._analyze(qual, self.fn_nodes[qual])
         self._analyze_module_code()
         self.facts.imports = tuple(sorted(set(self.imports)))
         return self.facts
@@ -611,6 +614,14 @@ class Collector:
                 self.facts.classes[self._cls].self_params[target.attr.value] = (taint.param, taint.name)
             if taint.kind in ("request", "ctor", "call"):
                 self.self_taints[key] = merge(self.self_taints.get(key), taint)  # type: ignore[assignment]
+        elif (
+            isinstance(target, cst.Attribute)
+            and taint is not None
+            and taint.kind == "request"
+            and self._is_request_globals(target.value)
+        ):  # Flask `g.callback = request.args.get("callback")` (a before_request hook, say): `g.callback` is it
+            attr = target.attr.value
+            self.g_taints[attr] = merge(self.g_taints.get(attr), taint)  # type: ignore[assignment]
 
     def _bind(self, node: cst.CSTNode) -> None:
         if isinstance(node, cst.Assign):
@@ -786,6 +797,8 @@ class Collector:
             base = node.value
             if isinstance(base, cst.Name) and base.value in ("self", "cls") and self._cls:
                 return self._self_taint(self._cls, node.attr.value)
+            if self.g_taints and self._is_request_globals(base):
+                return self.g_taints.get(node.attr.value)
             return self.taint(base) if isinstance(base, cst.Name | cst.Call | cst.Subscript) else None
         if isinstance(node, cst.Call):
             func = node.func
@@ -824,6 +837,20 @@ class Collector:
                     best = merge(best, self.taint(part.expression))
             return best
         return None
+
+    def _is_request_globals(self, node: cst.BaseExpression) -> bool:
+        """Is this Flask's per-request namespace `g` (`from flask import g`, `flask.g`)?"""
+        return isinstance(node, cst.Name | cst.Attribute) and self.ref(node) in _REQUEST_GLOBALS
+
+    def _sets_request_globals(self, node: cst.FunctionDef) -> bool:
+        """Does this function assign an attribute of Flask's `g`? (Such functions are read first, so the other
+        functions of the module see what they put there.)"""
+        for n in _walk(node.body):
+            if isinstance(n, cst.Assign) and any(
+                isinstance(t.target, cst.Attribute) and self._is_request_globals(t.target.value) for t in n.targets
+            ):
+                return True
+        return False
 
     def _self_taint(self, cls: str, attr: str) -> Taint | None:
         seen: set[str] = set()
@@ -1128,6 +1155,9 @@ def _flatten_add(node: cst.BinaryOperation) -> list[cst.BaseExpression] | None:
     visit(node.left)
     visit(node.right)
     return out
+
+
+_REQUEST_GLOBALS = frozenset({"flask.g", "flask.globals.g"})
 
 
 def _leftmost(node: cst.BaseExpression) -> cst.BaseExpression | None:
