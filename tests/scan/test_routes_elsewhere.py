@@ -371,3 +371,37 @@ def test_rewriting_the_mixin_migrates_the_views_inheriting_it(tmp_path: Path) ->
     ]
     (edit,) = rewrite.edits
     assert b"callback" not in edit.after and b"application/json" in edit.after
+
+
+def test_django_urls_included_as_a_module_object_and_twice(tmp_path: Path) -> None:
+    """`include(news_urls)` (the module imported) keeps its prefix, and a urls module included under two prefixes
+    answers at both."""
+    result = run(tmp_path, {
+        "news/__init__.py": "",
+        "news/views.py": """
+            import json
+            from django.http import HttpResponse
+
+            def feed(request):
+                cb = request.GET.get("callback")
+                return HttpResponse("%s(%s)" % (cb, json.dumps([1])), content_type="application/javascript")
+        """,
+        "news/urls.py": """
+            from django.urls import path
+            from news import views
+
+            urlpatterns = [path("feed/", views.feed)]
+        """,
+        "site/__init__.py": "",
+        "site/urls.py": """
+            from django.urls import include, path
+            from news import urls as news_urls
+
+            urlpatterns = [
+                path("news/", include(news_urls)),
+                path("v2/news/", include("news.urls")),
+            ]
+        """,
+    })
+    feed = handlers(result)["feed"]
+    assert (feed.route, feed.routes) == ("/news/feed/", ("/news/feed/", "/v2/news/feed/"))

@@ -12,7 +12,16 @@ from typing import Any
 from jsonp2cors.findings import Endpoint
 from jsonp2cors.scan.base import ScanConfig
 from jsonp2cors.scan.pydetect import tables
-from jsonp2cors.scan.pydetect.model import CallSite, ClassFacts, Decorator, FunctionFacts, Hook, ModuleFacts, Taint
+from jsonp2cors.scan.pydetect.model import (
+    CallSite,
+    ClassFacts,
+    Decorator,
+    FunctionFacts,
+    Hook,
+    ModuleFacts,
+    TableRoute,
+    Taint,
+)
 
 
 @dataclass(frozen=True)
@@ -179,34 +188,47 @@ class Resolver:
         self._hooks()
 
     # ------------------------------------------------------------------------------------------- tables
-    def _django_prefixes(self) -> dict[str, str]:
-        prefix: dict[str, str] = {}
+    def _django_prefixes(self) -> dict[str, list[str]]:
+        """Per urls module, every prefix it is include()d under (a module included twice answers at both)."""
+        prefixes: dict[str, list[str]] = {}
         for _ in range(6):
             changed = False
             for m in self.repo.modules:
                 for inc in m.includes:
-                    for target in self.repo.module_named(inc.module, m):
-                        value = _join(prefix.get(m.module, ""), inc.prefix)
-                        if prefix.get(target.module) != value:
-                            prefix[target.module] = value
-                            changed = True
+                    # include("news.urls"), include(news_urls) (a module object: `from news import urls`)
+                    targets = self.repo.module_named(inc.module, m) or self.repo.module_named(
+                        inc.module.removesuffix(".urls"), m
+                    )
+                    for target in targets:
+                        known = prefixes.setdefault(target.module, [])
+                        for outer in prefixes.get(m.module) or [""]:
+                            value = _join(outer, inc.prefix)
+                            if value not in known and len(known) < MAX_INCLUDE_PREFIXES:
+                                known.append(value)
+                                changed = True
             if not changed:
                 break
-        return prefix
+        return prefixes
+
+    def _table_paths(self, tr: TableRoute, m: ModuleFacts, django: dict[str, list[str]]) -> list[str | None]:
+        """The paths a table route answers at: under a DRF router's include(), under each Django include()."""
+        path = tr.path
+        if tr.registrar and tr.registrar in m.prefixes and path is not None:  # a DRF router's include()
+            path = _join(m.prefixes[tr.registrar], path)
+        paths: list[str | None] = [path]
+        if tr.framework == "django" and path is not None:
+            paths = []
+            for outer in django.get(m.module) or [""]:
+                joined = _join(outer, path)
+                paths.append(joined if joined.startswith("/") else "/" + joined)
+        if tr.route_name:
+            paths = [self.repo.route_names.get(tr.route_name, p) for p in paths]
+        return paths
 
     def _routes_from_tables(self) -> None:
         django_prefix = self._django_prefixes()
         for m in self.repo.modules:
-            for tr in m.table_routes:
-                path = tr.path
-                if tr.registrar and tr.registrar in m.prefixes and path is not None:  # a DRF router's include()
-                    path = _join(m.prefixes[tr.registrar], path)
-                if tr.framework == "django" and path is not None:
-                    path = _join(django_prefix.get(m.module, ""), path)
-                    if not path.startswith("/"):
-                        path = "/" + path
-                if tr.route_name:
-                    path = self.repo.route_names.get(tr.route_name, path)
+            for tr, path in ((t, p) for t in m.table_routes for p in self._table_paths(t, m, django_prefix)):
                 key = self.repo.lookup(tr.target, m)
                 if key is None:
                     continue
@@ -908,6 +930,10 @@ class Resolver:
 
 # Django's TemplateResponseMixin hook: a generic view's `get` renders through it.
 _RENDER_HOOKS = frozenset({"render_to_response"})
+
+
+# A urls module included under more prefixes than this is listed under the first ones only.
+MAX_INCLUDE_PREFIXES = 8
 
 
 def _is_rendering_view(ref: str) -> bool:

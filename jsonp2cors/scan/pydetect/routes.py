@@ -230,7 +230,7 @@ def _django_entry(
         if module is None and isinstance(inner, cst.Tuple) and inner.elements:
             module = ctx.literal(inner.elements[0].value)
         if module is None and inner is not None and isinstance(inner, cst.Name | cst.Attribute):
-            module = ctx.ref(inner).removesuffix(".urls")  # include(app.urls) / include(module)
+            module = ctx.ref(inner)  # include(module) / include(app.urls): the resolver also tries it without .urls
         if module:
             ctx.facts.includes.append(Include(path, module))
         return True
