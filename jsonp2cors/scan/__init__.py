@@ -319,7 +319,7 @@ class _Feeder:
                 self.queue.extendleft(self._work([item], redo=work.redo, retry=True) for item in work.items)
             else:
                 entry = work.items[0][0]
-                result = _BatchResult(errors=[ScanError(entry.rel, f"analysis crashed its worker process ({reason})")])
+                result = _BatchResult(errors=[ScanError(entry.rel, f"analysis {reason}")])
                 if not work.redo:
                     result.files, result.unread = 1, 1
                 lost.append(result)
@@ -347,7 +347,8 @@ class _Feeder:
             self._top_up()
             while self.ready or self.queue or self.pool.busy():
                 if not self.ready:
-                    self.ready.extend(self.pool.poll(None))
+                    self.ready.extend(self.pool.poll(self.pool.wait_time()))
+                    self.pool.expire()  # a worker stuck on one batch too long is stopped (see lanes.FILE_TIMEOUT)
                 for result in self._salvage():
                     done += result.files
                     yield result

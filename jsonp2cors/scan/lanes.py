@@ -24,6 +24,7 @@ import queue
 import signal
 import sys
 import threading
+import time
 import traceback
 import warnings
 from collections import deque
@@ -37,6 +38,12 @@ from jsonp2cors.scan.base import ScanConfig
 
 # Batches in flight per lane: one being read and one waiting, so the worker never waits for the parent.
 AHEAD = 2
+# A worker still on one batch after FILE_TIMEOUT seconds, plus BATCH_FILE_SECONDS per file of it, is stopped:
+# its batch is tried again file by file, and a file that runs out of time alone is reported ("analysis took
+# over 120 s (stopped)") instead of hanging the scan. Real files take a few seconds at worst (libcst on a
+# 100 KB module full of JSONP code).
+FILE_TIMEOUT = 120.0
+BATCH_FILE_SECONDS = 5.0
 
 
 @dataclass
@@ -122,6 +129,13 @@ class Lane:
         results_w.close()
         self.sent: deque[tuple[int, Work]] = deque()
         self.granted = False  # kinds changed since the worker last heard: the next batch tells it
+        self.since = 0.0  # when the worker started on the batch at the head of `sent` (time.monotonic)
+
+    def deadline(self) -> float | None:
+        """When the batch the worker is on runs out of time (None when it has nothing)."""
+        if not self.sent:
+            return None
+        return self.since + FILE_TIMEOUT + BATCH_FILE_SECONDS * (len(self.sent[0][1].items) - 1)
 
     def grant(self, kind: str) -> None:
         """Let this worker load `kind`'s parsers too (it learns so with its next batch)."""
@@ -132,6 +146,8 @@ class Lane:
     def send(self, ticket: int, work: Work) -> None:
         self.work.send((ticket, work.items, self.kinds if self.granted else None))
         self.granted = False
+        if not self.sent:
+            self.since = time.monotonic()
         self.sent.append((ticket, work))
 
     def close(self) -> None:
@@ -161,7 +177,8 @@ class Lanes:
         ]
         self.lanes = [Lane(i, self.kinds[i], config, run) for i in range(count)]
         self.tickets = 0
-        # Works a dead lane held, for the caller: (work, why the lane died, was it the one being read).
+        # Works a dead lane held, for the caller: (work, what happened to the lane: "crashed its worker process
+        # (signal 11)", "took over 120 s (stopped)", was it the one being read).
         self.deaths: list[tuple[Work, str, bool]] = []
 
     def lane_for(self, kind: str) -> Lane:
@@ -185,7 +202,7 @@ class Lanes:
             lane.send(self.tickets, work)
         except (BrokenPipeError, OSError):  # the lane is gone: its batches, and this one, go to `deaths`
             self._replace(lane)
-            self.deaths.append((work, "its worker process had ended", False))
+            self.deaths.append((work, "crashed its worker process (it had ended)", False))
 
     def busy(self) -> bool:
         return any(lane.sent for lane in self.lanes)
@@ -207,6 +224,7 @@ class Lanes:
                 self._replace(lane)
                 continue
             sent_ticket, work = lane.sent.popleft()
+            lane.since = time.monotonic()  # the worker goes on with its next batch now
             if sent_ticket != ticket:  # cannot happen: a lane answers in order
                 raise RuntimeError(f"scan lane {lane.index} answered batch {ticket}, expected {sent_ticket}")
             if isinstance(result, BaseException):
@@ -214,10 +232,29 @@ class Lanes:
             out.append((work, result))
         return out
 
-    def _replace(self, lane: Lane) -> None:
+    def wait_time(self) -> float | None:
+        """How long the caller may wait for results before a worker's time runs out (None: no limit running)."""
+        deadlines = [d for d in (lane.deadline() for lane in self.lanes) if d is not None]
+        return max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
+
+    def expire(self) -> None:
+        """Stop every worker whose batch ran out of time; its works go to `deaths` like a crashed worker's."""
+        now = time.monotonic()
+        for lane in list(self.lanes):
+            deadline = lane.deadline()
+            if deadline is not None and now >= deadline:
+                limit = deadline - lane.since
+                lane.process.kill()
+                self._replace(lane, f"took over {limit:.0f} s (stopped)")
+
+    def _replace(self, lane: Lane, why: str | None = None) -> None:
         lane.process.join(timeout=2)
         code = lane.process.exitcode
-        reason = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        reason = why or (
+            f"crashed its worker process (signal {-code})"
+            if code is not None and code < 0
+            else f"crashed its worker process (exit code {code})"
+        )
         for i, (_, work) in enumerate(lane.sent):
             self.deaths.append((work, reason, i == 0))
         lane.sent.clear()

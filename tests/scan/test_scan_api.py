@@ -279,6 +279,38 @@ def test_a_worker_that_dies_costs_one_file(tmp_path: Path, monkeypatch: pytest.M
     assert pooled.stats.files_seen == inline.stats.files_seen
 
 
+
+def test_a_file_that_never_finishes_is_stopped_and_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file whose analysis hangs (a parser spinning on hostile input) costs its worker: once the batch is over
+    its time, the worker is stopped, the rest of the batch is read again, and the file alone, out of time again,
+    is reported; every other file is found and the scan ends."""
+    import time
+
+    from jsonp2cors.scan import lanes
+
+    root = tree(tmp_path, 12, filler=100)
+    inline = scan([root], ScanConfig(jobs=1))
+    real = scan_module._analyse
+
+    def endless(index: int, entry: FileEntry, data: bytes, config: ScanConfig) -> Any:
+        if entry.rel == "mod_7.py" and os.getpid() != parent:
+            time.sleep(3600)
+        return real(index, entry, data, config)
+
+    parent = os.getpid()
+    monkeypatch.setattr(scan_module, "_analyse", endless)
+    monkeypatch.setattr(lanes, "FILE_TIMEOUT", 1.0)
+    monkeypatch.setattr(lanes, "BATCH_FILE_SECONDS", 0.5)
+    force_pool(monkeypatch)
+    started = time.monotonic()
+    pooled = scan([root], ScanConfig(jobs=2))
+    assert time.monotonic() - started < 30
+    (error,) = [e for e in pooled.errors if e.file == "mod_7.py"]
+    assert error.message == "analysis took over 1 s (stopped)"
+    assert pooled.endpoints == tuple(e for e in inline.endpoints if e.file != "mod_7.py")
+    assert len(pooled.endpoints) == 11
+
+
 _PATH_PIECES = [
     "app", "templates", "Templates", "/", ".", "py", ".py", ".PY", ".pyw", ".html", ".js", ".min", ".txt", ".css",
     "views", "x", "-", ".jinja2", ".Tsx", "cgi", ".cgi",
