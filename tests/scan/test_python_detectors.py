@@ -2049,3 +2049,56 @@ def test_flask_g_set_from_the_request_in_a_hook_and_padded_elsewhere(tmp_path: P
     """})
     rows = {e.function: (e.role, e.route, e.callback_params) for e in result.endpoints}
     assert rows == {"reply": ("helper", None, ("callback",)), "feed": ("handler", "/feed", ("callback",))}
+
+
+def test_padding_written_piece_by_piece(tmp_path: Path) -> None:
+    """The callback written by one output call and the argument list opened by the next (`self.write(cb)`,
+    `self.write("(")`; list appends on one line; a CGI script's `sys.stdout.write`); writing the name followed by
+    text that opens no argument list is not padding."""
+    result = run(tmp_path, {
+        "handlers.py": """
+            import json
+            import tornado.web
+
+            class FeedHandler(tornado.web.RequestHandler):
+                def get(self):
+                    cb = self.get_argument("callback")
+                    self.set_header("Content-Type", "application/javascript")
+                    self.write(cb)
+                    self.write("(")
+                    self.write(json.dumps({"items": []}))
+                    self.write(");")
+
+            class ListHandler(tornado.web.RequestHandler):
+                def get(self):
+                    cb = self.get_argument("jsonp")
+                    out = []
+                    out.append(cb); out.append("(" + json.dumps([1]) + ")")
+                    self.write("".join(out))
+
+            class EchoHandler(tornado.web.RequestHandler):
+                def get(self):
+                    name = self.get_argument("callback")
+                    self.write(name)
+                    self.write(" is not a function name here")
+
+            app = tornado.web.Application([(r"/feed", FeedHandler), (r"/list", ListHandler), (r"/echo", EchoHandler)])
+        """,
+        "cgi-bin/feed.py": """
+            import cgi
+            import json
+            import sys
+
+            form = cgi.FieldStorage()
+            callback = form.getfirst("callback", "cb")
+            sys.stdout.write("Content-Type: application/javascript\\r\\n\\r\\n")
+            sys.stdout.write(callback)
+            sys.stdout.write("(%s)" % json.dumps({"ok": True}))
+        """,
+    })
+    rows = {(e.file, e.function): (e.route, e.callback_params, e.recognised_by) for e in result.endpoints}
+    assert rows == {
+        ("handlers.py", "FeedHandler.get"): ("/feed", ("callback",), "piecewise-padding"),
+        ("handlers.py", "ListHandler.get"): ("/list", ("jsonp",), "piecewise-padding"),
+        ("cgi-bin/feed.py", "<module>"): (None, ("callback",), "piecewise-padding"),
+    }

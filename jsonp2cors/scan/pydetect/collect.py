@@ -7,7 +7,8 @@ flask are different things; project-local names become absolute dotted reference
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, cast
 
 import libcst as cst
@@ -565,7 +566,38 @@ class Collector:
                 self._bind(node)
         for node in nodes:
             self._inspect(node)
+        for node in nodes:
+            if isinstance(node, cst.IndentedBlock):
+                self._piecewise(node.body)
+        if fn.qualname == "<module>":
+            self._piecewise(self.module.body)
         self._fn = None
+
+    def _piecewise(self, body: Sequence[cst.BaseStatement]) -> None:
+        """Padding written piece by piece: `self.write(cb)` then `self.write("(" + body + ")")` (or
+        `out.append(cb)`; `out.append("(")`, `sys.stdout.write`, `print(cb, end="")`): one output call given the
+        request value, the next one a text opening the argument list."""
+        calls: list[tuple[str, cst.Call | None]] = []  # (what is written to, the call) per statement, in order
+        for stmt in body:
+            smalls = stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ()
+            if not smalls:
+                calls.append(("", None))  # a compound statement breaks the sequence
+            for small in smalls:
+                call = small.value if isinstance(small, cst.Expr) else None
+                if isinstance(call, cst.Call) and call.args:
+                    func = call.func
+                    sink = self.text(func.value) + "." if isinstance(func, cst.Attribute) else ""
+                    name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", "")
+                    calls.append((sink + name if name in _PIECE_WRITERS else "", call))
+                else:
+                    calls.append(("", None))
+        for (sink, first), (again, second) in itertools.pairwise(calls):
+            if not sink or sink != again or first is None or second is None:
+                continue
+            opening = _leftmost(second.args[0].value)
+            literal = _string_value(opening) if opening is not None else None
+            if literal is not None and padding.opens_call(literal.lstrip()):
+                self._pad(first.args[0].value, "piecewise-padding", first)
 
     def _analyze_module_code(self) -> None:
         fn = FunctionFacts("<module>", "<module>", 0, 0, None, None, (), handler_hint="module")
@@ -1158,6 +1190,8 @@ def _flatten_add(node: cst.BinaryOperation) -> list[cst.BaseExpression] | None:
 
 
 _REQUEST_GLOBALS = frozenset({"flask.g", "flask.globals.g"})
+# Calls that write or collect output piece by piece (see Collector._piecewise).
+_PIECE_WRITERS = frozenset({"write", "append", "print", "writelines"})
 
 
 def _leftmost(node: cst.BaseExpression) -> cst.BaseExpression | None:
