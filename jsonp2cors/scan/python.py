@@ -1119,6 +1119,12 @@ def _token_pass(rel: str, text: str, config: ScanConfig, found: FileFindings, me
 
     found.errors.append(ScanError(rel, message, line))
     found.endpoints.extend(token_endpoints(rel, text, config))
+    unrouted = [e for e in found.endpoints if e.role == "handler" and e.route is None]
+    if unrouted:  # a route table in a module Python 3 can read (a urls.py) may name these handlers
+        found.facts.update({"stage": "token", "module": module_name(rel), "unrouted": unrouted})
+        wanted = sorted({n for e in unrouted for n in ROUTE_NEEDLES.get(e.framework, ())})
+        if wanted:
+            found.facts["followup_needles"] = wanted
 
 
 def _fallback(rel: str, text: str, config: ScanConfig, found: FileFindings, error: BaseException) -> None:
@@ -1157,7 +1163,10 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
     """
     full: list[ModuleFacts] = [f["module_facts"] for _, f in items if f.get("stage") == "full"]
     out = FileFindings()
+    token = [(f["module"], e) for _, f in items if f.get("stage") == "token" for e in f.get("unrouted", ())]
     cheap = [(rel, f) for rel, f in items if f.get("stage") == "cheap" and ("source_path" in f or "text" in f)]
+    if token:  # handlers read at token level (Python 2) get routes from the tables of readable modules
+        out.endpoints.extend(_token_routes(token, cheap, full, config))
     if not full and not any(f.get("padding_defs") or f.get("source_calls") for _, f in cheap):
         return out  # no module pads anything: nothing to link (and no parser to load)
     from jsonp2cors.scan.pydetect.resolve import Repo, Resolver
@@ -1314,6 +1323,56 @@ def _mounting_modules(
         and any(i in modules for i in f.get("imports", ()))
         and any(call in _text(f) for call in _MOUNT_CALLS)
     }
+
+
+def _token_routes(
+    token: list[tuple[str, Endpoint]],
+    cheap: list[tuple[str, dict[str, Any]]],
+    full: list[ModuleFacts],
+    config: ScanConfig,
+) -> list[Endpoint]:
+    """Routes for handlers of modules only the token pass could read (Python 2 views): the route tables of the
+    readable modules that import those modules or name them (urls.py, an app's add_url_rule), read fully, with
+    Django's include() prefixes; each routed handler is returned with its route."""
+    from dataclasses import replace
+
+    from jsonp2cors.scan.pydetect.resolve import Repo, Resolver
+
+    modules = {module for module, _ in token if "." in module}
+    if not modules:
+        return []
+    names = _Names({m + ".x" for m in modules})
+    route_modules = {
+        rel: f
+        for rel, f in cheap
+        if f.get("routes")
+        and (
+            any(i in names for i in f.get("imports", ()))
+            or any(f"'{m}" in _text(f) or f'"{m}' in _text(f) for m in modules)
+        )
+    }
+    if any("urlpatterns" in _text(f) for f in route_modules.values()):  # and the site's urls including them
+        route_modules.update({rel: f for rel, f in cheap if f.get("routes") and "include(" in _text(f)})
+    read = [facts for _, facts in _collect_many([(rel, _text(f)) for rel, f in route_modules.items()], config)]
+    readable = [m for m in (*full, *read) if not isinstance(m, str)]
+    resolver = Resolver(Repo(readable, config))
+    django = resolver._django_prefixes()
+    paths: dict[str, list[str]] = {}
+    for m in readable:
+        for tr in m.table_routes:
+            for path in resolver._table_paths(tr, m, django):
+                if path is not None:
+                    paths.setdefault(tr.target, []).append(path)
+    out: list[Endpoint] = []
+    for module, e in token:
+        owner, _, method = e.function.rpartition(".")
+        named = paths.get(f"{module}.{e.function}", [])
+        if owner and method in tables.HANDLER_METHODS:  # a handler class routed by name: its verb methods
+            named = named + paths.get(f"{module}.{owner}", [])
+        found = list(dict.fromkeys(named))
+        if found:
+            out.append(replace(e, route=found[0], routes=tuple(found) if len(found) > 1 else ()))
+    return out
 
 
 def _unrouted(endpoints: Iterable[Endpoint], linked_here: set[str]) -> list[Endpoint]:

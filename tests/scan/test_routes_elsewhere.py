@@ -405,3 +405,53 @@ def test_django_urls_included_as_a_module_object_and_twice(tmp_path: Path) -> No
     })
     feed = handlers(result)["feed"]
     assert (feed.route, feed.routes) == ("/news/feed/", ("/news/feed/", "/v2/news/feed/"))
+
+
+def test_python2_views_get_routes_from_readable_url_tables(tmp_path: Path) -> None:
+    """Views only the token pass can read (Python 2) get their routes from the url modules Python 3 reads: a
+    Django patterns() table under the site's include(), a Tornado Application naming a handler class."""
+    result = run(tmp_path, {
+        "news/__init__.py": "",
+        "news/views.py": """
+            from django.http import HttpResponse
+            from django.utils import simplejson
+
+            def feed(request):
+                cb = request.GET.get('callback')
+                print "feed requested"
+                return HttpResponse('%s(%s)' % (cb, simplejson.dumps([1])), content_type='application/javascript')
+        """,
+        "news/urls.py": """
+            from django.conf.urls import patterns, url
+
+            urlpatterns = patterns('news.views',
+                url(r'^feed/$', 'feed'),
+            )
+        """,
+        "site/__init__.py": "",
+        "site/urls.py": """
+            from django.conf.urls import include, patterns
+
+            urlpatterns = patterns('', (r'^news/', include('news.urls')))
+        """,
+        "live/__init__.py": "",
+        "live/handlers.py": """
+            import json
+            import tornado.web
+
+            class ScoreHandler(tornado.web.RequestHandler):
+                def get(self):
+                    cb = self.get_argument("callback")
+                    print "score"
+                    self.write("%s(%s)" % (cb, json.dumps({"home": 1})))
+        """,
+        "live/app.py": """
+            import tornado.web
+            from live.handlers import ScoreHandler
+
+            application = tornado.web.Application([(r"/score", ScoreHandler)])
+        """,
+    })
+    rows = {e.function: (e.route, e.confidence) for e in result.endpoints}
+    assert rows == {"feed": ("/news/feed/", "low"), "ScoreHandler.get": ("/score", "low")}
+    assert {e.file for e in result.errors} == {"news/views.py", "live/handlers.py"}
