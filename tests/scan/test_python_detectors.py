@@ -2102,3 +2102,32 @@ def test_padding_written_piece_by_piece(tmp_path: Path) -> None:
         ("handlers.py", "ListHandler.get"): ("/list", ("jsonp",), "piecewise-padding"),
         ("cgi-bin/feed.py", "<module>"): (None, ("callback",), "piecewise-padding"),
     }
+
+
+def test_python2_token_pass_takes_methods_and_leaves_defaults_out(tmp_path: Path) -> None:
+    """At token level: the route decorator's `methods=[...]` (or its verb) gives the methods; a default value
+    such as `get('callback', ['cb'])` is no parameter name, a subscript `args['jsonp']` is."""
+    result = run(tmp_path, {"app.py": """
+        import json
+        from urlparse import parse_qs
+        from flask import Flask, request, Response
+
+        app = Flask(__name__)
+
+        @app.route('/a', methods=['GET', 'POST'])
+        def a():
+            qs = parse_qs(request.query_string)
+            cb = qs.get('callback', ['cb'])[0]
+            print "a"
+            return Response('%s(%s)' % (cb, json.dumps([1])), mimetype='application/javascript')
+
+        @app.post('/b')
+        def b():
+            cb = request.args['jsonp']
+            return Response(cb + '(' + json.dumps([2]) + ')', mimetype='application/javascript')
+    """})
+    rows = {e.function: (e.route, e.methods, e.callback_params, e.confidence) for e in result.endpoints}
+    assert rows == {
+        "a": ("/a", ("GET", "POST"), ("callback",), "low"),
+        "b": ("/b", ("POST",), ("jsonp",), "low"),
+    }

@@ -116,6 +116,32 @@ class _Scope:
     is_class: bool = False
 
 
+def _decorator_methods(tokens: list[tokenize.TokenInfo], open_at: int) -> tuple[str, ...] | None:
+    """The `methods=[...]` of a decorator call whose "(" is at `open_at`: ("GET", "POST"), or None."""
+    depth = 0
+    for k in range(open_at, min(len(tokens), open_at + 200)):
+        t = tokens[k].string
+        if t in ("(", "[", "{"):
+            depth += 1
+        elif t in (")", "]", "}"):
+            depth -= 1
+            if depth == 0:
+                return None
+        elif (
+            t == "methods" and depth == 1 and k + 2 < len(tokens)
+            and tokens[k + 1].string == "=" and tokens[k + 2].string in ("[", "(")
+        ):
+            found: list[str] = []
+            for u in tokens[k + 3 : k + 40]:
+                if u.string in ("]", ")"):
+                    break
+                value = _string(u) if u.type == tokenize.STRING else None
+                if value:
+                    found.append(value.upper())
+            return tuple(found) or None
+    return None
+
+
 def token_endpoints(rel: str, text: str, config: ScanConfig) -> list[Endpoint]:
     """Functions that read a callback-like request parameter and build `name(`-shaped strings."""
     tokens = tokens_of(text)
@@ -123,6 +149,7 @@ def token_endpoints(rel: str, text: str, config: ScanConfig) -> list[Endpoint]:
     done: list[_Scope] = []
     depth = 0
     pending_route: str | None = None
+    pending_methods: tuple[str, ...] | None = None  # from the route decorator's `methods=[...]`
     framework = "generic"
     at_start = True  # the token begins a statement (for `import x` / `from x import y`)
     for i, tok in enumerate(tokens):
@@ -153,6 +180,9 @@ def token_endpoints(rel: str, text: str, config: ScanConfig) -> list[Endpoint]:
                 and (j + 2 < len(tokens) and tokens[j + 1].string == "(" and tokens[j + 2].type == tokenize.STRING)
             ):
                 pending_route = _string(tokens[j + 2])
+                pending_methods = _decorator_methods(tokens, j + 1) or (
+                    (tokens[j].string.upper(),) if tokens[j].string != "route" else None
+                )
         elif tok.type == tokenize.NAME and tok.string in ("def", "class") and i + 1 < len(tokens):
             name = tokens[i + 1].string
             owner = scopes[-1]
@@ -161,7 +191,9 @@ def token_endpoints(rel: str, text: str, config: ScanConfig) -> list[Endpoint]:
             scope = _Scope(name, tok.start[0], depth, pending_route, is_class=tok.string == "class")
             if tok.string == "def" and owner.is_class and tokens[i + 1].string in tables.HANDLER_METHODS:
                 scope.methods = (tables.HANDLER_METHODS[tokens[i + 1].string],)
-            pending_route = None
+            elif pending_methods:
+                scope.methods = pending_methods
+            pending_route, pending_methods = None, None
             scopes.append(scope)
         elif tok.type == tokenize.STRING:
             value = _string(tok)
@@ -170,11 +202,12 @@ def token_endpoints(rel: str, text: str, config: ScanConfig) -> list[Endpoint]:
             prev = tokens[i - 1].string if i else ""
             prev2 = tokens[i - 2].string if i > 1 else ""
             cur = scopes[-1]
+            subscript = prev == "[" and i > 1 and (tokens[i - 2].type == tokenize.NAME or prev2 in (")", "]"))
             if (
                 prev in ("(", "[")
                 and tables.is_callback_name(value, config.callback_params)
-                and (prev == "[" or prev2 in tables.SOURCE_METHODS)
-            ):
+                and (subscript or (prev == "(" and prev2 in tables.SOURCE_METHODS))
+            ):  # request.args["callback"], get("callback"); not a default such as get("callback", ["cb"])
                 cur.keys.append(value)
             if not padding.looks_like_html(value) and (
                 padding.percent_name_slot(value) is not None
