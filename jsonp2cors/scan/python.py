@@ -1314,14 +1314,11 @@ def _mounting_modules(
     if not mountable:
         return {}
     module_of = {m.rel: m.module for m in full}
-    modules = _Names({module_of[e.file] + ".x" for e in mountable if e.file in module_of})
+    modules = {module_of[e.file] for e in mountable if e.file in module_of}
     return {
         rel: f
-        for rel, f in cheap
-        if rel not in done
-        and f.get("routes")
-        and any(i in modules for i in f.get("imports", ()))
-        and any(call in _text(f) for call in _MOUNT_CALLS)
+        for rel, f in _tables_naming(modules, cheap, done).items()
+        if any(call in _text(f) for call in _MOUNT_CALLS)
     }
 
 
@@ -1341,26 +1338,18 @@ def _token_routes(
     modules = {module for module, _ in token if "." in module}
     if not modules:
         return []
-    names = _Names({m + ".x" for m in modules})
-    route_modules = {
-        rel: f
-        for rel, f in cheap
-        if f.get("routes")
-        and (
-            any(i in names for i in f.get("imports", ()))
-            or any(f"'{m}" in _text(f) or f'"{m}' in _text(f) for m in modules)
-        )
-    }
-    if any("urlpatterns" in _text(f) for f in route_modules.values()):  # and the site's urls including them
-        route_modules.update({rel: f for rel, f in cheap if f.get("routes") and "include(" in _text(f)})
-    read = [facts for _, facts in _collect_many([(rel, _text(f)) for rel, f in route_modules.items()], config)]
+    route_modules = _tables_naming(modules, cheap, set())
+    fresh = [(rel, _text(f)) for rel, f in route_modules.items() if "collected" not in f]
+    for rel, facts in _collect_many(fresh, config):  # kept: the rest of the pass may read them too
+        route_modules[rel]["collected"] = facts
+    read = [f["collected"] for f in route_modules.values()]
     readable = [m for m in (*full, *read) if not isinstance(m, str)]
     resolver = Resolver(Repo(readable, config))
-    django = resolver._django_prefixes()
+    django = resolver.django_prefixes()
     paths: dict[str, list[str]] = {}
     for m in readable:
         for tr in m.table_routes:
-            for path in resolver._table_paths(tr, m, django):
+            for path in resolver.table_paths(tr, m, django):
                 if path is not None:
                     paths.setdefault(tr.target, []).append(path)
     out: list[Endpoint] = []
@@ -1391,25 +1380,31 @@ def _unrouted(endpoints: Iterable[Endpoint], linked_here: set[str]) -> list[Endp
 def _route_modules(
     unrouted: list[Endpoint], full: list[ModuleFacts], cheap: list[tuple[str, dict[str, Any]]], done: set[str]
 ) -> dict[str, Any]:
-    """Modules the cheap stage saw registering routes that these handlers found without a route may be in: those
-    importing a handler's module or naming it in a string (Django 1.x `'news.views.feed'`, `patterns('news.views',
-    ...)`); for Pyramid (routes join views by name, not by import) those calling add_route; and, when one is a
-    Django urls module, the modules that include() others (the site's root urls.py)."""
+    """The modules whose route tables may name these handlers found without a route (see `_tables_naming`)."""
     if not unrouted:
         return {}
     module_of = {m.rel: m.module for m in full}
     modules = {module_of[e.file] for e in unrouted if e.file in module_of}
-    routeless = _Names({m + ".x" for m in modules})
-    by_name = any(e.framework == "pyramid" for e in unrouted)
+    return _tables_naming(modules, cheap, done, by_name=any(e.framework == "pyramid" for e in unrouted))
+
+
+def _tables_naming(
+    modules: set[str], cheap: list[tuple[str, dict[str, Any]]], done: set[str], *, by_name: bool = False
+) -> dict[str, Any]:
+    """Modules the cheap stage saw registering routes that import one of `modules` or name it in a string
+    (Django 1.x `'news.views.feed'`, `patterns('news.views', ...)`); with `by_name` (Pyramid: routes join views
+    by name, not by import) those calling add_route; and, when one is a Django urls module, the modules that
+    include() others (the site's root urls.py)."""
+    names = _Names({m + ".x" for m in modules})
     found = {
         rel: f
         for rel, f in cheap
         if rel not in done
         and f.get("routes")
         and (
-            any(i in routeless for i in f.get("imports", ()))
+            any(i in names for i in f.get("imports", ()))
             or (by_name and "add_route(" in _text(f))
-            or any(f"'{m}" in _text(f) or f'"{m}' in _text(f) for m in modules if "." in m)  # 'news.views.feed'
+            or any(f"'{m}" in _text(f) or f'"{m}' in _text(f) for m in modules if "." in m)
         )
     }
     if any("urlpatterns" in _text(f) for f in found.values()):

@@ -188,7 +188,7 @@ class Resolver:
         self._hooks()
 
     # ------------------------------------------------------------------------------------------- tables
-    def _django_prefixes(self) -> dict[str, list[str]]:
+    def django_prefixes(self) -> dict[str, list[str]]:
         """Per urls module, every prefix it is include()d under (a module included twice answers at both)."""
         prefixes: dict[str, list[str]] = {}
         for _ in range(6):
@@ -210,7 +210,7 @@ class Resolver:
                 break
         return prefixes
 
-    def _table_paths(self, tr: TableRoute, m: ModuleFacts, django: dict[str, list[str]]) -> list[str | None]:
+    def table_paths(self, tr: TableRoute, m: ModuleFacts, django: dict[str, list[str]]) -> list[str | None]:
         """The paths a table route answers at: under a DRF router's include(), under each Django include()."""
         path = tr.path
         if tr.registrar and tr.registrar in m.prefixes and path is not None:  # a DRF router's include()
@@ -226,9 +226,9 @@ class Resolver:
         return paths
 
     def _routes_from_tables(self) -> None:
-        django_prefix = self._django_prefixes()
+        django_prefix = self.django_prefixes()
         for m in self.repo.modules:
-            for tr, path in ((t, p) for t in m.table_routes for p in self._table_paths(t, m, django_prefix)):
+            for tr, path in ((t, p) for t in m.table_routes for p in self.table_paths(t, m, django_prefix)):
                 key = self.repo.lookup(tr.target, m)
                 if key is None:
                     continue
