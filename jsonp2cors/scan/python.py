@@ -191,6 +191,8 @@ ROUTE_CALLS = frozenset(
         "re_path",
     }
 )
+# Route tables of any framework, for handlers whose own module does not say which.
+_ANY_ROUTE_NEEDLES: tuple[bytes, ...] = (b"urlpatterns", b"add_url_rule", b"application(", b"add_route")
 # Asked for in a second round when a handler's route lives in a module the prefilter dropped.
 ROUTE_NEEDLES: dict[str, tuple[bytes, ...]] = {
     "django": (b"urlpatterns",),
@@ -1115,14 +1117,23 @@ _TOKEN_LEVEL = "; scanned at token level (low confidence)"
 
 def _token_pass(rel: str, text: str, config: ScanConfig, found: FileFindings, message: str, line: int | None) -> None:
     """Report why the file was not parsed (`message`) and take what the token-level pass finds."""
-    from jsonp2cors.scan.pydetect.fallback import token_endpoints
+    from jsonp2cors.scan.pydetect.fallback import Decorated, token_endpoints
 
     found.errors.append(ScanError(rel, message, line))
-    found.endpoints.extend(token_endpoints(rel, text, config))
+    decorated: list[Decorated] = []
+    found.endpoints.extend(token_endpoints(rel, text, config, decorated))
     unrouted = [e for e in found.endpoints if e.role == "handler" and e.route is None]
-    if unrouted:  # a route table in a module Python 3 can read (a urls.py) may name these handlers
-        found.facts.update({"stage": "token", "module": module_name(rel), "unrouted": unrouted})
-        wanted = sorted({n for e in unrouted for n in ROUTE_NEEDLES.get(e.framework, ())})
+    if unrouted or decorated:
+        # a route table in a module Python 3 can read (a urls.py) may name these handlers; a decorator defined in
+        # such a module may pad the decorated functions
+        found.facts.update(
+            {"stage": "token", "module": module_name(rel), "unrouted": unrouted, "decorated": decorated}
+        )
+        frameworks = {e.framework for e in unrouted} | {d.endpoint.framework for d in decorated}
+        # (views importing only the project's decorator say no framework: the common route tables then)
+        wanted = sorted({n for fw in frameworks for n in ROUTE_NEEDLES.get(fw, _ANY_ROUTE_NEEDLES)})
+        names = {d.rsplit(".", 1)[-1].lower().encode() for dec in decorated for d in dec.decorators}
+        wanted = sorted({*wanted, *_definition_needles(n.decode() for n in names)})
         if wanted:
             found.facts["followup_needles"] = wanted
 
@@ -1164,6 +1175,7 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
     full: list[ModuleFacts] = [f["module_facts"] for _, f in items if f.get("stage") == "full"]
     out = FileFindings()
     token = [(f["module"], e) for _, f in items if f.get("stage") == "token" for e in f.get("unrouted", ())]
+    decorated = [(f["module"], d) for _, f in items if f.get("stage") == "token" for d in f.get("decorated", ())]
     cheap = [(rel, f) for rel, f in items if f.get("stage") == "cheap" and ("source_path" in f or "text" in f)]
     if token:  # handlers read at token level (Python 2) get routes from the tables of readable modules
         out.endpoints.extend(_token_routes(token, cheap, full, config))
@@ -1176,6 +1188,11 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
     resolver = Resolver(Repo(full, config))
     resolver.run()
     strong_padders = resolver.padders(strong_only=True)
+    if decorated:  # Python 2 views decorated with a padding decorator of a readable module
+        wrapped = _decorated_handlers(decorated, strong_padders, resolver)
+        routed = {(e.file, e.line, e.function): e for e in _token_routes(
+            [(module, e) for module, e in wrapped], cheap, full, config)}
+        out.endpoints.extend(routed.get((e.file, e.line, e.function), e) for _, e in wrapped)
     strong = _Names(set(strong_padders))
     strong_names = {n for names in strong_padders.values() for n in names}
     weak = _Names({k for k in resolver.padders(strong_only=False) if "." not in resolver.repo.funcs[k][1].qualname})
@@ -1320,6 +1337,33 @@ def _mounting_modules(
         for rel, f in _tables_naming(modules, cheap, done).items()
         if any(call in _text(f) for call in _MOUNT_CALLS)
     }
+
+
+def _decorated_handlers(
+    decorated: list[tuple[str, Any]], padders: dict[str, set[str]], resolver: Any
+) -> list[tuple[str, Endpoint]]:
+    """Functions the token pass saw decorated with a decorator that pads a request value (defined in a module
+    read fully): handlers at low confidence, with the decorator's callback parameters."""
+    from dataclasses import replace
+
+    by_ref: dict[str, str] = {}  # the decorator's absolute name -> a padding function of it (its wrapper)
+    for fkey, names in padders.items():
+        m, f = resolver.repo.funcs[fkey]
+        for name in names:
+            by_ref.setdefault(f"{m.module}.{name}" if m.module else name, fkey)
+    out: list[tuple[str, Endpoint]] = []
+    for module, d in decorated:
+        padder = next((by_ref[ref] for ref in d.decorators if ref in by_ref), None)
+        if padder is None:
+            continue
+        m, f = resolver.repo.funcs[padder]
+        keys = resolver._keys(resolver.events[padder], m)
+        name = f.qualname.split(".", 1)[0]
+        framework = d.endpoint.framework if d.endpoint.framework != "generic" else m.framework
+        out.append((module, replace(
+            d.endpoint, callback_params=keys, recognised_by=f"decorator:{name}", framework=framework
+        )))
+    return out
 
 
 def _token_routes(

@@ -455,3 +455,51 @@ def test_python2_views_get_routes_from_readable_url_tables(tmp_path: Path) -> No
     rows = {e.function: (e.route, e.confidence) for e in result.endpoints}
     assert rows == {"feed": ("/news/feed/", "low"), "ScoreHandler.get": ("/score", "low")}
     assert {e.file for e in result.errors} == {"news/views.py", "live/handlers.py"}
+
+
+def test_python2_views_padded_by_a_decorator_of_a_readable_module(tmp_path: Path) -> None:
+    """Python 2 views (token level) decorated with a padding decorator defined in a module Python 3 reads — also
+    one that only passes the view on to it — are handlers, with the decorator's callback parameter, their route
+    from urls.py and the decorator module's framework; an undecorated view and one with another decorator are
+    not."""
+    result = run(tmp_path, {
+        "app/__init__.py": "",
+        "app/utils.py": """
+            import json
+            from functools import wraps
+            from django.http import HttpResponse
+
+            def jsonp(view):
+                @wraps(view)
+                def wrapper(request, *args, **kwargs):
+                    data = view(request, *args, **kwargs)
+                    cb = request.GET.get("jsoncallback")
+                    return HttpResponse("%s(%s)" % (cb, json.dumps(data)), content_type="application/javascript")
+                return wrapper
+        """,
+        "app/views.py": """
+            from django.views.decorators.cache import never_cache
+            from app.utils import jsonp as padded
+
+            @padded
+            def feed(request):
+                print "feed"
+                return {"items": []}
+
+            @never_cache
+            def page(request):
+                print "page"
+                return {}
+
+            def plain(request):
+                return {}
+        """,
+        "app/urls.py": """
+            from django.conf.urls import patterns, url
+
+            urlpatterns = patterns('app.views', url(r'^feed/$', 'feed'), url(r'^page/$', 'page'))
+        """,
+    })
+    rows = {e.function: (e.file, e.route, e.callback_params, e.confidence, e.recognised_by, e.framework)
+            for e in result.endpoints if e.file == "app/views.py"}
+    assert rows == {"feed": ("app/views.py", "/feed/", ("jsoncallback",), "low", "decorator:jsonp", "django")}

@@ -114,6 +114,16 @@ class _Scope:
     helper_call: bool = False
     credentials: bool = False
     is_class: bool = False
+    decorators: tuple[str, ...] = ()  # dotted names as written: `@utils.jsonp`, `@jsonp(param="cb")` -> "jsonp"
+
+
+@dataclass(frozen=True)
+class Decorated:
+    """A function the token pass saw decorated, not itself padding: a decorator defined in a module Python 3
+    can read may pad it (the whole-repo pass decides). `decorators` are absolute where the imports tell."""
+
+    endpoint: Endpoint  # as it would be reported (no callback parameters yet)
+    decorators: tuple[str, ...]
 
 
 def _decorator_methods(tokens: list[tokenize.TokenInfo], open_at: int) -> tuple[str, ...] | None:
@@ -142,14 +152,19 @@ def _decorator_methods(tokens: list[tokenize.TokenInfo], open_at: int) -> tuple[
     return None
 
 
-def token_endpoints(rel: str, text: str, config: ScanConfig) -> list[Endpoint]:
-    """Functions that read a callback-like request parameter and build `name(`-shaped strings."""
+def token_endpoints(
+    rel: str, text: str, config: ScanConfig, decorated: list[Decorated] | None = None
+) -> list[Endpoint]:
+    """Functions that read a callback-like request parameter and build `name(`-shaped strings. `decorated`, when
+    given, receives the other decorated functions (with their decorators' absolute names)."""
     tokens = tokens_of(text)
     scopes: list[_Scope] = [_Scope("<module>", 1, -1)]
     done: list[_Scope] = []
     depth = 0
     pending_route: str | None = None
     pending_methods: tuple[str, ...] | None = None  # from the route decorator's `methods=[...]`
+    pending_decorators: list[str] = []
+    imported: dict[str, str] = {}  # local name -> absolute (`from app.utils import jsonp as j`: j -> app.utils.jsonp)
     framework = "generic"
     at_start = True  # the token begins a statement (for `import x` / `from x import y`)
     for i, tok in enumerate(tokens):
@@ -161,8 +176,10 @@ def token_endpoints(rel: str, text: str, config: ScanConfig) -> list[Endpoint]:
             ):
                 dotted += tokens[j].string
                 j += 1
+            base = dotted
             if tok.string == "from" and j + 1 < len(tokens) and tokens[j].string == "import":
                 dotted += "." + tokens[j + 1].string  # `from google.appengine.ext import webapp`
+                _record_imports(tokens, j + 1, base, imported)
             framework = tables.framework_of_imports([dotted]) or framework
         if tok.type == tokenize.INDENT:
             depth += 1
@@ -174,6 +191,8 @@ def token_endpoints(rel: str, text: str, config: ScanConfig) -> list[Endpoint]:
             j = i + 1
             while j + 1 < len(tokens) and tokens[j].type == tokenize.NAME and tokens[j + 1].string == ".":
                 j += 2
+            if tokens[j].type == tokenize.NAME:
+                pending_decorators.append("".join(t.string for t in tokens[i + 1 : j + 1]))
             if (
                 tokens[j].type == tokenize.NAME
                 and tokens[j].string in ("route", "get", "post")
@@ -193,7 +212,8 @@ def token_endpoints(rel: str, text: str, config: ScanConfig) -> list[Endpoint]:
                 scope.methods = (tables.HANDLER_METHODS[tokens[i + 1].string],)
             elif pending_methods:
                 scope.methods = pending_methods
-            pending_route, pending_methods = None, None
+            scope.decorators = tuple(pending_decorators)
+            pending_route, pending_methods, pending_decorators = None, None, []
             scopes.append(scope)
         elif tok.type == tokenize.STRING:
             value = _string(tok)
@@ -235,23 +255,49 @@ def token_endpoints(rel: str, text: str, config: ScanConfig) -> list[Endpoint]:
     done.extend(scopes)
     out: list[Endpoint] = []
     for s in done:
-        if s.is_class or not ((s.keys and s.pad) or s.helper_call):
+        reported = not s.is_class and ((s.keys and s.pad) or s.helper_call)
+        if not reported and decorated is not None and s.decorators and not s.is_class:
+            absolute = tuple(_absolute(d, imported) for d in s.decorators)
+            decorated.append(Decorated(_endpoint(rel, s, framework), absolute))
+        if not reported:
             continue
-        out.append(
-            Endpoint(
-                file=rel,
-                line=s.line,
-                function=s.name,
-                framework=framework,
-                route=s.route,
-                methods=s.methods,
-                callback_params=tuple(dict.fromkeys(s.keys)),
-                credentials=s.credentials,
-                role="handler",
-                confidence="low",
-                recognised_by="python2-tokens",
-                test_code=is_test_path(rel),
-                credentials_reason="mentions cookies, the session or the user" if s.credentials else None,
-            )
-        )
+        out.append(_endpoint(rel, s, framework))
     return out
+
+
+def _absolute(dotted: str, imported: dict[str, str]) -> str:
+    head, _, rest = dotted.partition(".")
+    base = imported.get(head)
+    return (f"{base}.{rest}" if rest else base) if base else dotted
+
+
+def _record_imports(tokens: list[tokenize.TokenInfo], start: int, base: str, imported: dict[str, str]) -> None:
+    """`from base import a, b as c` (tokens from `a` on): a -> base.a, c -> base.b."""
+    k = start
+    while k < len(tokens) and tokens[k].type not in (tokenize.NEWLINE, tokenize.ENDMARKER):
+        if tokens[k].type == tokenize.NAME and tokens[k].string != "as":
+            name = tokens[k].string
+            local = name
+            if k + 2 < len(tokens) and tokens[k + 1].string == "as":
+                local = tokens[k + 2].string
+                k += 2
+            imported[local] = f"{base}.{name}"
+        k += 1
+
+
+def _endpoint(rel: str, s: _Scope, framework: str) -> Endpoint:
+    return Endpoint(
+        file=rel,
+        line=s.line,
+        function=s.name,
+        framework=framework,
+        route=s.route,
+        methods=s.methods,
+        callback_params=tuple(dict.fromkeys(s.keys)),
+        credentials=s.credentials,
+        role="handler",
+        confidence="low",
+        recognised_by="python2-tokens",
+        test_code=is_test_path(rel),
+        credentials_reason="mentions cookies, the session or the user" if s.credentials else None,
+    )
