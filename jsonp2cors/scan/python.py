@@ -11,7 +11,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, AnyStr, Generic, cast
 
@@ -1193,6 +1193,13 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
         routed = {(e.file, e.line, e.function): e for e in _token_routes(
             [(module, e) for module, e in wrapped], cheap, full, config)}
         out.endpoints.extend(routed.get((e.file, e.line, e.function), e) for _, e in wrapped)
+        # the decorators they go through are helpers (read alone, one passing views on looked like a handler)
+        used = {e.recognised_by.partition(":")[2] for _, e in wrapped}
+        out.endpoints.extend(
+            replace(e, role="helper")
+            for e in resolver.endpoints()
+            if e.role == "handler" and e.route is None and e.function in used
+        )
     strong = _Names(set(strong_padders))
     strong_names = {n for names in strong_padders.values() for n in names}
     weak = _Names({k for k in resolver.padders(strong_only=False) if "." not in resolver.repo.funcs[k][1].qualname})
@@ -1344,7 +1351,6 @@ def _decorated_handlers(
 ) -> list[tuple[str, Endpoint]]:
     """Functions the token pass saw decorated with a decorator that pads a request value (defined in a module
     read fully): handlers at low confidence, with the decorator's callback parameters."""
-    from dataclasses import replace
 
     by_ref: dict[str, str] = {}  # the decorator's absolute name -> a padding function of it (its wrapper)
     for fkey, names in padders.items():
@@ -1375,8 +1381,6 @@ def _token_routes(
     """Routes for handlers of modules only the token pass could read (Python 2 views): the route tables of the
     readable modules that import those modules or name them (urls.py, an app's add_url_rule), read fully, with
     Django's include() prefixes; each routed handler is returned with its route."""
-    from dataclasses import replace
-
     from jsonp2cors.scan.pydetect.resolve import Repo, Resolver
 
     modules = {module for module, _ in token if "." in module}

@@ -476,6 +476,9 @@ def test_python2_views_padded_by_a_decorator_of_a_readable_module(tmp_path: Path
                     cb = request.GET.get("jsoncallback")
                     return HttpResponse("%s(%s)" % (cb, json.dumps(data)), content_type="application/javascript")
                 return wrapper
+
+            def api(view):
+                return jsonp(view)
         """,
         "app/views.py": """
             from django.views.decorators.cache import never_cache
@@ -485,6 +488,13 @@ def test_python2_views_padded_by_a_decorator_of_a_readable_module(tmp_path: Path
             def feed(request):
                 print "feed"
                 return {"items": []}
+
+            from app.utils import api
+
+            @api
+            def items(request):
+                print "items"
+                return []
 
             @never_cache
             def page(request):
@@ -500,6 +510,13 @@ def test_python2_views_padded_by_a_decorator_of_a_readable_module(tmp_path: Path
             urlpatterns = patterns('app.views', url(r'^feed/$', 'feed'), url(r'^page/$', 'page'))
         """,
     })
-    rows = {e.function: (e.file, e.route, e.callback_params, e.confidence, e.recognised_by, e.framework)
+    rows = {e.function: (e.route, e.callback_params, e.confidence, e.recognised_by, e.framework)
             for e in result.endpoints if e.file == "app/views.py"}
-    assert rows == {"feed": ("app/views.py", "/feed/", ("jsoncallback",), "low", "decorator:jsonp", "django")}
+    assert rows == {
+        "feed": ("/feed/", ("jsoncallback",), "low", "decorator:jsonp", "django"),
+        "items": (None, ("jsoncallback",), "low", "decorator:api", "django"),
+    }
+    # the decorators are the helpers, `api` too (it only passes the view on)
+    assert {e.function: e.role for e in result.endpoints if e.file == "app/utils.py"} == {
+        "jsonp": "helper", "api": "helper"
+    }
