@@ -24,6 +24,12 @@ TOKENS = [
     "Query(None, alias='callback')", "getattr(request, 'query_params', {})", "renderer_classes = [R]",
     "config.add_renderer('p', F)", "@method_decorator(jsonp, name='dispatch')\n", "def do_GET(self):",
     "app.install(P())", "request.vars.callback", "request.match_info['cb']", "args = (cb, d)\n",
+    # this session's shapes: Python 2 views behind imported decorators, flask g, piecewise writes, Django 1.x
+    "from app.utils import jsonp as j\n", "@j\n", "@app.route('/y', methods=['GET', 'POST'])\n", "print 'x'\n",
+    "g.callback = request.args.get('callback')\n", "g.callback", "self.write(cb)\n", "self.write('(')\n",
+    "out.append(cb); out.append('(')\n", "urlpatterns = patterns('app.views', url(r'^x/$', 'feed'))\n",
+    "FeedAPI.as_view('feed')", "callback_param = 'jsoncallback'\n", "self.get_argument(self.callback_param)",
+    "class V(JSONPMixin, TemplateView):\n", "def render_to_response(self, context):\n",
 ]
 
 
