@@ -104,6 +104,7 @@ _READ_HINT_PARTS: tuple[str, ...] = (
     r"web\.input",
     r"parser\.parse\((?:[^()]|\([^()]*\))*?\breq",  # webargs: parser.parse(schema, request)
     r"getattr\([ \t]*(?:self\.)?req(?:uest)?[ \t]*,",  # getattr(request, "query_params", {})
+    r"(?<![\w.])g\.\w*(?:callback|jsonp)",  # Flask's g.callback, set from the request in a hook
 )
 
 
@@ -231,6 +232,7 @@ class Signals:
     padding_defs: set[str] = field(default_factory=set)  # top-level functions/classes that build `name(` strings
     source_calls: set[str] = field(default_factory=set)  # callees of the functions that read request values
     together: bool = False  # one function/class both reads a request value and pads
+    sets_g: bool = False  # a request-reading unit stores into Flask's `g` (a hook other modules rely on)
 
     @property
     def full(self) -> bool:
@@ -515,6 +517,8 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
                     name = cast(ast.Attribute, node).attr
                     if not reads and _request_chain(cast(ast.Attribute, node)):
                         src = reads = True
+                    elif not src and _g_callback(cast(ast.Attribute, node), config):
+                        src = True  # Flask `g.callback`, set from the request elsewhere
                 elif kind is call_t:
                     node = cast(ast.Call, node)
                     func = node.func
@@ -596,10 +600,21 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
         )
     }
     sig.together |= g_source and sig.padding
+    sig.sets_g = g_source
     sig.together |= any(
         class_pad[c] and class_src[c] and (_RESPONSE_CLASS.search(c) or c in handler_classes) for c in classes
     )
     return sig
+
+
+def _g_callback(node: ast.Attribute, config: ScanConfig) -> bool:
+    """`g.callback` (Flask's per-request namespace holding a callback-named value)."""
+    base = node.value
+    return (
+        isinstance(base, ast.Name)
+        and base.id == "g"
+        and tables.is_callback_name(node.attr, config.callback_params)
+    )
 
 
 def _sets_g(assign: ast.Assign) -> bool:
@@ -696,8 +711,11 @@ def _cheap_facts(rel: str, text: str, found: FileFindings, *, pad_hint: bool = F
             "renderers_used": used,
         }
     )
+    if sig is not None and sig.sets_g:
+        found.facts["sets_g"] = True
     if (
         padding_defs
+        or (sig is not None and sig.sets_g)
         or (sig is not None and sig.source_calls)
         or routes
         or registered
@@ -1256,6 +1274,10 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
                 views.add(f["module"])
         for rel, f in cheap:  # and the url modules routing to them
             if f.get("routes") and any(i == v or i.startswith(v + ".") for i in f.get("imports", ()) for v in views):
+                chosen[rel] = f
+    if any(g in m.imports for m in full for g in ("flask.g", "flask.globals.g")):
+        for rel, f in cheap:  # the hooks setting `g` from the request: the keys of a padded `g.callback`
+            if f.get("sets_g"):
                 chosen[rel] = f
     if chosen and any("urlpatterns" in _text(f) for f in chosen.values()):
         for rel, f in cheap:  # the site's root urls.py that include()s the app's

@@ -520,3 +520,45 @@ def test_python2_views_padded_by_a_decorator_of_a_readable_module(tmp_path: Path
     assert {e.function: e.role for e in result.endpoints if e.file == "app/utils.py"} == {
         "jsonp": "helper", "api": "helper"
     }
+
+
+def test_flask_g_set_by_a_hook_in_another_module(tmp_path: Path) -> None:
+    """`g.callback = request.args.get("jsonp")` in the package's before_request hook, `g.callback` padded by a
+    helper module, the helper called by a view module: the view is the handler and the parameter is the hook's
+    `jsonp` (not the attribute's name)."""
+    result = run(tmp_path, {
+        "app/__init__.py": """
+            from flask import Flask, g, request
+
+            app = Flask(__name__)
+
+            @app.before_request
+            def remember_callback():
+                g.callback = request.args.get("jsonp")
+
+            from app import views  # noqa
+        """,
+        "app/render.py": """
+            import json
+            from flask import Response, g
+
+            def reply(data):
+                body = json.dumps(data)
+                if g.callback:
+                    return Response("%s(%s)" % (g.callback, body), mimetype="application/javascript")
+                return Response(body, mimetype="application/json")
+        """,
+        "app/views.py": """
+            from app import app
+            from app.render import reply
+
+            @app.route("/feed")
+            def feed():
+                return reply({"items": []})
+        """,
+    })
+    rows = {e.function: (e.file, e.role, e.route, e.callback_params) for e in result.endpoints}
+    assert rows == {
+        "reply": ("app/render.py", "helper", None, ("jsonp",)),
+        "feed": ("app/views.py", "handler", "/feed", ("jsonp",)),
+    }

@@ -245,6 +245,7 @@ class Collector:
         for qual in [*first, *(q for q in self.fn_nodes if q not in first)]:
             self._analyze(qual, self.fn_nodes[qual])
         self._analyze_module_code()
+        self.facts.g_keys = {attr: t.keys for attr, t in self.g_taints.items() if t.kind == "request"}
         self.facts.imports = tuple(sorted(set(self.imports)))
         return self.facts
 
@@ -829,8 +830,14 @@ class Collector:
             base = node.value
             if isinstance(base, cst.Name) and base.value in ("self", "cls") and self._cls:
                 return self._self_taint(self._cls, node.attr.value)
-            if self.g_taints and self._is_request_globals(base):
-                return self.g_taints.get(node.attr.value)
+            if self._is_request_globals(base):
+                attr = node.attr.value
+                if attr in self.g_taints:
+                    return self.g_taints[attr]
+                if tables.is_callback_name(attr, self.config.callback_params):
+                    # set in another module (a before_request hook): the resolver looks the keys up there
+                    return Taint("request", ("@flask.g." + attr,), strong=True)
+                return None
             return self.taint(base) if isinstance(base, cst.Name | cst.Call | cst.Subscript) else None
         if isinstance(node, cst.Call):
             func = node.func

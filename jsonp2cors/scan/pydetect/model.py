@@ -155,3 +155,5 @@ class ModuleFacts:
     mounts: dict[str, str] = field(default_factory=dict)  # class reference -> mount path (CherryPy)
     imports: tuple[str, ...] = ()
     low_confidence: bool = False  # found by the token-level fallback
+    # Flask `g.<attr>` this module sets from a request value -> the request keys (another module may pad g.<attr>)
+    g_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)

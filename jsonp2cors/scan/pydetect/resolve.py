@@ -769,6 +769,10 @@ class Resolver:
         return tuple(dict.fromkeys(out))
 
     def _resolve_key_ref(self, ref: str, m: ModuleFacts) -> tuple[str, ...]:
+        if ref.startswith("flask.g."):  # Flask `g.callback`, set from the request in some module of the repo
+            attr = ref.removeprefix("flask.g.")
+            found = tuple(dict.fromkeys(k for o in self.repo.modules for k in o.g_keys.get(attr, ())))
+            return found or (attr,)  # not seen being set: its name is the best guess of the parameter's
         if "." not in ref:
             return ()
         mod, name = ref.rsplit(".", 1)
