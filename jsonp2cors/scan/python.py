@@ -104,7 +104,7 @@ _READ_HINT_PARTS: tuple[str, ...] = (
     r"web\.input",
     r"parser\.parse\((?:[^()]|\([^()]*\))*?\breq",  # webargs: parser.parse(schema, request)
     r"getattr\([ \t]*(?:self\.)?req(?:uest)?[ \t]*,",  # getattr(request, "query_params", {})
-    r"(?<![\w.])g\.\w*(?:callback|jsonp)",  # Flask's g.callback, set from the request in a hook
+    r"g\.(?<![\w.]g\.)\w*(?:callback|jsonp)",  # Flask's g.callback (literal first; the look-behind after it)
 )
 
 
