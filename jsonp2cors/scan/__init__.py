@@ -497,25 +497,21 @@ def _scan(
     # The whole-repo passes. One may ask for dropped files too (the route table of a handler it found, say): they
     # are read as above and the passes run again over everything, at most FOLLOWUP_ROUNDS times.
     for passes in range(1, FOLLOWUP_ROUNDS + 2):
-        extras: list[FileFindings] = []
+        extras: list[tuple[int, FileFindings]] = []  # (analyzer, what its pass found)
         for i, analyzer in enumerate(analyzers):
             if analyzer.finish is None:
                 continue
             try:
-                extras.append(analyzer.finish(facts.get(i, []), config))
+                extras.append((i, analyzer.finish(facts.get(i, []), config)))
             except Exception as exc:
                 name = type(exc).__name__
-                extras.append(FileFindings(errors=[
+                extras.append((i, FileFindings(errors=[
                     ScanError(".", f"{analyzer.name}: internal error in the whole-repo pass: {name}: {str(exc)[:200]}")
-                ]))
-                continue
-            extras[-1].facts["analyzer"] = i
-        asks = {
-            extra.facts["analyzer"]: [(".", extra.facts)] for extra in extras if extra.facts.get(FOLLOWUP_KEY)
-        }
+                ])))
+        asks = {i: [(".", extra.facts)] for i, extra in extras if extra.facts.get(FOLLOWUP_KEY)}
         if passes > FOLLOWUP_ROUNDS or not asks or not follow_up(asks):
             break
-    for extra in extras:
+    for _, extra in extras:
         endpoints[:] = _refine(endpoints, extra.endpoints)
         consumers.extend(extra.consumers)
         errors.extend(extra.errors)

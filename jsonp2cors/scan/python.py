@@ -1150,8 +1150,7 @@ def _token_pass(rel: str, text: str, config: ScanConfig, found: FileFindings, me
         frameworks = {e.framework for e in unrouted} | {d.endpoint.framework for d in decorated}
         # (views importing only the project's decorator say no framework: the common route tables then)
         wanted = sorted({n for fw in frameworks for n in ROUTE_NEEDLES.get(fw, _ANY_ROUTE_NEEDLES)})
-        names = {d.rsplit(".", 1)[-1].lower().encode() for dec in decorated for d in dec.decorators}
-        wanted = sorted({*wanted, *_definition_needles(n.decode() for n in names)})
+        wanted = sorted({*wanted, *_definition_needles(d for dec in decorated for d in dec.decorators)})
         if wanted:
             found.facts["followup_needles"] = wanted
 
@@ -1279,24 +1278,13 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
         for rel, f in cheap:  # the hooks setting `g` from the request: the keys of a padded `g.callback`
             if f.get("sets_g"):
                 chosen[rel] = f
-    if chosen and any("urlpatterns" in _text(f) for f in chosen.values()):
-        for rel, f in cheap:  # the site's root urls.py that include()s the app's
-            if f.get("routes") and "include(" in _text(f):
-                chosen[rel] = f
+    chosen.update(_includers(chosen, cheap, set()))  # the site's root urls.py that include()s the app's
     read: list[str] = []
     endpoints: list[Endpoint] = resolver.endpoints()
     linked = False  # endpoints come from a resolver over more than one module (else each module reported its own)
     pending = chosen
     for _ in range(3):  # the modules chosen, then the route tables of handlers found in them, then their includers
-        # a module read in an earlier run of this pass (the scan runs it again after a follow-up) is not read again
-        fresh = [(rel, _text(f)) for rel, f in pending.items() if "collected" not in f]
-        if _DEBUG:
-            for rel, _ in fresh:
-                print("finish: reading fully", rel, file=sys.stderr)
-        for rel, facts in _collect_many(fresh, config):
-            pending[rel]["collected"] = facts
-        for rel, f in pending.items():
-            facts = f["collected"]
+        for rel, facts in _collect_kept(pending, config):
             if isinstance(facts, str):
                 out.errors.append(ScanError(rel, facts))
             else:
@@ -1332,24 +1320,26 @@ _MOUNT_NEEDLES = tuple(c.rstrip("(").encode() for c in _MOUNT_CALLS)
 _MOUNTABLE = re.compile(r"\b(?:Blueprint|APIRouter)\(")
 
 
+def _routed_flask_or_fastapi(e: Endpoint) -> bool:
+    """A routed Flask/FastAPI handler: a blueprint or router of its may be registered under a prefix."""
+    return e.role == "handler" and e.route is not None and e.framework in ("flask", "fastapi")
+
+
 def _mounted_elsewhere(e: Endpoint, text: str) -> bool:
     """Is this routed handler's route on a blueprint/router its module creates (`text`), which another module
     may register under a prefix?"""
-    return (
-        e.role == "handler"
-        and e.route is not None
-        and e.framework in ("flask", "fastapi")
-        and _MOUNTABLE.search(text) is not None
-    )
+    return _routed_flask_or_fastapi(e) and _MOUNTABLE.search(text) is not None
 
 
 def _mountable(endpoints: Iterable[Endpoint]) -> list[Endpoint]:
-    """Routed Flask/FastAPI handlers: a blueprint or router of theirs may be registered under a prefix."""
-    return [
-        e for e in endpoints
-        if e.role == "handler" and e.route is not None and e.framework in ("flask", "fastapi")
-        and e.confidence == "high"
-    ]
+    """Routed Flask/FastAPI handlers found with high confidence (see `_routed_flask_or_fastapi`)."""
+    return [e for e in endpoints if _routed_flask_or_fastapi(e) and e.confidence == "high"]
+
+
+def _modules_of(endpoints: Iterable[Endpoint], full: list[ModuleFacts]) -> set[str]:
+    """The dotted module names of these endpoints' files (those read fully)."""
+    module_of = {m.rel: m.module for m in full}
+    return {module_of[e.file] for e in endpoints if e.file in module_of}
 
 
 def _mounting_modules(
@@ -1359,11 +1349,9 @@ def _mounting_modules(
     (`app.register_blueprint(api, url_prefix="/v1")` in an app factory)."""
     if not mountable:
         return {}
-    module_of = {m.rel: m.module for m in full}
-    modules = {module_of[e.file] for e in mountable if e.file in module_of}
     return {
         rel: f
-        for rel, f in _tables_naming(modules, cheap, done).items()
+        for rel, f in _tables_naming(_modules_of(mountable, full), cheap, done).items()
         if any(call in _text(f) for call in _MOUNT_CALLS)
     }
 
@@ -1408,11 +1396,7 @@ def _token_routes(
     modules = {module for module, _ in token if "." in module}
     if not modules:
         return []
-    route_modules = _tables_naming(modules, cheap, set())
-    fresh = [(rel, _text(f)) for rel, f in route_modules.items() if "collected" not in f]
-    for rel, facts in _collect_many(fresh, config):  # kept: the rest of the pass may read them too
-        route_modules[rel]["collected"] = facts
-    read = [f["collected"] for f in route_modules.values()]
+    read = [facts for _, facts in _collect_kept(_tables_naming(modules, cheap, set()), config)]
     readable = [m for m in (*full, *read) if not isinstance(m, str)]
     resolver = Resolver(Repo(readable, config))
     django = resolver.django_prefixes()
@@ -1453,9 +1437,8 @@ def _route_modules(
     """The modules whose route tables may name these handlers found without a route (see `_tables_naming`)."""
     if not unrouted:
         return {}
-    module_of = {m.rel: m.module for m in full}
-    modules = {module_of[e.file] for e in unrouted if e.file in module_of}
-    return _tables_naming(modules, cheap, done, by_name=any(e.framework == "pyramid" for e in unrouted))
+    by_name = any(e.framework == "pyramid" for e in unrouted)
+    return _tables_naming(_modules_of(unrouted, full), cheap, done, by_name=by_name)
 
 
 def _tables_naming(
@@ -1477,11 +1460,27 @@ def _tables_naming(
             or any(f"'{m}" in _text(f) or f'"{m}' in _text(f) for m in modules if "." in m)
         )
     }
-    if any("urlpatterns" in _text(f) for f in found.values()):
-        found.update(
-            {rel: f for rel, f in cheap if rel not in done and f.get("routes") and "include(" in _text(f)}
-        )
+    found.update(_includers(found, cheap, done))
     return found
+
+
+def _includers(found: dict[str, Any], cheap: list[tuple[str, dict[str, Any]]], done: set[str]) -> dict[str, Any]:
+    """When one of `found` is a Django urls module: the modules that include() others (the site's root urls.py)."""
+    if not any("urlpatterns" in _text(f) for f in found.values()):
+        return {}
+    return {rel: f for rel, f in cheap if rel not in done and f.get("routes") and "include(" in _text(f)}
+
+
+def _collect_kept(modules: dict[str, dict[str, Any]], config: ScanConfig) -> list[tuple[str, ModuleFacts | str]]:
+    """`_collect_many` over the cheap modules given (rel -> facts), each read once per scan: the result is kept in
+    its facts, so a later run of the whole-repo pass (the scan runs it again after a follow-up) reuses it."""
+    fresh = [(rel, _text(f)) for rel, f in modules.items() if "collected" not in f]
+    if _DEBUG:
+        for rel, _ in fresh:
+            print("finish: reading fully", rel, file=sys.stderr)
+    for rel, facts in _collect_many(fresh, config):
+        modules[rel]["collected"] = facts
+    return [(rel, f["collected"]) for rel, f in modules.items()]
 
 
 # Reading this many modules fully in the whole-repo pass is worth a process pool (libcst is the cost).

@@ -214,7 +214,6 @@ def _django_entry(
     raw = ctx.literal(route) if route is not None else None
     if raw is None or view is None:
         return False
-    call = node
     path = raw if last == "path" else _regex_to_path(raw)
     path = "/" + path.lstrip("/")
     if isinstance(view, cst.Call) and ctx.text(view.func).rsplit(".", 1)[-1] == "include":
@@ -241,7 +240,7 @@ def _django_entry(
     else:
         target = _view_target(view, ctx)
     if target:
-        ctx.facts.table_routes.append(TableRoute(target, path, (), "django", "", ctx.line(call)))
+        ctx.facts.table_routes.append(TableRoute(target, path, (), "django", "", ctx.line(node)))
     return True
 
 
