@@ -648,7 +648,7 @@ def app_middleware(call: cst.Call, framework: str, ctx: Ctx) -> bool:
     if last == "add_middleware" and call.args and framework in ("starlette", "fastapi"):
         cls = call.args[0].value
         if isinstance(cls, cst.Name | cst.Attribute):  # hooks by absolute reference: the resolver looks them up
-            for registrar in {owner, ""}:
+            for registrar in dict.fromkeys((owner, "")):  # in this order on every run (a set's varies)
                 ctx.facts.hooks.append(Hook(f"{ctx.ref(cls)}.dispatch", registrar, "middleware"))
         return False  # other rules may read the call too
     if last not in ("Application", "Starlette", "FastAPI"):
