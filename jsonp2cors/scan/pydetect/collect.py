@@ -14,9 +14,7 @@ from typing import Any, cast
 
 import libcst as cst
 from libcst.metadata import (
-    CodeRange,
     MetadataWrapper,
-    PositionProvider,
     QualifiedNameSource,
     Scope,
     ScopeProvider,
@@ -24,6 +22,7 @@ from libcst.metadata import (
 
 from jsonp2cors.scan.base import ScanConfig
 from jsonp2cors.scan.pydetect import padding, routes, tables
+from jsonp2cors.scan.pydetect.lines import module_lines
 from jsonp2cors.scan.pydetect.model import (
     CallSite,
     ClassFacts,
@@ -99,13 +98,14 @@ class Collector:
         self.config = config
         self.module = module if module is not None else cst.parse_module(text)
         wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-        # Resolved together: one call shares the providers' set-up (a tenth faster than one call each). The scopes
-        # rather than QualifiedNameProvider: that provider is one more walk of the whole tree, only to attach to
-        # every node a deferred `scope.get_qualified_names_for(node)`; `ref` asks the scope itself, for the few
-        # nodes it looks up (a sixth of libcst's time on a JSONP module, the same names).
-        resolved = wrapper.resolve_many([PositionProvider, ScopeProvider])
-        self.pos: Mapping[cst.CSTNode, CodeRange] = cast(Mapping[cst.CSTNode, CodeRange], resolved[PositionProvider])
-        self.scopes = cast(Mapping[cst.CSTNode, Scope | None], resolved[ScopeProvider])
+        # The scopes rather than QualifiedNameProvider: that provider is one more walk of the whole tree, only to
+        # attach to every node a deferred `scope.get_qualified_names_for(node)`; `ref` asks the scope itself, for
+        # the few nodes it looks up (a sixth of libcst's time on a JSONP module, the same names).
+        self.scopes = cast(Mapping[cst.CSTNode, Scope | None], wrapper.resolve(ScopeProvider))
+        # Lines and children of every node from one code generation (see lines.py; PositionProvider's lines).
+        lines = module_lines(self.module)
+        self.ranges: dict[int, tuple[int, int]] = lines.ranges  # id(node) -> (first line, last line)
+        self._kids = lines.kids
         self.modname = module_name(rel)
         self.package = self.modname if rel.endswith("__init__.py") else self.modname.rpartition(".")[0]
         self.facts = ModuleFacts(rel, self.modname, "generic", is_test_path(rel))
@@ -117,7 +117,7 @@ class Collector:
         self.imports: list[str] = []
         self._text_cache: dict[int, str] = {}
         self.renderer_keys: dict[str, tuple[str, ...]] = {}  # class or function -> JSONP renderer params
-        self.lists: dict[str, cst.List | cst.Tuple] = {}  # module's `name = [...]` (see _Kids)
+        self.lists: dict[str, cst.List | cst.Tuple] = lines.lists  # module's `name = [...]`, the last one
         # per-function state while inspecting
         self._fn: FunctionFacts | None = None
         self._env: Env = {}
@@ -139,10 +139,8 @@ class Collector:
         return cached
 
     def line(self, node: cst.CSTNode) -> int:
-        try:
-            return int(self.pos[node].start.line)
-        except KeyError:
-            return 0
+        found = self.ranges.get(id(node))
+        return found[0] if found is not None else 0
 
     def absolute(self, name: str) -> str:
         if not name.startswith("."):
@@ -229,11 +227,8 @@ class Collector:
 
     # ------------------------------------------------------------------------------------------ driver
     def collect(self) -> ModuleFacts:
-        kids = _Kids()
-        self.module.visit(kids)
         _KIDS.clear()
-        _KIDS.update(kids.kids)
-        self.lists = kids.lists
+        _KIDS.update(self._kids)
         try:
             return self._collect()
         finally:
@@ -427,11 +422,7 @@ class Collector:
     def _register_function(self, qual: str, node: cst.FunctionDef, cls: str | None, parent: str | None) -> None:
         params = tuple(p.name.value for p in (*node.params.posonly_params, *node.params.params))
         decorators = tuple(self._decorator(d) for d in node.decorators)
-        try:
-            pos = self.pos[node]
-            line, end = int(pos.start.line), int(pos.end.line)
-        except KeyError:
-            line = end = 0
+        line, end = self.ranges.get(id(node), (0, 0))
         # The `def` line, not the first decorator's.
         line = self.line(node.name) or line
         renderers: tuple[str, ...] = ()
@@ -1209,31 +1200,6 @@ def _leftmost(node: cst.BaseExpression) -> cst.BaseExpression | None:
     while isinstance(node, cst.BinaryOperation):
         node = node.left
     return node
-
-
-class _Kids(cst.CSTVisitor):
-    """One traversal recording every node's children (libcst computes `.children` anew on each access)."""
-
-    def __init__(self) -> None:
-        self.kids: dict[int, list[cst.CSTNode]] = {}
-        self.stack: list[cst.CSTNode] = []
-        self.lists: dict[str, cst.List | cst.Tuple] = {}  # `name = [...]` / `(...)` anywhere, the last one
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if self.stack:
-            self.kids.setdefault(id(self.stack[-1]), []).append(node)
-        self.stack.append(node)
-        if (
-            isinstance(node, cst.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0].target, cst.Name)
-            and isinstance(node.value, cst.List | cst.Tuple)
-        ):
-            self.lists[node.targets[0].target.value] = node.value
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self.stack.pop()
 
 
 _KIDS: dict[int, list[cst.CSTNode]] = {}
