@@ -21,6 +21,9 @@ FRAMEWORKS: tuple[str, ...] = (
     "flask", "django", "bottle", "pyramid", "tornado", "aiohttp", "starlette", "fastapi",
     "falcon", "cherrypy", "webob", "wsgi", "generic",
 )
+# Finer framework names the scan knows that contract 1's list has not: in JSON, `framework` holds the listed
+# family (both are WSGI frameworks) and `framework_detail` the finer name, which reading the JSON back restores.
+FRAMEWORK_FAMILY: dict[str, str] = {"webapp2": "wsgi", "webpy": "wsgi"}
 CONSUMER_KINDS: tuple[str, ...] = (
     "script-tag", "jquery-ajax", "jquery-getjson", "angular-jsonp", "dynamic-script", "other",
 )
@@ -184,12 +187,17 @@ def _record_to_dict(record: Any) -> dict[str, Any]:
         elif isinstance(value, EndpointRef):
             value = {"file": value.file, "line": value.line}
         out[f.name] = value
+        if f.name == "framework" and isinstance(record, Endpoint) and value not in FRAMEWORKS:
+            out["framework"] = FRAMEWORK_FAMILY.get(value, "generic")
+            out["framework_detail"] = value
     return out
 
 
 def _record_from_dict(cls: Any, data: Mapping[str, Any]) -> Any:
     known = {f.name: f for f in fields(cls)}
     kwargs: dict[str, Any] = {}
+    if cls is Endpoint and isinstance(data.get("framework_detail"), str):
+        data = {**data, "framework": data["framework_detail"]}
     for key, value in data.items():
         if key not in known:
             continue  # newer producers may add keys; contract 1 allows it

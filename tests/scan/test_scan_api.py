@@ -133,6 +133,21 @@ def test_result_round_trips_through_json() -> None:
     assert again.endpoints == result.endpoints and again.errors == result.errors
 
 
+def test_json_frameworks_are_contract_1_names_with_finer_names_beside() -> None:
+    """webapp2 and web.py go out as the listed family `wsgi`, their own name in `framework_detail`, and come back
+    as they were when the JSON is read (the rewrite reads the finer name)."""
+    from jsonp2cors.findings import FRAMEWORKS
+
+    result = scan([ROOT / "fixtures" / "webapp2", ROOT / "fixtures" / "webpy", ROOT / "fixtures" / "flask"])
+    assert {"webapp2", "webpy", "flask"} <= {e.framework for e in result.endpoints}
+    records = json.loads(result.to_json())["endpoints"]
+    assert {r["framework"] for r in records} <= set(FRAMEWORKS)
+    details = {(r["framework"], r["framework_detail"]) for r in records if "framework_detail" in r}
+    assert details == {("wsgi", "webapp2"), ("wsgi", "webpy")}
+    assert all("framework_detail" not in r for r in records if r["framework"] == "flask")
+    assert ScanResult.from_json(result.to_json()).endpoints == result.endpoints
+
+
 def test_scan_never_writes(tmp_path: Path) -> None:
     root = tree(tmp_path, 2)
     (root / "py2.py").write_text("print 'callback'\n")
