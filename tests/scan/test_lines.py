@@ -71,7 +71,9 @@ SNIPPETS = {
     "only-comment": "# nothing here\n",
     "strings": 's = """one\ntwo\nthree"""\nt = (\n    "a"\n    "b"\n)\nu = f"{x}(\\n{y})"\n',
     "continuation": "total = 1 + \\\n    2 + \\\n    3\nif total:\n    pass\n",
-    "as-names": "import a.b as c, d as e\nfrom f import (g as h,\n    i)\ntry:\n    pass\nexcept E as err:\n    del err\n",
+    "as-names": (
+        "import a.b as c, d as e\nfrom f import (g as h,\n    i)\ntry:\n    pass\nexcept E as err:\n    del err\n"
+    ),
     "lists": "PARAMS = ['callback', 'jsonp']\nPARAMS = ('cb',)\nOTHER = [1] + [2]\n",
     "classes": "class V(View):\n    '''doc'''\n\n    # comment\n    def get(self, /, a, *, b):\n        pass\n",
 }
@@ -95,7 +97,7 @@ def test_a_decorated_def_starts_on_its_def_line_as_in_libcst() -> None:
 def _real_modules() -> list[Path]:
     stdlib = Path(sysconfig.get_paths()["stdlib"])
     picked = sorted((stdlib / "json").glob("*.py"))
-    picked += sorted((ROOT / "fixtures").rglob("*.py")) + [ROOT / "jsonp2cors" / "scan" / "pydetect" / "routes.py"]
+    picked += [*sorted((ROOT / "fixtures").rglob("*.py")), ROOT / "jsonp2cors" / "scan" / "pydetect" / "routes.py"]
     return picked
 
 
