@@ -144,7 +144,14 @@ def candidate_for(config: ScanConfig) -> Callable[[bytes], bool]:
     also reads request values. A helper that pads a value handed to it (`def wrap(callback, data)`) is found
     through its callers: the follow-up round reads dropped files that define a function a handler calls.
     """
-    strong_needles = dict.fromkeys((b"jsonp", b"call_back", *(h.lower().encode() for h in config.helper_names)))
+    strong_needles = dict.fromkeys(
+        (
+            b"jsonp",
+            b"call_back",
+            *(n.lower().encode() for n in tables.LIBRARY_JSONP_NAMES),
+            *(h.lower().encode() for h in config.helper_names),
+        )
+    )
     strong = tuple(contains(n) for n in strong_needles)
     words = [w for w in dict.fromkeys(p.lower().encode() for p in config.callback_params) if b"jsonp" not in w]
     # (word, its test, the shorter word inside it or None): "jsoncallback" need not be searched for in a file
@@ -565,6 +572,7 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
                         name = getattr(node, field_name, None)
                 if isinstance(name, str) and (
                     (("sonp" in name or "SONP" in name) and mentions_jsonp(name))
+                    or name in _LIBRARY_JSONP_NAMES
                     or (helpers and name.lower() in helpers)
                 ):
                     sig.jsonp = True
@@ -961,6 +969,14 @@ def _class_members(text: str, start: int, end: int, hints: list[int], pads: list
     return "".join(out)
 
 
+_LIBRARY_JSONP_NAMES = frozenset(tables.LIBRARY_JSONP_NAMES)
+
+
+def _names_jsonp_library(text: str) -> bool:
+    """A JSONP API of a library whose name does not say "jsonp" (Flask-JSON's `as_json_p`) appears in the text."""
+    return any(name in text for name in tables.LIBRARY_JSONP_NAMES)
+
+
 def _mentions_helper(text: str, config: ScanConfig) -> bool:
     """A configured project helper name (`[tool.jsonp2cors] helpers`) appears in the text."""
     if not config.helper_names:
@@ -1032,7 +1048,7 @@ def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
     if decoded.error:
         found.errors.append(ScanError(rel, decoded.error))
     text = decoded.text
-    whole = mentions_jsonp(text) or _mentions_helper(text, config)
+    whole = mentions_jsonp(text) or _mentions_helper(text, config) or _names_jsonp_library(text)
     hints: list[int] = []
     if not whole:
         reads = _READ_HINT.positions(text)

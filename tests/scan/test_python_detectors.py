@@ -911,6 +911,54 @@ def test_jsonp_libraries_and_class_decorators(tmp_path: Path) -> None:
     assert found["items"].route == "/items"
 
 
+def test_flask_json_as_json_p_is_a_known_padder(tmp_path: Path) -> None:
+    """Flask-JSON's `@as_json_p` answers JSONP (?callback= or ?jsonp= by default, its `callbacks=` list when
+    given) though neither the module nor the decorator says "jsonp"; its `as_json` and a project function of that
+    name do not."""
+    files = {
+        "app.py": """
+            from flask import Flask
+            from flask_json import FlaskJSON, as_json, as_json_p
+
+            app = Flask(__name__)
+            FlaskJSON(app)
+
+            @app.route("/value")
+            @as_json_p
+            def value():
+                return dict(value=12)
+
+            @app.route("/named")
+            @as_json_p(callbacks=["cb", "fn"], optional=True)
+            def named():
+                return dict(value=13)
+
+            @app.route("/plain")
+            @as_json
+            def plain():
+                return dict(value=14)
+            """,
+        "other.py": """
+            from flask import Flask
+
+            app = Flask(__name__)
+
+            def as_json_p(view):
+                return view
+
+            @app.route("/own")
+            @as_json_p
+            def own():
+                return "<p>not JSONP</p>"
+            """,
+    }
+    found = by_function(run(tmp_path, files))
+    assert set(found) == {"value", "named"}
+    assert found["value"].callback_params == ("callback", "jsonp")
+    assert found["value"].route == "/value" and found["value"].framework == "flask"
+    assert found["named"].callback_params == ("cb", "fn")
+
+
 def test_login_required_on_the_class_means_credentials(tmp_path: Path) -> None:
     src = """
         import json

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from jsonp2cors.findings import Endpoint
@@ -467,6 +467,9 @@ class Resolver:
         for d in decorators:
             known = self._known_padder(d.target, d.text, f.line, "decorator:" + d.text)
             if known is not None:
+                listed = dict(d.list_kwargs).get(tables.LIBRARY_PADDER_KEYS_KWARG.get(d.target, ""))
+                if listed:  # @as_json_p(callbacks=["cb"]): the names it was given instead of its defaults
+                    known = replace(known, keys=tuple(listed))
                 out.add(known)
                 continue
             renderer = dict(d.kwargs).get("renderer")

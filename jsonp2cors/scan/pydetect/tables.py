@@ -84,7 +84,15 @@ LIBRARY_PADDERS: dict[str, tuple[str, ...]] = {
     "djsonp.response.JSONPResponse": ("callback", "jsonp"),
     # bottle_jsonp: a decorator reading ?callback= or ?jsonp=
     "bottle_jsonp.jsonp": ("callback", "jsonp"),
+    # Flask-JSON: a decorator reading the first of app.config["JSON_JSONP_QUERY_CALLBACKS"] (?callback= or
+    # ?jsonp= by default), or of its own `callbacks=[...]`
+    "flask_json.as_json_p": ("callback", "jsonp"),
 }
+# Library padders whose parameter names a keyword argument of theirs can replace: name -> that keyword.
+LIBRARY_PADDER_KEYS_KWARG: dict[str, str] = {"flask_json.as_json_p": "callbacks"}
+# Names of library JSONP APIs that do not say "jsonp" (the word the prefilter and the cheap stage look for):
+# a module naming one is read fully.
+LIBRARY_JSONP_NAMES: tuple[str, ...] = ("as_json_p",)
 # Renderer classes of Django REST framework that answer JSONP: listed in `renderer_classes`.
 LIBRARY_RENDERER_CLASSES: dict[str, tuple[str, ...]] = {
     "rest_framework_jsonp.renderers.JSONPRenderer": ("callback",),
@@ -269,6 +277,7 @@ def framework_of_imports(imports: Iterable[str]) -> str | None:
 FRAMEWORK_IMPORTS: tuple[tuple[str, str], ...] = (
     ("flask_restful", "flask"),
     ("flask_jsonpify", "flask"),
+    ("flask_json", "flask"),
     ("flask", "flask"),
     ("fastapi", "fastapi"),
     ("starlette", "starlette"),
