@@ -95,7 +95,7 @@ _READ_HINT_PARTS: tuple[str, ...] = (
     r"req(?:uest)?(?:\.(?:args|values|params|GET|POST|REQUEST|query|query_params|form|forms|arguments|rel_url"
     r"|vars|get_vars|post_vars|match_info|matchdict|path_params|view_args|get\(|get_all\()"
     r"|(?<=request)[\"']\]\.)",  # renderer_context["request"].query_params, system["request"].params
-    r"get_argument|get_query_argument|get_param",
+    r"get_argument|get_query_argument|get_param(?:\b|_as_)",  # Falcon req.get_param(_as_list), not get_params()
     r"get(?:first|value|list)\([ \t]*[^)\s]",  # cgi's form.getvalue("x"), not StringIO's getvalue()
     r"QUERY_STRING",
     r"FieldStorage",

@@ -158,6 +158,10 @@ def test_library_code_with_callbacks_is_not_parsed(tmp_path: Path) -> None:
         ("when = parser.parse(text)", False),
         ('args = parser.parse({"callback": fields.Str()}, request)', True),
         ('cb = self.get_argument("callback")', True),
+        ('cb = req.get_param("callback")', True),
+        ('names = req.get_param_as_list("callback")', True),
+        ("for param in self.get_params(ctx):", False),
+        ("'ps_get_parameter', 'stream_context_get_params',", False),
     ],
 )
 def test_read_hints_need_a_request(line: str, reads: bool) -> None:
