@@ -1646,6 +1646,45 @@ def _covered_by_helper(endpoint: Endpoint, same_file: Sequence[Endpoint], facts:
     return None
 
 
+# JSONP decorators of libraries: qualified name -> the same library's JSON decorator that a migrated view carries
+# instead ((module, name)), or None where no such swap is known and the view is left for a person.
+LIBRARY_DECORATORS: dict[str, tuple[str, str] | None] = {
+    "flask_json.as_json_p": ("flask_json", "as_json"),  # Flask-JSON: same return values, plain JSON
+    "djsonp.jsonp": None,
+    "djsonp.decorators.jsonp": None,
+    "bottle_jsonp.jsonp": None,
+}
+
+
+def _library_decorator(ctx: ModuleContext, func: cst.FunctionDef) -> tuple[cst.Decorator, str] | None:
+    """The function's JSONP decorator from a library (`@as_json_p`, `@as_json_p(callbacks=[...])`), if any."""
+    for decorator in func.decorators:
+        expr = decorator.decorator
+        target = expr.func if isinstance(expr, cst.Call) else expr
+        for name in sorted(ctx.qnames(target) & LIBRARY_DECORATORS.keys()):
+            return decorator, name
+    return None
+
+
+def _swap_library_decorator(
+    ctx: ModuleContext, func: cst.FunctionDef, found: tuple[cst.Decorator, str]
+) -> tuple[cst.FunctionDef | None, str]:
+    """The function with its library JSONP decorator swapped for that library's JSON one, and what was done; or
+    None and why not."""
+    decorator, name = found
+    library = name.split(".", 1)[0]
+    swap = LIBRARY_DECORATORS[name]
+    if swap is None:
+        return None, f"answers JSONP through {library}'s decorator @{name.rsplit('.', 1)[-1]}: replace it by hand"
+    module, json_name = swap
+    bound = _import_bindings(ctx.module).get(json_name)
+    if json_name in ctx.module_names and (bound is None or bound[:2] != (module, json_name)):
+        return None, f"@{json_name} already means something else in this module: swap @{name} by hand"
+    ctx.need_import(module, json_name)
+    decorators = [d.with_changes(decorator=cst.Name(json_name)) if d is decorator else d for d in func.decorators]
+    return func.with_changes(decorators=decorators), f"@{json_name} instead of {library}'s JSONP decorator"
+
+
 def rewrite_python(text: str, endpoints: Sequence[Endpoint], facts: ProjectFacts = ProjectFacts()) -> PyResult:
     """Rewrite the endpoints of one Python file; the file text is returned unchanged where nothing applies."""
     try:
@@ -1708,6 +1747,16 @@ def rewrite_python(text: str, endpoints: Sequence[Endpoint], facts: ProjectFacts
         bases = where.bases
         ctx.framework = endpoint.framework
         imports_before = len(ctx.imports)
+        library = _library_decorator(ctx, func)
+        if library is not None:
+            swapped, reason = _swap_library_decorator(ctx, func, library)
+            if swapped is None:
+                del ctx.imports[imports_before:]
+                declined.append(PyDeclined(endpoint.line, endpoint.function, reason))
+            else:
+                new_functions[func] = swapped
+                changed.append(PyChange(endpoint.line, endpoint.function, reason))
+            continue
         rewrite = FunctionRewrite(ctx, func, endpoint, bases, where.cls)
         try:
             new = rewrite.run()
