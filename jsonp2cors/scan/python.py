@@ -10,7 +10,7 @@ import itertools
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, AnyStr, Generic, cast
@@ -473,16 +473,18 @@ def _nodes(root: ast.AST) -> Iterator[ast.AST]:
                 push(value)
 
 
-def signals(tree: ast.AST, config: ScanConfig) -> Signals:
+def signals(tree: ast.AST, config: ScanConfig, keyed_reads: bool = False) -> Signals:
     """Cheap stdlib-`ast` look at a module: only modules that pad a request value, or mention JSONP, go on to
     libcst; the others leave facts (imports, routes, padding functions, callees of request readers) for the
-    whole-repo pass."""
+    whole-repo pass. `keyed_reads`: the module exposes handlers that take the query as keyword arguments
+    (CherryPy, TurboGears), so `kwargs["callback"]` / `kw.get("jsonp")` reads a request value."""
     helpers = {h.lower() for h in config.helper_names}
     # the node types the loop below compares `node.__class__` with, as locals (the fastest lookup)
-    constant_t, name_t, attribute_t, call_t, joinedstr_t, assign_t, def_t, async_def_t = (
+    constant_t, name_t, attribute_t, call_t, joinedstr_t, assign_t, def_t, async_def_t, subscript_t = (
         ast.Constant, ast.Name, ast.Attribute, ast.Call, ast.JoinedStr, ast.Assign, ast.FunctionDef,
-        ast.AsyncFunctionDef,
+        ast.AsyncFunctionDef, ast.Subscript,
     )
+    params = config.callback_params
     sig = Signals()
     templates: set[str] = set()  # module-level constants holding a padding template: JSONP = "%s(%s);"
     for stmt in getattr(tree, "body", ()):
@@ -538,6 +540,8 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
                         src = reads = True  # webapp2: self.request.get("callback")
                     elif called == "getattr" and _getattr_container(node):
                         src = reads = True  # getattr(request, "query_params", {})
+                    elif keyed_reads and called in ("get", "pop") and _callback_key(node.args, params):
+                        src = reads = True  # kwargs.get("callback") in an exposed CherryPy handler
                     if not pad and called in tables.TEMPLATE_RENDERERS and _javascript_template(node):
                         pad = True  # a template that writes JavaScript may pad what it is handed
                     dotted = _dotted(func)
@@ -558,6 +562,10 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
                     continue
                 elif kind is assign_t:
                     assigns.append(cast(ast.Assign, node))
+                    continue
+                elif kind is subscript_t:
+                    if keyed_reads and _callback_key((cast(ast.Subscript, node).slice,), params):
+                        src = reads = True  # kwargs["callback"]
                     continue
                 else:
                     if kind is def_t or kind is async_def_t:
@@ -613,6 +621,35 @@ def signals(tree: ast.AST, config: ScanConfig) -> Signals:
         class_pad[c] and class_src[c] and (_RESPONSE_CLASS.search(c) or c in handler_classes) for c in classes
     )
     return sig
+
+
+def _callback_key(args: Sequence[ast.expr], params: tuple[str, ...]) -> bool:
+    """The first argument (or subscript) is a string literal naming a callback parameter."""
+    first = args[0] if args else None
+    if not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
+        return False
+    return tables.is_callback_name(first.value, params)
+
+
+# Handlers exposed to URL dispatch with the query string as keyword arguments (CherryPy's `@cherrypy.expose` /
+# `exposed = True`, TurboGears' `@expose`): there a dict key read names a request parameter.
+_EXPOSES = "expose"
+
+
+def _keyed_read_positions(text: str, config: ScanConfig) -> list[int]:
+    """Where a callback-named string key is read (`kwargs["callback"]`, `kw.get('jsonp')`): each quoted name
+    found by its literal, kept when `[` or `.get(`/`.pop(` comes right before it."""
+    out: list[int] = []
+    for name in config.callback_params:
+        for quote in ('"', "'"):
+            needle = quote + name + quote
+            pos = text.find(needle)
+            while pos != -1:
+                before = text[max(0, pos - 8) : pos].rstrip(" \t")
+                if before.endswith(("[", ".get(", ".pop(")):
+                    out.append(pos)
+                pos = text.find(needle, pos + 1)
+    return out
 
 
 def _g_callback(node: ast.Attribute, config: ScanConfig) -> bool:
@@ -1049,9 +1086,12 @@ def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
         found.errors.append(ScanError(rel, decoded.error))
     text = decoded.text
     whole = mentions_jsonp(text) or _mentions_helper(text, config) or _names_jsonp_library(text)
+    keyed = _EXPOSES in text
     hints: list[int] = []
     if not whole:
         reads = _READ_HINT.positions(text)
+        if keyed:
+            reads = sorted({*reads, *_keyed_read_positions(text, config)})
         params = callback_param_defs(text, config)
         if not reads and not params:
             # Nothing here reads a request value: facts for the whole-repo pass, without parsing at all.
@@ -1074,7 +1114,7 @@ def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
             ast_error: BaseException = exc
     if tree is not None:
         found.parsed = True
-        sig = signals(tree, config)
+        sig = signals(tree, config, keyed_reads=keyed)
         if not sig.full:
             _cheap_facts(rel, text, found, tree=tree if whole else None, sig=sig)
             return found

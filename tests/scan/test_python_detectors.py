@@ -959,6 +959,65 @@ def test_flask_json_as_json_p_is_a_known_padder(tmp_path: Path) -> None:
     assert found["named"].callback_params == ("cb", "fn")
 
 
+def test_cherrypy_object_tree_paths(tmp_path: Path) -> None:
+    """CherryPy dispatches on the object tree: a handler object held in an attribute of a mounted one answers
+    under that attribute's name (`users = Users()` in the class, or `root.api = Api()` on an instance), nested
+    to any depth; an object mounted nowhere keeps answering from the root."""
+    files = {
+        "server.py": """
+            import json
+            import cherrypy
+
+            def pad(kwargs, data):
+                return "%s(%s)" % (kwargs["callback"], json.dumps(data))
+
+            class Items:
+                @cherrypy.expose
+                def index(self, **kwargs):
+                    return pad(kwargs, [])
+
+                @cherrypy.expose
+                def latest(self, **kwargs):
+                    return pad(kwargs, {})
+
+            class Users:
+                items = Items()
+
+                @cherrypy.expose
+                def add(self, **kwargs):
+                    return pad(kwargs, {"ok": True})
+
+            class Api:
+                @cherrypy.expose
+                def status(self, **kwargs):
+                    return pad(kwargs, {"up": True})
+
+            class Root:
+                users = Users()
+
+            class Loose:
+                @cherrypy.expose
+                def ping(self, **kwargs):
+                    return pad(kwargs, {})
+
+                @cherrypy.expose
+                def login(self, **kwargs):
+                    raise cherrypy.HTTPRedirect(kwargs["callback"] + "?code=" + kwargs.get("code", ""))
+
+            root = Root()
+            root.api = Api()
+            cherrypy.tree.mount(root, "/app")
+            """,
+    }
+    found = by_function(run(tmp_path, files))
+    assert found["Users.add"].route == "/app/users/add"
+    assert found["Items.index"].route == "/app/users/items"
+    assert found["Items.latest"].route == "/app/users/items/latest"
+    assert found["Api.status"].route == "/app/api/status"
+    assert found["Loose.ping"].route == "/ping"
+    assert "Loose.login" not in found  # an OAuth-style redirect to the callback URL is no padding
+
+
 def test_login_required_on_the_class_means_credentials(tmp_path: Path) -> None:
     src = """
         import json

@@ -312,9 +312,20 @@ class Collector:
                     if pending is not None:
                         self.facts.prefixes[var] = pending
                     if isinstance(call.func, cst.Name | cst.Attribute):
+                        owner = self._attached_to(target)
+                        if owner is not None and isinstance(target, cst.Attribute):  # `root.users = Users()`
+                            self.facts.attached.append((owner, target.attr.value, self.ref(call.func)))
                         self.facts.registrar_types[var] = self.ref(call.func)
             if not consumed:
                 stack.extend(reversed(_children(call)))
+
+    def _attached_to(self, target: cst.BaseExpression) -> str | None:
+        """In a CherryPy module, the class of `root` in `root.users = ...` (an instance built in this module)."""
+        if self.facts.framework != "cherrypy" or not isinstance(target, cst.Attribute):
+            return None
+        if not isinstance(target.value, cst.Name):
+            return None
+        return self.facts.registrar_types.get(target.value.value)
 
     def _discover(self, body: Any, prefix: str, cls: str | None, parent: str | None) -> None:
         for node in _statements(body):
@@ -349,6 +360,13 @@ class Collector:
                             attrs[t.target.value] = values
                         if t.target.value == "exposed" and self.text(item.value) == "True":
                             exposed = True
+                        if (
+                            self.facts.framework == "cherrypy"
+                            and isinstance(item.value, cst.Call)
+                            and isinstance(item.value.func, cst.Name | cst.Attribute)
+                        ):  # `users = Users()`: the object tree under this class
+                            owner = f"{self.modname}.{qual}" if self.modname else qual
+                            self.facts.attached.append((owner, t.target.value, self.ref(item.value.func)))
                         if t.target.value == "renderer_classes":
                             keys = self._jsonp_renderer(item.value)
                             if keys:

@@ -153,6 +153,9 @@ class ModuleFacts:
     prefixes: dict[str, str] = field(default_factory=dict)  # registrar var -> url prefix (Blueprint, APIRouter)
     registrar_types: dict[str, str] = field(default_factory=dict)  # var -> class reference it was built from
     mounts: dict[str, str] = field(default_factory=dict)  # class reference -> mount path (CherryPy)
+    # CherryPy's object tree: (owner class reference, attribute, class reference of the object held there), from
+    # `users = Users()` in a class body or `root.users = Users()` on an instance: it answers under /users/
+    attached: list[tuple[str, str, str]] = field(default_factory=list)
     imports: tuple[str, ...] = ()
     low_confidence: bool = False  # found by the token-level fallback
     # Flask `g.<attr>` this module sets from a request value -> the request keys (another module may pad g.<attr>)

@@ -694,14 +694,31 @@ class Resolver:
     def _exposed_path(self, fkey: str) -> str:
         _, f = self.repo.funcs[fkey]
         ck = self.repo.class_key_of(fkey)
-        mount = ""
-        if ck:
-            for other in self.repo.modules:
-                for ref, path in other.mounts.items():
-                    if self.repo.lookup(ref, other) == ck:
-                        mount = path
+        mount = self._mount_of(ck, set()) if ck else None
         leaf = "" if f.name == "index" else f.name
         return _join(mount or "/", leaf) or "/"  # an object never mounted answers from the root
+
+    def _mount_of(self, ck: str, seen: set[str]) -> str | None:
+        """Where CherryPy serves an object of class `ck`: its mount (`tree.mount(Root(), "/app")`), or under an
+        attribute of an object of another class that is served somewhere (`users = Users()`: /app/users);
+        None when it is neither (served from the root)."""
+        seen.add(ck)
+        mount: str | None = None
+        for other in self.repo.modules:
+            for ref, path in other.mounts.items():
+                if self.repo.lookup(ref, other) == ck:
+                    mount = path
+        if mount is not None:
+            return mount
+        for other in self.repo.modules:
+            for owner, attr, child in other.attached:
+                if self.repo.lookup(child, other) != ck:
+                    continue
+                parent = self.repo.lookup(owner, other)
+                if parent is None or parent in seen:
+                    continue
+                return _join(self._mount_of(parent, seen) or "/", attr)
+        return None
 
     def _credentials(self, fkey: str, depth: int = 0, seen: set[str] | None = None) -> list[str]:
         seen = seen if seen is not None else set()

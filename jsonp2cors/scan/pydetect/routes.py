@@ -589,6 +589,8 @@ def cherrypy_mount(call: cst.Call, framework: str, ctx: Ctx) -> bool:
     path = (ctx.literal(script) if script is not None else None) or ""
     if isinstance(root, cst.Call):
         ctx.facts.mounts[ctx.ref(root.func)] = path
+    elif isinstance(root, cst.Name) and root.value in ctx.facts.registrar_types:  # root = Root(); mount(root)
+        ctx.facts.mounts[ctx.facts.registrar_types[root.value]] = path
     return True
 
 
