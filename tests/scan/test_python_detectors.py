@@ -1018,6 +1018,47 @@ def test_cherrypy_object_tree_paths(tmp_path: Path) -> None:
     assert "Loose.login" not in found  # an OAuth-style redirect to the callback URL is no padding
 
 
+def test_falcon_middleware_pads_the_routes_of_its_app(tmp_path: Path) -> None:
+    """A Falcon middleware whose process_response pads applies to the resources of the app built with it
+    (reported with medium confidence, like other app-wide hooks); another app's resources, and an app whose
+    middleware only sets CORS headers, are not JSONP."""
+    files = {
+        "service.py": """
+            import json
+            import falcon
+
+            class PadMiddleware:
+                def process_response(self, req, resp, resource, req_succeeded):
+                    cb = req.get_param("callback")
+                    if cb and resp.text:
+                        resp.text = "%s(%s)" % (cb, resp.text)
+                        resp.content_type = "application/javascript"
+
+            class CorsMiddleware:
+                def process_response(self, req, resp, resource, req_succeeded):
+                    resp.set_header("Access-Control-Allow-Origin", "https://app.example.com")
+
+            class Things:
+                def on_get(self, req, resp):
+                    resp.text = json.dumps({"things": []})
+
+            class Stats:
+                def on_get(self, req, resp):
+                    resp.text = json.dumps({"n": 1})
+
+            api = falcon.App(middleware=[PadMiddleware()])
+            api.add_route("/things", Things())
+
+            admin = falcon.App(middleware=[CorsMiddleware()])
+            admin.add_route("/stats", Stats())
+            """,
+    }
+    found = by_function(run(tmp_path, files))
+    assert found["PadMiddleware.process_response"].role == "helper"
+    assert found["Things.on_get"].route == "/things" and found["Things.on_get"].confidence == "medium"
+    assert "Stats.on_get" not in found and "CorsMiddleware.process_response" not in found
+
+
 def test_login_required_on_the_class_means_credentials(tmp_path: Path) -> None:
     src = """
         import json

@@ -306,6 +306,7 @@ class Collector:
                 continue
             consumed = any(rule(call, self.facts.framework, self) for rule in routes.CALL_RULES)
             pending = self.facts.prefixes.pop("@pending", None)
+            self._settle_app_hooks(targets)
             for target in targets:
                 if isinstance(target, cst.Name | cst.Attribute):
                     var = self.text(target)
@@ -318,6 +319,17 @@ class Collector:
                         self.facts.registrar_types[var] = self.ref(call.func)
             if not consumed:
                 stack.extend(reversed(_children(call)))
+
+    def _settle_app_hooks(self, targets: list[cst.BaseExpression]) -> None:
+        """Hooks a rule registered for "the app being built" belong to the variable it is assigned to (none:
+        every table route of the module, like the hooks of an app never named)."""
+        if not any(h.registrar == routes.PENDING_APP for h in self.facts.hooks):
+            return
+        names = [self.text(t) for t in targets if isinstance(t, cst.Name | cst.Attribute)]
+        owner = names[0] if names else ""
+        self.facts.hooks = [
+            Hook(h.function, owner, h.kind) if h.registrar == routes.PENDING_APP else h for h in self.facts.hooks
+        ]
 
     def _attached_to(self, target: cst.BaseExpression) -> str | None:
         """In a CherryPy module, the class of `root` in `root.users = ...` (an instance built in this module)."""

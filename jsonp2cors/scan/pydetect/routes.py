@@ -639,6 +639,10 @@ def drf_router(call: cst.Call, framework: str, ctx: Ctx) -> bool:
     return True
 
 
+# A hook's registrar while its rule runs, until the assignment's target is known (`app = falcon.App(...)`).
+PENDING_APP = "@app"
+
+
 @call_rule_first
 def app_middleware(call: cst.Call, framework: str, ctx: Ctx) -> bool:
     """Middleware wrapping every route of an app, recorded as a hook (which, like an after_request hook,
@@ -653,6 +657,16 @@ def app_middleware(call: cst.Call, framework: str, ctx: Ctx) -> bool:
             for registrar in dict.fromkeys((owner, "")):  # in this order on every run (a set's varies)
                 ctx.facts.hooks.append(Hook(f"{ctx.ref(cls)}.dispatch", registrar, "middleware"))
         return False  # other rules may read the call too
+    if last in ("App", "API") and ctx.ref(call.func).startswith("falcon."):
+        # Falcon `falcon.App(middleware=[PadMiddleware()])`: its process_response sees every response of the
+        # app; the hook's registrar is the variable the app is assigned to (set by the caller, see PENDING_APP)
+        listed = _arg(call, 99, "middleware")
+        items = listed.elements if isinstance(listed, cst.List | cst.Tuple) else ()
+        for el in items:
+            item = el.value
+            if isinstance(item, cst.Call) and isinstance(item.func, cst.Name | cst.Attribute):
+                ctx.facts.hooks.append(Hook(f"{ctx.ref(item.func)}.process_response", PENDING_APP, "middleware"))
+        return False
     if last not in ("Application", "Starlette", "FastAPI"):
         return False
     listed = _arg(call, 99, "middlewares") if last == "Application" else _arg(call, 99, "middleware")
