@@ -1059,6 +1059,44 @@ def test_falcon_middleware_pads_the_routes_of_its_app(tmp_path: Path) -> None:
     assert "Stats.on_get" not in found and "CorsMiddleware.process_response" not in found
 
 
+def test_flask_wsgi_app_middleware_pads_the_routes_of_its_app(tmp_path: Path) -> None:
+    """`app.wsgi_app = Middleware(app.wsgi_app)` whose `__call__` pads: that app's routes are endpoints (medium)
+    and the installing line is no module-level handler; a library middleware (ProxyFix) and another app are not
+    JSONP."""
+    files = {
+        "app.py": """
+            from urllib.parse import parse_qs
+            from flask import Flask, jsonify
+            from werkzeug.middleware.proxy_fix import ProxyFix
+
+            class JSONPWrapper:
+                def __init__(self, app):
+                    self.app = app
+
+                def __call__(self, environ, start_response):
+                    cb = parse_qs(environ.get("QUERY_STRING", "")).get("callback", [None])[0]
+                    body = b"".join(self.app(environ, start_response))
+                    return [cb.encode() + b"(" + body + b")"] if cb else [body]
+
+            app = Flask(__name__)
+            app.wsgi_app = JSONPWrapper(app.wsgi_app)
+            admin = Flask("admin")
+            admin.wsgi_app = ProxyFix(admin.wsgi_app)
+
+            @app.route("/items")
+            def items():
+                return jsonify(items=[])
+
+            @admin.route("/users")
+            def users():
+                return jsonify(users=[])
+            """,
+    }
+    found = by_function(run(tmp_path, files))
+    assert set(found) == {"JSONPWrapper.__call__", "items"}
+    assert found["items"].route == "/items" and found["items"].confidence == "medium"
+
+
 def test_login_required_on_the_class_means_credentials(tmp_path: Path) -> None:
     src = """
         import json

@@ -116,6 +116,7 @@ class Collector:
         self.g_taints: dict[str, Taint] = {}  # Flask `g.<attr>` set from a request value somewhere in the module
         self.imports: list[str] = []
         self._text_cache: dict[int, str] = {}
+        self._installs: set[int] = set()  # module statements installing middleware (recorded as hooks)
         self.renderer_keys: dict[str, tuple[str, ...]] = {}  # class or function -> JSONP renderer params
         self.lists: dict[str, cst.List | cst.Tuple] = lines.lists  # module's `name = [...]`, the last one
         # per-function state while inspecting
@@ -307,6 +308,8 @@ class Collector:
             consumed = any(rule(call, self.facts.framework, self) for rule in routes.CALL_RULES)
             pending = self.facts.prefixes.pop("@pending", None)
             self._settle_app_hooks(targets)
+            if isinstance(node, cst.Assign) and self._wsgi_middleware(targets, call):
+                self._installs.add(id(node))
             for target in targets:
                 if isinstance(target, cst.Name | cst.Attribute):
                     var = self.text(target)
@@ -319,6 +322,19 @@ class Collector:
                         self.facts.registrar_types[var] = self.ref(call.func)
             if not consumed:
                 stack.extend(reversed(_children(call)))
+
+    def _wsgi_middleware(self, targets: list[cst.BaseExpression], call: cst.Call) -> bool:
+        """Flask's `app.wsgi_app = Middleware(app.wsgi_app)`: the middleware's `__call__` sees every response of
+        that app, a hook on its routes (recorded here; the statement is then no module-level handler)."""
+        if self.facts.framework != "flask" or len(targets) != 1 or len(call.args) < 1:
+            return False
+        target = targets[0]
+        if not (isinstance(target, cst.Attribute) and target.attr.value == "wsgi_app"):
+            return False
+        if self.text(call.args[0].value) != self.text(target) or not isinstance(call.func, cst.Name | cst.Attribute):
+            return False
+        self.facts.hooks.append(Hook(f"{self.ref(call.func)}.__call__", self.text(target.value), "middleware"))
+        return True
 
     def _settle_app_hooks(self, targets: list[cst.BaseExpression]) -> None:
         """Hooks a rule registered for "the app being built" belong to the variable it is assigned to (none:
@@ -627,7 +643,12 @@ class Collector:
 
     def _analyze_module_code(self) -> None:
         fn = FunctionFacts("<module>", "<module>", 0, 0, None, None, (), handler_hint="module")
-        stmts = [s for s in self.module.body if not isinstance(s, cst.FunctionDef | cst.ClassDef)]
+        stmts = [
+            s
+            for s in self.module.body
+            if not isinstance(s, cst.FunctionDef | cst.ClassDef)
+            and not (isinstance(s, cst.SimpleStatementLine) and any(id(small) in self._installs for small in s.body))
+        ]
         if not stmts:
             return
         self._run(fn, [n for stmt in stmts for n in _walk(stmt)], {}, {}, None)
