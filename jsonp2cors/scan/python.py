@@ -23,6 +23,7 @@ from jsonp2cors.scan.pydetect.paths import module_name
 
 if TYPE_CHECKING:
     from jsonp2cors.scan.pydetect.model import ModuleFacts
+    from jsonp2cors.scan.pydetect.resolve import Resolver
 
 SUFFIXES = (".py", ".pyw", ".cgi", ".wsgi")
 # Files without any of these (lower-cased) bytes cannot hold a Python JSONP endpoint.
@@ -744,6 +745,10 @@ def _cheap_facts(rel: str, text: str, found: FileFindings, *, pad_hint: bool = F
     used = sorted({m.group(1) for m in _USES_RENDERER.finditer(text)} - _BUILTIN_RENDERERS)
     # a DRF settings module (read because it names a padding renderer class): the renderers its views answer with
     drf = [r for m in _DRF_DEFAULTS.finditer(text) for r in _DOTTED_STRING.findall(m.group(1))]
+    # a Django settings module: the middleware classes it lists (one of the project's may pad every view)
+    middleware = [
+        r for m in _DJANGO_MIDDLEWARE.finditer(text) for r in _DOTTED_STRING.findall(m.group(1))
+    ] if "MIDDLEWARE" in text else []
     found.facts.update(
         {
             "stage": "cheap",
@@ -756,6 +761,8 @@ def _cheap_facts(rel: str, text: str, found: FileFindings, *, pad_hint: bool = F
             "renderers_used": used,
         }
     )
+    if middleware:
+        found.facts["django_middleware"] = middleware
     if sig is not None and sig.sets_g:
         found.facts["sets_g"] = True
     if (
@@ -766,8 +773,10 @@ def _cheap_facts(rel: str, text: str, found: FileFindings, *, pad_hint: bool = F
         or registered
         or used
         or drf
+        or middleware
         or any(map(_project_import, imports))
         or any(i.startswith("rest_framework.") for i in imports)
+        or (any(i == "django" or i.startswith("django.") for i in imports) and _says_json(text))  # a JSON view
     ):
         found.facts["keep_source"] = True  # may be read fully by the whole-repo pass
     wanted = _definition_needles(c for c in source_calls if _project_import(c))
@@ -796,6 +805,7 @@ def _jsonp_capable(renderers: Iterable[str]) -> bool:
 
 # The renderer paths of `"DEFAULT_RENDERER_CLASSES": (...)` in a settings module's text (the cheap stage's view).
 _DRF_DEFAULTS = re.compile(r"""DEFAULT_RENDERER_CLASSES["']\s*:\s*[(\[]([^)\]]*)""")
+_DJANGO_MIDDLEWARE = re.compile(r"""MIDDLEWARE(?:_CLASSES)?\s*[+]?=\s*[(\[]([^)\]]*)""")
 _DOTTED_STRING = re.compile(r"""["']([\w.]+)["']""")
 
 
@@ -1225,6 +1235,12 @@ def _fallback(rel: str, text: str, config: ScanConfig, found: FileFindings, erro
 
 
 # ---------------------------------------------------------------------------------------- whole repo
+def _says_json(text: str) -> bool:
+    """JsonResponse, json.dumps, simplejson, "application/json": a Django module that may answer JSON (which a
+    project-wide JSONP middleware pads; see `_django_middleware_pads`)."""
+    return "json" in text or "Json" in text or "JSON" in text
+
+
 def _text(facts: dict[str, Any]) -> str:
     """The decoded source of a module the cheap stage kept at hand (read again from its path on first use; a file
     gone since reads as empty)."""
@@ -1330,6 +1346,10 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
         for rel, f in cheap:  # and the url modules routing to them
             if f.get("routes") and any(i == v or i.startswith(v + ".") for i in f.get("imports", ()) for v in views):
                 chosen[rel] = f
+    # a settings module the cheap stage saw listing a padding class of the project as Django middleware
+    for rel, f in cheap:
+        if any(_names_padder(name, strong_padders) for name in f.get("django_middleware", ())):
+            chosen[rel] = f
     if any(g in m.imports for m in full for g in ("flask.g", "flask.globals.g")):
         for rel, f in cheap:  # the hooks setting `g` from the request: the keys of a padded `g.callback`
             if f.get("sets_g"):
@@ -1354,6 +1374,8 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
         done = {m.rel for m in full} | set(chosen)
         pending = _route_modules(_unrouted(endpoints, set(read)), full, cheap, done)
         pending.update(_mounting_modules(_mountable(endpoints), full, cheap, done))
+        if _django_middleware_pads(full, resolver):  # it wraps every Django view: url tables and JSON views
+            pending.update(_django_views(cheap, done))
         if not pending:
             break
         chosen.update(pending)
@@ -1365,9 +1387,58 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
     wanted = sorted({n for e in _unrouted(endpoints, set(read)) for n in ROUTE_NEEDLES.get(e.framework, ())})
     if any(e.file in read for e in _mountable(endpoints)):  # and the modules mounting their blueprints/routers
         wanted = sorted({*wanted, *_MOUNT_NEEDLES})
+    if _django_middleware_pads(full, resolver):  # and those the prefilter dropped (urls.py, JSON views)
+        wanted = sorted({*wanted, *_DJANGO_VIEW_NEEDLES})
+    elif any(_django_middleware_shaped(key, resolver) for key in strong_padders):  # the settings that list it
+        wanted = sorted({*wanted, b"middleware"})
     if wanted:
         out.facts["followup_needles"] = wanted
     return out
+
+
+# Files that may hold the Django views a project-wide JSONP middleware wraps: url tables and JSON views.
+_DJANGO_VIEW_NEEDLES = (b"urlpatterns", b"json")
+# The methods through which a Django middleware sees each response.
+_MIDDLEWARE_METHODS = (".__call__", ".process_response")
+
+
+def _django_views(cheap: list[tuple[str, dict[str, Any]]], done: set[str]) -> dict[str, dict[str, Any]]:
+    """The Django modules left out so far that hold url tables or views answering JSON."""
+    return {
+        rel: f
+        for rel, f in cheap
+        if rel not in done
+        and any(i == "django" or i.startswith("django.") for i in f.get("imports", ()))
+        and (f.get("routes") or _says_json(_text(f)))
+    }
+
+
+def _django_middleware_shaped(key: str, resolver: Resolver) -> bool:
+    """A padding method a Django middleware has: `process_response`, or `__call__` of a class built with
+    `get_response` (not any callable class: Pyramid's JSONP renderer pads in `__call__` too)."""
+    if key.endswith(".process_response"):
+        return True
+    if not key.endswith(".__call__"):
+        return False
+    init = resolver.repo.funcs.get(key[: -len("__call__")] + "__init__")
+    return init is not None and "get_response" in init[1].params
+
+
+def _names_padder(dotted: str, padders: dict[str, set[str]]) -> bool:
+    """Does a dotted name from the settings (`proj.middleware.Padding`) name the class of a padding method?"""
+    return any(key.endswith(_MIDDLEWARE_METHODS) and key.rsplit(".", 1)[0].endswith(dotted) for key in padders)
+
+
+def _django_middleware_pads(full: list[ModuleFacts], resolver: Resolver) -> bool:
+    """Does a Django settings module list a middleware class of the project whose `__call__`/`process_response`
+    pads (see collect's `_django_middleware`)?"""
+    listed = {h.function for m in full for h in m.hooks if h.registrar == tables.DJANGO_SETTINGS_HOOK}
+    if not listed:
+        return False
+    padders = resolver.padders(strong_only=True)
+    return any(
+        name == key or name.endswith("." + key) or key.endswith("." + name) for key in padders for name in listed
+    )
 
 
 # A Flask blueprint or a FastAPI router is mounted, with a prefix of its own, by whatever module registers it.

@@ -562,3 +562,109 @@ def test_flask_g_set_by_a_hook_in_another_module(tmp_path: Path) -> None:
         "reply": ("app/render.py", "helper", None, ("jsonp",)),
         "feed": ("app/views.py", "handler", "/feed", ("jsonp",)),
     }
+
+
+_DJANGO_URLS = """
+from django.urls import path
+from shop import views
+
+urlpatterns = [
+    path("api/products/", views.products),
+    path("api/orders/", views.Orders.as_view()),
+    path("", views.home),
+]
+"""
+_DJANGO_VIEWS = """
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views import View
+
+
+def products(request):
+    return JsonResponse({"products": []})
+
+
+class Orders(View):
+    def get(self, request):
+        return JsonResponse({"orders": []})
+
+
+def home(request):
+    return render(request, "home.html")
+"""
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize(
+    ("setting", "middleware"),
+    [
+        (
+            "MIDDLEWARE",
+            """
+            class Padding:
+                def __init__(self, get_response):
+                    self.get_response = get_response
+
+                def __call__(self, request):
+                    response = self.get_response(request)
+                    cb = request.GET.get("callback")
+                    if cb and response["Content-Type"].startswith("application/json"):
+                        response.content = b"%s(%s)" % (cb.encode(), response.content)
+                    return response
+            """,
+        ),
+        (
+            "MIDDLEWARE_CLASSES",
+            """
+            class Padding(object):
+                def process_response(self, request, response):
+                    cb = request.GET.get("cb")
+                    if cb:
+                        response.content = "%s(%s)" % (cb, response.content)
+                    return response
+            """,
+        ),
+    ],
+)
+def test_a_django_middleware_in_settings_pads_every_json_view(
+    tmp_path: Path, setting: str, middleware: str, jobs: int
+) -> None:
+    """A padding middleware listed in the settings wraps every Django view: the JSON ones, found through the url
+    tables although no file but the middleware names a callback, are endpoints (medium); an HTML view is not."""
+    files = {
+        "proj/__init__.py": "",
+        "proj/settings.py": f'{setting} = [\n    "django.middleware.common.CommonMiddleware",\n'
+        '    "proj.middleware.Padding",\n]\nROOT_URLCONF = "proj.urls"\n',
+        "proj/middleware.py": middleware,
+        "proj/urls.py": _DJANGO_URLS,
+        "shop/__init__.py": "",
+        "shop/views.py": _DJANGO_VIEWS,
+    }
+    result = run(tmp_path, files, jobs)
+    found = {e.function: e for e in result.endpoints}
+    assert found["products"].route == "/api/products/" and found["products"].confidence == "medium"
+    assert found["Orders.get"].route == "/api/orders/"
+    assert "home" not in found
+    assert {e.role for e in result.endpoints if e.file == "proj/middleware.py"} == {"helper"}
+
+
+def test_a_django_middleware_that_does_not_pad_leaves_the_views_alone(tmp_path: Path) -> None:
+    files = {
+        "proj/settings.py": 'MIDDLEWARE = ["proj.middleware.Timing"]\n',
+        "proj/middleware.py": """
+            import time
+
+            class Timing:
+                def __init__(self, get_response):
+                    self.get_response = get_response
+
+                def __call__(self, request):
+                    started = time.monotonic()
+                    response = self.get_response(request)
+                    response["X-Callback-Time"] = "%s(%s)" % ("took", time.monotonic() - started)
+                    return response
+            """,
+        "proj/urls.py": _DJANGO_URLS,
+        "shop/views.py": _DJANGO_VIEWS,
+    }
+    assert run(tmp_path, files).endpoints == ()

@@ -269,6 +269,8 @@ class Collector:
                                         self._templates[target.value] = template
                                     if target.value == "REST_FRAMEWORK" and isinstance(small.value, cst.Dict):
                                         self._drf_settings(small.value)
+                                    if target.value in _DJANGO_MIDDLEWARE_SETTINGS and values:
+                                        self._django_middleware(values)
         for node in _walk(self.module):
             if isinstance(node, cst.Import):
                 for alias in node.names:
@@ -404,6 +406,14 @@ class Collector:
         self.facts.classes[qual] = ClassFacts(
             qual, self.line(node), bases, tuple(methods), attrs, {}, exposed, decorators, renderers
         )
+
+    def _django_middleware(self, dotted: Sequence[str]) -> None:
+        """Django settings `MIDDLEWARE = ["proj.middleware.JSONPMiddleware", ...]` (`MIDDLEWARE_CLASSES` before 1.10):
+        each class sees every response of every view, through `__call__` (new style) or `process_response`."""
+        for path in dotted:
+            if "." in path and not path.startswith("django."):
+                for method in ("__call__", "process_response"):
+                    self.facts.hooks.append(Hook(f"{path}.{method}", tables.DJANGO_SETTINGS_HOOK, "middleware"))
 
     def _drf_settings(self, settings: cst.Dict) -> None:
         """`REST_FRAMEWORK = {"DEFAULT_RENDERER_CLASSES": (...)}`: the renderers every DRF view answers through."""
@@ -1252,6 +1262,9 @@ def _leftmost(node: cst.BaseExpression) -> cst.BaseExpression | None:
         node = node.left
     return node
 
+
+# Settings naming the middleware classes of a Django project.
+_DJANGO_MIDDLEWARE_SETTINGS = frozenset({"MIDDLEWARE", "MIDDLEWARE_CLASSES"})
 
 _KIDS: dict[int, list[cst.CSTNode]] = {}
 

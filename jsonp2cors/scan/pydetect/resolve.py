@@ -309,6 +309,7 @@ class Resolver:
 
     def _hooks(self) -> None:
         """Which handlers each response hook (after_request, representation, Api.handle_error) touches."""
+        self._project_middleware()
         for m in self.repo.modules:
             hooks = [(h, k) for h in m.hooks if (k := self._hook_key(m, h.function)) is not None]
             for var, cls_ref in m.registrar_types.items():
@@ -337,6 +338,33 @@ class Resolver:
                                     self.hooked[f"{ck}.{name}"].append((hkey, hook.kind))
                     elif key:
                         self.hooked[key].append((hkey, hook.kind))
+
+    def _project_middleware(self) -> None:
+        """Middleware a Django settings module lists wraps every Django view of the project: the views of url
+        tables and Django views that are routed some other way."""
+        hooks: list[tuple[Hook, str]] = []
+        for m in self.repo.modules:
+            for h in m.hooks:
+                if h.registrar == tables.DJANGO_SETTINGS_HOOK and (k := self._hook_key(m, h.function)) is not None:
+                    hooks.append((h, k))
+        if not hooks:
+            return
+        for m in self.repo.modules:
+            for tr in m.table_routes:
+                if tr.framework != "django":
+                    continue
+                key = self.repo.lookup(tr.target, m)
+                targets: list[str] = []
+                if key in self.repo.classes:
+                    for ck in self.repo.mro(key):
+                        _, c = self.repo.classes[ck]
+                        targets += [f"{ck}.{name}" for name in c.methods if name in tables.HANDLER_METHODS]
+                elif key:
+                    targets.append(key)
+                for target in targets:
+                    for hook, hkey in hooks:
+                        if (hkey, hook.kind) not in self.hooked[target]:
+                            self.hooked[target].append((hkey, hook.kind))
 
     # ---------------------------------------------------------------------------------------- propagation
     def _taint(self, t: Taint | None, fkey: str) -> Taint | None:

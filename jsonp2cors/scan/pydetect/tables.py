@@ -71,6 +71,9 @@ CONTAINER_FACTORIES = frozenset(
     }
 )
 
+# Registrar of the hooks a Django settings module's MIDDLEWARE list makes: they apply to every Django view.
+DJANGO_SETTINGS_HOOK = "@django-settings"
+
 # Known JSONP helpers of libraries: qualified name -> callback parameter names they read.
 LIBRARY_PADDERS: dict[str, tuple[str, ...]] = {
     "flask_jsonpify.jsonify": ("callback",),
