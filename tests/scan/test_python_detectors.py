@@ -1097,6 +1097,59 @@ def test_flask_wsgi_app_middleware_pads_the_routes_of_its_app(tmp_path: Path) ->
     assert found["items"].route == "/items" and found["items"].confidence == "medium"
 
 
+@pytest.mark.parametrize("library", ["flask_restx", "flask_restplus"])
+def test_flask_restx_resources_go_through_their_api_representation(tmp_path: Path, library: str) -> None:
+    """Flask-RESTX / Flask-RESTPlus: `@api.route` and `@ns.route` (a namespace of that api) on Resource classes
+    route them under the api's prefix and the namespace's path; the api's padding representation makes them
+    endpoints and is itself a helper; another api's resources are not JSONP."""
+    files = {
+        "api.py": f"""
+            import json
+            from flask import request, make_response
+            from {library} import Api, Resource
+
+            api = Api(prefix="/v1")
+            plain = Api(prefix="/v2")
+            todos = api.namespace("todos", description="Todo operations")
+            users = api.namespace("people", path="/users")
+
+            @api.representation("application/json")
+            def output_json(data, code, headers=None):
+                body = json.dumps(data)
+                cb = request.args.get("callback")
+                if cb:
+                    body = "%s(%s)" % (cb, body)
+                return make_response(body, code)
+
+            @api.route("/status")
+            class Status(Resource):
+                def get(self):
+                    return {{"up": True}}
+
+            @todos.route("/<int:todo_id>")
+            class Todo(Resource):
+                def get(self, todo_id):
+                    return {{"id": todo_id}}
+
+            @users.route("/")
+            class Users(Resource):
+                def get(self):
+                    return {{"users": []}}
+
+            @plain.route("/other")
+            class Other(Resource):
+                def get(self):
+                    return {{"other": True}}
+            """,
+    }
+    found = by_function(run(tmp_path, files))
+    assert found["output_json"].role == "helper"
+    assert found["Status.get"].route == "/v1/status"
+    assert found["Todo.get"].route == "/v1/todos/<int:todo_id>"
+    assert found["Users.get"].route == "/v1/users/"
+    assert "Other.get" not in found
+
+
 def test_login_required_on_the_class_means_credentials(tmp_path: Path) -> None:
     src = """
         import json

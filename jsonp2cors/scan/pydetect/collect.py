@@ -32,6 +32,7 @@ from jsonp2cors.scan.pydetect.model import (
     ModuleFacts,
     PadEvent,
     RouteInfo,
+    TableRoute,
     Taint,
 )
 from jsonp2cors.scan.pydetect.paths import is_test_path, module_name
@@ -117,6 +118,7 @@ class Collector:
         self.imports: list[str] = []
         self._text_cache: dict[int, str] = {}
         self._installs: set[int] = set()  # module statements installing middleware (recorded as hooks)
+        self._namespaces: dict[str, tuple[str, str]] = {}  # Flask-RESTX namespace var -> (its Api var, its path)
         self.renderer_keys: dict[str, tuple[str, ...]] = {}  # class or function -> JSONP renderer params
         self.lists: dict[str, cst.List | cst.Tuple] = lines.lists  # module's `name = [...]`, the last one
         # per-function state while inspecting
@@ -310,6 +312,7 @@ class Collector:
             consumed = any(rule(call, self.facts.framework, self) for rule in routes.CALL_RULES)
             pending = self.facts.prefixes.pop("@pending", None)
             self._settle_app_hooks(targets)
+            self._note_namespace(targets, call)
             if isinstance(node, cst.Assign) and self._wsgi_middleware(targets, call):
                 self._installs.add(id(node))
             for target in targets:
@@ -337,6 +340,55 @@ class Collector:
             return False
         self.facts.hooks.append(Hook(f"{self.ref(call.func)}.__call__", self.text(target.value), "middleware"))
         return True
+
+    def _note_namespace(self, targets: list[cst.BaseExpression], call: cst.Call) -> None:
+        """Flask-RESTX / Flask-RESTPlus `ns = api.namespace("todos", path=...)`: the namespace's routes belong to
+        `api` (its representations and prefix), under the namespace's path (`/todos` by default)."""
+        func = call.func
+        if not (
+            len(targets) == 1
+            and isinstance(targets[0], cst.Name)
+            and isinstance(func, cst.Attribute)
+            and func.attr.value == "namespace"
+            and isinstance(func.value, cst.Name)
+            and self._restx_api(func.value.value)
+        ):
+            return
+        name = self.literal(call.args[0].value) if call.args and call.args[0].keyword is None else None
+        path_arg = next((a.value for a in call.args if a.keyword is not None and a.keyword.value == "path"), None)
+        path = self.literal(path_arg) if path_arg is not None else (f"/{name}" if name else None)
+        if path is not None:
+            self._namespaces[targets[0].value] = (func.value.value, path)
+
+    def _restx_api(self, var: str) -> bool:
+        """Is `var` a Flask-RESTX / Flask-RESTPlus `Api` (or `Namespace`) built in this module?"""
+        built = self.facts.registrar_types.get(var, "")
+        library, _, name = built.rpartition(".")
+        return library.split(".", 1)[0] in ("flask_restx", "flask_restplus") and name in ("Api", "Namespace")
+
+    def _class_routes(self, node: cst.ClassDef, qual: str) -> None:
+        """Flask-RESTX / Flask-RESTPlus `@api.route("/todos")` / `@ns.route("/<id>")` on a Resource class."""
+        for dec in node.decorators:
+            expr = dec.decorator
+            if not (
+                isinstance(expr, cst.Call)
+                and isinstance(expr.func, cst.Attribute)
+                and expr.func.attr.value == "route"
+                and isinstance(expr.func.value, cst.Name)
+                and expr.args
+            ):
+                continue
+            path = self.literal(expr.args[0].value)
+            var = expr.func.value.value
+            if path is None:
+                continue
+            if var in self._namespaces:
+                var, under = self._namespaces[var]
+                path = under.rstrip("/") + "/" + path.lstrip("/") if path.strip("/") else under.rstrip("/") + "/"
+            elif not self._restx_api(var):
+                continue
+            target = f"{self.modname}.{qual}" if self.modname else qual
+            self.facts.table_routes.append(TableRoute(target, path, (), "flask", var, self.line(dec)))
 
     def _settle_app_hooks(self, targets: list[cst.BaseExpression]) -> None:
         """Hooks a rule registered for "the app being built" belong to the variable it is assigned to (none:
@@ -403,6 +455,7 @@ class Collector:
                                 self.renderer_keys[qual] = keys
                             renderers = self._renderer_refs(item.value)
         decorators = tuple(self._decorator(d) for d in node.decorators)
+        self._class_routes(node, qual)
         self.facts.classes[qual] = ClassFacts(
             qual, self.line(node), bases, tuple(methods), attrs, {}, exposed, decorators, renderers
         )
