@@ -1150,6 +1150,28 @@ def test_flask_restx_resources_go_through_their_api_representation(tmp_path: Pat
     assert "Other.get" not in found
 
 
+def test_a_pyramid_tween_that_pads_is_a_helper(tmp_path: Path) -> None:
+    """A Pyramid tween factory (`handler, registry`) whose tween pads every response is reported as a helper,
+    not as a handler of its own."""
+    files = {
+        "tweens.py": """
+            def jsonp_tween_factory(handler, registry):
+                def tween(request):
+                    response = handler(request)
+                    cb = request.GET.get("callback")
+                    if cb and response.content_type == "application/json":
+                        response.text = "%s(%s)" % (cb, response.text)
+                    return response
+                return tween
+
+            def includeme(config):
+                config.add_tween("myapp.tweens.jsonp_tween_factory")
+            """,
+    }
+    found = by_function(run(tmp_path, files))
+    assert found["jsonp_tween_factory"].role == "helper"
+
+
 def test_login_required_on_the_class_means_credentials(tmp_path: Path) -> None:
     src = """
         import json

@@ -881,6 +881,8 @@ class Resolver:
                 and ("middleware" in f.cls.lower() or f.name == "process_response")
                 and f.name in ("__call__", "process_response", "__acall__", "dispatch")
             )
+            # a Pyramid tween factory `(handler, registry)`: its tween wraps every view, likewise a helper
+            used = used or (bool(request_evs) and f.cls is None and f.params[:2] == ("handler", "registry"))
             medium = False
             if strong:
                 role = "handler"
