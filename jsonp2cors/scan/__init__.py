@@ -36,7 +36,7 @@ POOL_MIN_BYTES = 400_000
 BATCH_FILES = 48
 BATCH_BYTES = 1_500_000
 # Once more than this many files were handed back for one heavy parser kind, other lanes load it too.
-SPREAD_AFTER = 4
+SPREAD_AFTER = 4  # at most base.HEAVY_PER_BATCH (see there)
 # While walking, the progress callback hears the growing file count every this many files.
 PROGRESS_WALK_STEP = 500
 # `facts` key through which an analyzer asks for a second look at files the prefilter dropped

@@ -63,6 +63,34 @@ def set_loadable(kinds: frozenset[str] | None) -> None:
     _LOADABLE[0] = kinds
 
 
+# In a scan worker, how many files of one batch may be read with libcst (the slow stage: seconds for a large
+# JSONP module) before the rest are handed back: the scan then sends them one at a time to the least busy worker
+# (see lanes.Lanes.spread), so a batch full of JSONP modules does not keep one core busy while another idles.
+# Not below the scan's SPREAD_AFTER: a batch handed back before spreading starts holds at most that many files,
+# and a batch that small is read whole (no file goes back and forth).
+HEAVY_PER_BATCH = 4
+_BUDGET: list[int | None] = [None]  # None: no limit (the parent process, a scan without workers, small batches)
+
+
+def set_heavy_budget(count: int | None) -> None:
+    """How many libcst analyses the batch this worker starts may do (None: any)."""
+    _BUDGET[0] = count
+
+
+def use_heavy(kind: str) -> bool:
+    """`may_load(kind)`, and for libcst one of the batch's analyses (see HEAVY_PER_BATCH): False once spent, and
+    the analyzer hands the file back like one this worker may not load."""
+    if not may_load(kind):
+        return False
+    budget = _BUDGET[0]
+    if budget is None or kind != "libcst":
+        return True
+    if budget <= 0:
+        return False
+    _BUDGET[0] = budget - 1
+    return True
+
+
 # While a scan runs, the cyclic garbage collector (the scan's process and its workers) waits for this many new
 # container objects (Python's default: 700). Syntax trees are large and acyclic: with the default the collector
 # ran hundreds of times a scan, re-walking every parser module's objects each full collection (about 6% of a

@@ -84,6 +84,7 @@ def lane_main(work: Connection, results: Connection, config: ScanConfig, kinds: 
         ticket, items, granted = message
         if granted is not None:  # the parent lets this worker load more parser kinds from now on
             _may_load(granted)
+        base.set_heavy_budget(base.HEAVY_PER_BATCH if len(items) > base.HEAVY_PER_BATCH else None)
         try:
             result: Any = run(items, config)
         except Exception as exc:  # the batch runner catches analyzer errors itself: this is a bug of ours

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, AnyStr, Generic, cast
 
 from jsonp2cors.findings import Endpoint, ScanError
-from jsonp2cors.scan.base import PARSED_KEY, Analyzer, FileFindings, ScanConfig, may_load
+from jsonp2cors.scan.base import PARSED_KEY, Analyzer, FileFindings, ScanConfig, use_heavy
 from jsonp2cors.scan.files import decode_python
 from jsonp2cors.scan.pydetect import padding, tables
 from jsonp2cors.scan.pydetect.paths import module_name
@@ -1140,7 +1140,7 @@ def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
                 message = f"nesting too deep to analyse ({depth} levels){_TOKEN_LEVEL}"
                 _token_pass(rel, text, config, found, message, _depth_line(tree))
                 return found
-            if not may_load("libcst"):
+            if not use_heavy("libcst"):
                 return FileFindings(deferred="libcst")  # read again by the worker that loads libcst
             _full(rel, text, config, found)
             return found
@@ -1149,7 +1149,7 @@ def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
         message = f"nesting too deep to parse ({msg}){_TOKEN_LEVEL}"
         _token_pass(rel, text, config, found, message, getattr(ast_error, "lineno", None))
         return found
-    if not may_load("libcst"):
+    if not use_heavy("libcst"):
         return FileFindings(deferred="libcst")
     import libcst as cst
 

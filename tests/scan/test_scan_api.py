@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,48 @@ def test_pool_starts_while_the_walk_goes_on(tmp_path: Path, monkeypatch: pytest.
     assert len(started_at) == 1 and 0 < started_at[0] < len(walked)
     assert pooled.endpoints == inline.endpoints and len(pooled.endpoints) == 12
     assert pooled.stats.files_seen == inline.stats.files_seen == len(walked)
+
+
+def test_heavy_budget_per_batch() -> None:
+    """In a worker batch, libcst analyses are counted: past the budget a file is handed back (markup is not
+    counted); without a budget (the parent, an in-process scan, a small batch) every file is read."""
+    from jsonp2cors.scan import base
+
+    try:
+        base.set_heavy_budget(2)
+        assert [base.use_heavy("libcst") for _ in range(3)] == [True, True, False]
+        assert base.use_heavy("markup")
+        base.set_heavy_budget(None)
+        assert all(base.use_heavy("libcst") for _ in range(10))
+    finally:
+        base.set_heavy_budget(None)
+
+
+def test_a_batch_of_many_jsonp_modules_is_spread_over_the_workers(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch holding more JSONP modules than its libcst budget hands the rest back, and the scan sends them one
+    by one to the least busy worker (letting it load libcst): same findings as an inline scan, and files were
+    handed back beyond the first batch's budget."""
+    from jsonp2cors.scan import base
+
+    root = tree(tmp_path, 14)
+    inline = scan([root], ScanConfig(jobs=1))
+    handed: list[int] = []
+    real_follow = scan_module._Feeder._follow
+
+    def recording_follow(self: Any, result: Any) -> None:
+        handed.append(len(result.deferred))
+        real_follow(self, result)
+
+    monkeypatch.setattr(scan_module._Feeder, "_follow", recording_follow)
+    monkeypatch.setattr(scan_module, "POOL_MIN_FILES", 2)
+    monkeypatch.setattr(scan_module, "POOL_MIN_BYTES", 1)
+    pooled = scan([root], ScanConfig(jobs=2))
+    assert pooled.endpoints == inline.endpoints and len(pooled.endpoints) == 14
+    assert pooled.stats == replace(inline.stats, seconds=pooled.stats.seconds)
+    # one batch of 15 files: the lane loading libcst reads HEAVY_PER_BATCH of the 14 JSONP modules; the other
+    # lane (if it got the batch) hands all back
+    assert sum(handed) >= 14 - base.HEAVY_PER_BATCH
 
 
 def test_result_round_trips_through_json() -> None:
