@@ -1095,6 +1095,14 @@ def test_flask_wsgi_app_middleware_pads_the_routes_of_its_app(tmp_path: Path) ->
     found = by_function(run(tmp_path, files))
     assert set(found) == {"JSONPWrapper.__call__", "items"}
     assert found["items"].route == "/items" and found["items"].confidence == "medium"
+    # the other spellings: the server's entry point wraps the app object, or the app is rebound to its wrapper
+    for install in ("application = JSONPWrapper(app)", "app = JSONPWrapper(app)"):
+        source = files["app.py"].replace("app.wsgi_app = JSONPWrapper(app.wsgi_app)", install)
+        found = by_function(run(tmp_path, {"app.py": source}))
+        assert set(found) == {"JSONPWrapper.__call__", "items"}, install
+    # an object merely built with the app (an extension's shape) wraps nothing
+    source = files["app.py"].replace("app.wsgi_app = JSONPWrapper(app.wsgi_app)", "formatter = JSONPWrapper(app)")
+    assert "items" not in by_function(run(tmp_path, {"app.py": source}))
 
 
 @pytest.mark.parametrize("library", ["flask_restx", "flask_restplus"])

@@ -668,3 +668,36 @@ def test_a_django_middleware_that_does_not_pad_leaves_the_views_alone(tmp_path: 
         "shop/views.py": _DJANGO_VIEWS,
     }
     assert run(tmp_path, files).endpoints == ()
+
+
+def test_a_wsgi_middleware_around_the_django_app_pads_every_json_view(tmp_path: Path) -> None:
+    """wsgi.py's `application = Middleware(get_wsgi_application())` with a padding `__call__` acts like
+    middleware in the settings: the JSON views are endpoints, and the installing line is no handler of its own."""
+    files = {
+        "proj/__init__.py": "",
+        "proj/settings.py": 'ROOT_URLCONF = "proj.urls"\n',
+        "proj/wsgi.py": """
+            import os
+            from urllib.parse import parse_qs
+            from django.core.wsgi import get_wsgi_application
+
+            class Wrapper:
+                def __init__(self, app):
+                    self.app = app
+
+                def __call__(self, environ, start_response):
+                    cb = parse_qs(environ.get("QUERY_STRING", "")).get("callback", [None])[0]
+                    body = b"".join(self.app(environ, start_response))
+                    return [cb.encode() + b"(" + body + b")"] if cb else [body]
+
+            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")
+            application = Wrapper(get_wsgi_application())
+            """,
+        "proj/urls.py": _DJANGO_URLS,
+        "shop/__init__.py": "",
+        "shop/views.py": _DJANGO_VIEWS,
+    }
+    found = {e.function: e for e in run(tmp_path, files).endpoints}
+    assert found["products"].route == "/api/products/" and found["products"].confidence == "medium"
+    assert found["Wrapper.__call__"].role == "helper"
+    assert "<module>" not in found and "home" not in found

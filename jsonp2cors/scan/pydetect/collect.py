@@ -313,7 +313,7 @@ class Collector:
             pending = self.facts.prefixes.pop("@pending", None)
             self._settle_app_hooks(targets)
             self._note_namespace(targets, call)
-            if isinstance(node, cst.Assign) and self._wsgi_middleware(targets, call):
+            if isinstance(node, cst.Assign) and self._wsgi_middleware(targets, call):  # before `app` is rebound
                 self._installs.add(id(node))
             for target in targets:
                 if isinstance(target, cst.Name | cst.Attribute):
@@ -329,16 +329,34 @@ class Collector:
                 stack.extend(reversed(_children(call)))
 
     def _wsgi_middleware(self, targets: list[cst.BaseExpression], call: cst.Call) -> bool:
-        """Flask's `app.wsgi_app = Middleware(app.wsgi_app)`: the middleware's `__call__` sees every response of
-        that app, a hook on its routes (recorded here; the statement is then no module-level handler)."""
-        if self.facts.framework != "flask" or len(targets) != 1 or len(call.args) < 1:
+        """A WSGI middleware wrapped around a whole app, whose `__call__` then sees every response of it: a hook
+        on that app's routes (recorded here; the statement is then no module-level handler). Flask's
+        `app.wsgi_app = Middleware(app.wsgi_app)`, `application = Middleware(app)`, `app = Middleware(app)`;
+        Django's wsgi.py `application = Middleware(get_wsgi_application())`, like middleware in the settings."""
+        if len(targets) != 1 or len(call.args) < 1 or not isinstance(call.func, cst.Name | cst.Attribute):
             return False
-        target = targets[0]
-        if not (isinstance(target, cst.Attribute) and target.attr.value == "wsgi_app"):
+        target, inner = targets[0], call.args[0].value
+        registrar: str | None = None
+        if self.facts.framework == "flask":
+            if isinstance(target, cst.Attribute) and target.attr.value == "wsgi_app":
+                if self.text(inner) == self.text(target):
+                    registrar = self.text(target.value)
+            elif (
+                isinstance(inner, cst.Name)
+                and self.facts.registrar_types.get(inner.value) in _FLASK_APPS
+                and isinstance(target, cst.Name)
+                and target.value in ("application", inner.value)  # the WSGI entry point, or `app = M(app)`
+            ):  # (not `api = Api(app)`, `CORS(app)`: extensions are built with the app too)
+                registrar = inner.value
+        elif (
+            self.facts.framework == "django"
+            and isinstance(inner, cst.Call)
+            and self.ref(inner.func) in _DJANGO_WSGI_APPS
+        ):
+            registrar = tables.DJANGO_SETTINGS_HOOK
+        if registrar is None:
             return False
-        if self.text(call.args[0].value) != self.text(target) or not isinstance(call.func, cst.Name | cst.Attribute):
-            return False
-        self.facts.hooks.append(Hook(f"{self.ref(call.func)}.__call__", self.text(target.value), "middleware"))
+        self.facts.hooks.append(Hook(f"{self.ref(call.func)}.__call__", registrar, "middleware"))
         return True
 
     def _note_namespace(self, targets: list[cst.BaseExpression], call: cst.Call) -> None:
@@ -1316,6 +1334,11 @@ def _leftmost(node: cst.BaseExpression) -> cst.BaseExpression | None:
     return node
 
 
+# What builds a whole WSGI app, which a middleware may wrap (see Collector._wsgi_middleware).
+_FLASK_APPS = frozenset({"flask.Flask", "flask.app.Flask"})
+_DJANGO_WSGI_APPS = frozenset(
+    {"django.core.wsgi.get_wsgi_application", "django.core.handlers.wsgi.WSGIHandler", "django.core.wsgi.WSGIHandler"}
+)
 # Settings naming the middleware classes of a Django project.
 _DJANGO_MIDDLEWARE_SETTINGS = frozenset({"MIDDLEWARE", "MIDDLEWARE_CLASSES"})
 
