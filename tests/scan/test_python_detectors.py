@@ -1180,6 +1180,50 @@ def test_a_pyramid_tween_that_pads_is_a_helper(tmp_path: Path) -> None:
     assert found["jsonp_tween_factory"].role == "helper"
 
 
+def test_a_wsgi_middleware_around_a_wsgi_function(tmp_path: Path) -> None:
+    """Raw WSGI: `application = Middleware(simple_app)` whose `__call__` pads makes `simple_app` the handler
+    (medium) and the middleware its helper, instead of a module-level handler at the installing line; a
+    middleware that does not pad, around another app, leaves it alone."""
+    files = {
+        "wsgi_app.py": """
+            import gzip
+            import json
+            from urllib.parse import parse_qs
+
+            class CallbackWrapper:
+                def __init__(self, app):
+                    self.app = app
+
+                def __call__(self, environ, start_response):
+                    cb = parse_qs(environ.get("QUERY_STRING", "")).get("callback", [None])[0]
+                    body = b"".join(self.app(environ, start_response))
+                    return [cb.encode() + b"(" + body + b")"] if cb else [body]
+
+            class Gzip:
+                def __init__(self, app):
+                    self.app = app
+
+                def __call__(self, environ, start_response):
+                    return [gzip.compress(b"".join(self.app(environ, start_response)))]
+
+            def simple_app(environ, start_response):
+                start_response("200 OK", [("Content-Type", "application/json")])
+                return [json.dumps({"a": 1}).encode()]
+
+            def other_app(environ, start_response):
+                start_response("200 OK", [("Content-Type", "application/json")])
+                return [json.dumps({"b": 2}).encode()]
+
+            application = CallbackWrapper(simple_app)
+            other_app = Gzip(other_app)
+            """,
+    }
+    found = by_function(run(tmp_path, files))
+    assert set(found) == {"CallbackWrapper.__call__", "simple_app"}
+    assert found["CallbackWrapper.__call__"].role == "helper"
+    assert found["simple_app"].role == "handler" and found["simple_app"].confidence == "medium"
+
+
 def test_login_required_on_the_class_means_credentials(tmp_path: Path) -> None:
     src = """
         import json

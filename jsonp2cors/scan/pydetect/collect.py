@@ -332,7 +332,8 @@ class Collector:
         """A WSGI middleware wrapped around a whole app, whose `__call__` then sees every response of it: a hook
         on that app's routes (recorded here; the statement is then no module-level handler). Flask's
         `app.wsgi_app = Middleware(app.wsgi_app)`, `application = Middleware(app)`, `app = Middleware(app)`;
-        Django's wsgi.py `application = Middleware(get_wsgi_application())`, like middleware in the settings."""
+        Django's wsgi.py `application = Middleware(get_wsgi_application())`, like middleware in the settings; raw
+        WSGI `application = Middleware(simple_app)` around a function of this module."""
         if len(targets) != 1 or len(call.args) < 1 or not isinstance(call.func, cst.Name | cst.Attribute):
             return False
         target, inner = targets[0], call.args[0].value
@@ -354,10 +355,30 @@ class Collector:
             and self.ref(inner.func) in _DJANGO_WSGI_APPS
         ):
             registrar = tables.DJANGO_SETTINGS_HOOK
+        if (
+            registrar is None
+            and isinstance(inner, cst.Name)
+            and isinstance(target, cst.Name)
+            and target.value in ("application", inner.value)
+            and self._is_wsgi_function(inner.value)
+        ):  # raw WSGI: `application = Middleware(simple_app)` around a `def simple_app(environ, start_response)`
+            registrar = f"@wsgi:{inner.value}"
+            app_ref = f"{self.modname}.{inner.value}" if self.modname else inner.value
+            self.facts.table_routes.append(TableRoute(app_ref, None, (), "wsgi", registrar, self.line(call)))
         if registrar is None:
             return False
-        self.facts.hooks.append(Hook(f"{self.ref(call.func)}.__call__", registrar, "middleware"))
+        # around a single WSGI function the middleware pads whatever it answers; around an app, its JSON routes
+        kind = "wsgi-middleware" if registrar.startswith("@wsgi:") else "middleware"
+        self.facts.hooks.append(Hook(f"{self.ref(call.func)}.__call__", registrar, kind))
         return True
+
+    def _is_wsgi_function(self, name: str) -> bool:
+        """Is `name` a function of this module's top level taking `(environ, start_response)`?"""
+        for stmt in self.module.body:
+            if isinstance(stmt, cst.FunctionDef) and stmt.name.value == name:
+                params = [p.name.value for p in stmt.params.params[:2]]
+                return params == ["environ", "start_response"]
+        return False
 
     def _note_namespace(self, targets: list[cst.BaseExpression], call: cst.Call) -> None:
         """Flask-RESTX / Flask-RESTPlus `ns = api.namespace("todos", path=...)`: the namespace's routes belong to
