@@ -776,7 +776,7 @@ def _cheap_facts(rel: str, text: str, found: FileFindings, *, pad_hint: bool = F
         or middleware
         or any(map(_project_import, imports))
         or any(i.startswith("rest_framework.") for i in imports)
-        or (any(i == "django" or i.startswith("django.") for i in imports) and _says_json(text))  # a JSON view
+        or (_imports_django(imports) and _says_json(text))  # a JSON view (see `_django_views`)
     ):
         found.facts["keep_source"] = True  # may be read fully by the whole-repo pass
     wanted = _definition_needles(c for c in source_calls if _project_import(c))
@@ -1235,6 +1235,10 @@ def _fallback(rel: str, text: str, config: ScanConfig, found: FileFindings, erro
 
 
 # ---------------------------------------------------------------------------------------- whole repo
+def _imports_django(imports: Iterable[str]) -> bool:
+    return any(i == "django" or i.startswith("django.") for i in imports)
+
+
 def _says_json(text: str) -> bool:
     """JsonResponse, json.dumps, simplejson, "application/json": a Django module that may answer JSON (which a
     project-wide JSONP middleware pads; see `_django_middleware_pads`)."""
@@ -1359,6 +1363,7 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
     endpoints: list[Endpoint] = resolver.endpoints()
     linked = False  # endpoints come from a resolver over more than one module (else each module reported its own)
     pending = chosen
+    wraps_views = False  # a Django middleware of the project pads every view (see `_django_middleware_pads`)
     for _ in range(3):  # the modules chosen, then the route tables of handlers found in them, then their includers
         for rel, facts in _collect_kept(pending, config):
             if isinstance(facts, str):
@@ -1374,7 +1379,8 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
         done = {m.rel for m in full} | set(chosen)
         pending = _route_modules(_unrouted(endpoints, set(read)), full, cheap, done)
         pending.update(_mounting_modules(_mountable(endpoints), full, cheap, done))
-        if _django_middleware_pads(full, resolver):  # it wraps every Django view: url tables and JSON views
+        wraps_views = _django_middleware_pads(full, resolver)
+        if wraps_views:  # the url tables and the JSON views
             pending.update(_django_views(cheap, done))
         if not pending:
             break
@@ -1387,7 +1393,7 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
     wanted = sorted({n for e in _unrouted(endpoints, set(read)) for n in ROUTE_NEEDLES.get(e.framework, ())})
     if any(e.file in read for e in _mountable(endpoints)):  # and the modules mounting their blueprints/routers
         wanted = sorted({*wanted, *_MOUNT_NEEDLES})
-    if _django_middleware_pads(full, resolver):  # and those the prefilter dropped (urls.py, JSON views)
+    if wraps_views:  # and those the prefilter dropped (urls.py, JSON views)
         wanted = sorted({*wanted, *_DJANGO_VIEW_NEEDLES})
     elif any(_django_middleware_shaped(key, resolver) for key in strong_padders):  # the settings that list it
         wanted = sorted({*wanted, b"middleware"})
@@ -1408,7 +1414,7 @@ def _django_views(cheap: list[tuple[str, dict[str, Any]]], done: set[str]) -> di
         rel: f
         for rel, f in cheap
         if rel not in done
-        and any(i == "django" or i.startswith("django.") for i in f.get("imports", ()))
+        and _imports_django(f.get("imports", ()))
         and (f.get("routes") or _says_json(_text(f)))
     }
 

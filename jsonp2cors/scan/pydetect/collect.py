@@ -145,6 +145,10 @@ class Collector:
         found = self.ranges.get(id(node))
         return found[0] if found is not None else 0
 
+    def local_ref(self, qual: str) -> str:
+        """The absolute reference of a name defined in this module (`pkg.views.Feed` for `Feed`)."""
+        return f"{self.modname}.{qual}" if self.modname else qual
+
     def absolute(self, name: str) -> str:
         if not name.startswith("."):
             return name
@@ -171,9 +175,9 @@ class Collector:
             elif q.source is QualifiedNameSource.LOCAL:
                 top = q.name.split(".", 1)[0]
                 if top in self.top_names and "<locals>" not in q.name.split(".", 1)[0]:
-                    best = f"{self.modname}.{q.name}" if self.modname else q.name
+                    best = self.local_ref(q.name)
                 elif "<locals>" in q.name:
-                    best = best or (f"{self.modname}.{q.name}" if self.modname else q.name)
+                    best = best or self.local_ref(q.name)
                 else:
                     best = best or q.name
         return best or spelled
@@ -337,34 +341,30 @@ class Collector:
         if len(targets) != 1 or len(call.args) < 1 or not isinstance(call.func, cst.Name | cst.Attribute):
             return False
         target, inner = targets[0], call.args[0].value
+        # `application = M(x)` (the WSGI entry point) or `x = M(x)`: not `api = Api(app)`, `CORS(app)`, which
+        # extensions built with the app look like
+        wrapped: str | None = None
+        if isinstance(inner, cst.Name) and isinstance(target, cst.Name):
+            wrapped = inner.value if target.value in ("application", inner.value) else None
         registrar: str | None = None
         if self.facts.framework == "flask":
             if isinstance(target, cst.Attribute) and target.attr.value == "wsgi_app":
                 if self.text(inner) == self.text(target):
                     registrar = self.text(target.value)
-            elif (
-                isinstance(inner, cst.Name)
-                and self.facts.registrar_types.get(inner.value) in _FLASK_APPS
-                and isinstance(target, cst.Name)
-                and target.value in ("application", inner.value)  # the WSGI entry point, or `app = M(app)`
-            ):  # (not `api = Api(app)`, `CORS(app)`: extensions are built with the app too)
-                registrar = inner.value
+            elif wrapped is not None and self.facts.registrar_types.get(wrapped) in _FLASK_APPS:
+                registrar = wrapped
         elif (
             self.facts.framework == "django"
             and isinstance(inner, cst.Call)
             and self.ref(inner.func) in _DJANGO_WSGI_APPS
         ):
             registrar = tables.DJANGO_SETTINGS_HOOK
-        if (
-            registrar is None
-            and isinstance(inner, cst.Name)
-            and isinstance(target, cst.Name)
-            and target.value in ("application", inner.value)
-            and self._is_wsgi_function(inner.value)
-        ):  # raw WSGI: `application = Middleware(simple_app)` around a `def simple_app(environ, start_response)`
-            registrar = f"@wsgi:{inner.value}"
-            app_ref = f"{self.modname}.{inner.value}" if self.modname else inner.value
-            self.facts.table_routes.append(TableRoute(app_ref, None, (), "wsgi", registrar, self.line(call)))
+        if registrar is None and wrapped is not None and self._is_wsgi_function(wrapped):
+            # raw WSGI: `application = Middleware(simple_app)` around a `def simple_app(environ, start_response)`
+            registrar = f"@wsgi:{wrapped}"
+            self.facts.table_routes.append(
+                TableRoute(self.local_ref(wrapped), None, (), "wsgi", registrar, self.line(call))
+            )
         if registrar is None:
             return False
         # around a single WSGI function the middleware pads whatever it answers; around an app, its JSON routes
@@ -426,8 +426,7 @@ class Collector:
                 path = under.rstrip("/") + "/" + path.lstrip("/") if path.strip("/") else under.rstrip("/") + "/"
             elif not self._restx_api(var):
                 continue
-            target = f"{self.modname}.{qual}" if self.modname else qual
-            self.facts.table_routes.append(TableRoute(target, path, (), "flask", var, self.line(dec)))
+            self.facts.table_routes.append(TableRoute(self.local_ref(qual), path, (), "flask", var, self.line(dec)))
 
     def _settle_app_hooks(self, targets: list[cst.BaseExpression]) -> None:
         """Hooks a rule registered for "the app being built" belong to the variable it is assigned to (none:
@@ -486,8 +485,8 @@ class Collector:
                             and isinstance(item.value, cst.Call)
                             and isinstance(item.value.func, cst.Name | cst.Attribute)
                         ):  # `users = Users()`: the object tree under this class
-                            owner = f"{self.modname}.{qual}" if self.modname else qual
-                            self.facts.attached.append((owner, t.target.value, self.ref(item.value.func)))
+                            child = self.ref(item.value.func)
+                            self.facts.attached.append((self.local_ref(qual), t.target.value, child))
                         if t.target.value == "renderer_classes":
                             keys = self._jsonp_renderer(item.value)
                             if keys:

@@ -329,15 +329,21 @@ class Resolver:
                 for tr in m.table_routes:
                     if tr.registrar != hook.registrar:
                         continue
-                    key = self.repo.lookup(tr.target, m)
-                    if key in self.repo.classes:
-                        for ck in self.repo.mro(key):
-                            _, c = self.repo.classes[ck]
-                            for name in c.methods:
-                                if name in tables.HANDLER_METHODS:
-                                    self.hooked[f"{ck}.{name}"].append((hkey, hook.kind))
-                    elif key:
-                        self.hooked[key].append((hkey, hook.kind))
+                    for target in self._route_handlers(tr, m):
+                        self.hooked[target].append((hkey, hook.kind))
+
+    def _route_handlers(self, tr: TableRoute, m: ModuleFacts) -> list[str]:
+        """The functions a table route reaches: the view function, or the handler methods of the view class
+        (its own and inherited)."""
+        key = self.repo.lookup(tr.target, m)
+        if key in self.repo.classes:
+            return [
+                f"{ck}.{name}"
+                for ck in self.repo.mro(key)
+                for name in self.repo.classes[ck][1].methods
+                if name in tables.HANDLER_METHODS
+            ]
+        return [key] if key else []
 
     def _project_middleware(self) -> None:
         """Middleware a Django settings module lists wraps every Django view of the project: the views of url
@@ -353,15 +359,7 @@ class Resolver:
             for tr in m.table_routes:
                 if tr.framework != "django":
                     continue
-                key = self.repo.lookup(tr.target, m)
-                targets: list[str] = []
-                if key in self.repo.classes:
-                    for ck in self.repo.mro(key):
-                        _, c = self.repo.classes[ck]
-                        targets += [f"{ck}.{name}" for name in c.methods if name in tables.HANDLER_METHODS]
-                elif key:
-                    targets.append(key)
-                for target in targets:
+                for target in self._route_handlers(tr, m):
                     for hook, hkey in hooks:
                         if (hkey, hook.kind) not in self.hooked[target]:
                             self.hooked[target].append((hkey, hook.kind))
