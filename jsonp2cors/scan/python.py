@@ -142,8 +142,10 @@ def candidate_for(config: ScanConfig) -> Callable[[bytes], bool]:
     A file is a candidate when it says JSONP, names a project helper, or names a callback parameter the way a
     request reads one (see `_name_forms`). The bare words `callback` and `javascript` are everywhere in
     library code (`def add_done_callback(callback)`), so a file with only those is a candidate only when it
-    also reads request values. A helper that pads a value handed to it (`def wrap(callback, data)`) is found
-    through its callers: the follow-up round reads dropped files that define a function a handler calls.
+    also reads request values or defines a handler-shaped function taking a callback-named parameter (one
+    given a URL path segment: `def data(request, callback)` behind Django's `path("data/<str:callback>/", ...)`,
+    Tornado's `def get(self, callback)`; see `_handler_param_hint`). A helper that pads a value handed to it is
+    found through its callers: the follow-up round reads dropped files that define a function a handler calls.
     """
     strong_needles = dict.fromkeys(
         (
@@ -161,6 +163,7 @@ def candidate_for(config: ScanConfig) -> Callable[[bytes], bool]:
         (w, contains(w), next((o for o in words if o != w and o in w), None)) for w in sorted(words, key=len)
     )
     says_javascript = contains(b"javascript")
+    param_def = _handler_param_hint(config).search
 
     def candidate(low: bytes) -> bool:
         for test in strong:
@@ -175,7 +178,7 @@ def candidate_for(config: ScanConfig) -> Callable[[bytes], bool]:
         weak = any(len(w) > 3 for w in present)  # "cb" inside other words is no evidence at all
         if not weak and not says_javascript(low):
             return False
-        return _READ_HINT_LOW.search(low)
+        return _READ_HINT_LOW.search(low) or param_def(low) is not None
 
     return candidate
 
@@ -493,6 +496,7 @@ def signals(tree: ast.AST, config: ScanConfig, keyed_reads: bool = False) -> Sig
         if isinstance(assigned, ast.Constant) and isinstance(assigned.value, str) and _padding_literal(assigned.value):
             templates |= {t.id for t in stmt.targets if isinstance(t, ast.Name)}
     classes = _class_names(tree) if isinstance(tree, ast.Module) else set()
+    exposed = _exposed_methods(tree)
     g_source = False  # some request-reading unit stores into Flask's `g`
     class_pad: dict[str, bool] = {}
     class_src: dict[str, bool] = {}
@@ -569,13 +573,14 @@ def signals(tree: ast.AST, config: ScanConfig, keyed_reads: bool = False) -> Sig
                         src = reads = True  # kwargs["callback"]
                     continue
                 else:
-                    if kind is def_t or kind is async_def_t:
-                        # a routed/exposed handler taking the callback as a keyword argument (CherryPy, FastAPI)
-                        fn = cast(ast.FunctionDef, node)
-                        if fn.decorator_list and any(
-                            tables.is_callback_name(a.arg, config.callback_params) for a in fn.args.args
-                        ):
-                            src = True
+                    # a handler taking the callback as an argument: a query parameter (CherryPy, FastAPI) or a URL
+                    # path segment (Django, Tornado, Falcon, Flask's `/<cb>`)
+                    if (
+                        (kind is def_t or kind is async_def_t)
+                        and not src
+                        and _param_source(cast(ast.FunctionDef, node), owner, exposed, params)
+                    ):
+                        src = True
                     field_name = _name_field(kind)
                     if field_name is not None:
                         name = getattr(node, field_name, None)
@@ -622,6 +627,61 @@ def signals(tree: ast.AST, config: ScanConfig, keyed_reads: bool = False) -> Sig
         class_pad[c] and class_src[c] and (_RESPONSE_CLASS.search(c) or c in handler_classes) for c in classes
     )
     return sig
+
+
+def _param_source(fn: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | None, exposed: dict[str, set[str]],
+                  params: tuple[str, ...]) -> bool:
+    """Is `fn` a request handler that takes the callback as an argument? It must take a callback-named parameter
+    that is not annotated as a function type, and look like a handler: decorated (a route, `@cherrypy.expose`),
+    named for an HTTP method (`get`, `on_get`, `GET`, `do_GET`), taking the request first (a Django view given
+    URL keyword arguments), or exposed by its CherryPy class (see `_exposed_methods`). A plain function taking a
+    `callback` (library code's callbacks) is none of these."""
+    args = fn.args
+    if not any(
+        tables.is_callback_name(a.arg, params)
+        and not (a.annotation is not None and tables.function_typed(ast.unparse(a.annotation)))
+        for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)
+    ):
+        return False
+    if fn.decorator_list or fn.name in tables.HANDLER_METHODS:
+        return True
+    if owner is not None and (fn.name in exposed.get(owner, ()) or "*" in exposed.get(owner, ())):
+        return True
+    positional = [a.arg for a in (*args.posonlyargs, *args.args)]
+    if positional[:1] in (["self"], ["cls"]):
+        positional = positional[1:]
+    return positional[:1] in (["request"], ["req"])
+
+
+def _exposed_methods(tree: ast.AST) -> dict[str, set[str]]:
+    """Per top-level class, the methods CherryPy exposes without a decorator: `index.exposed = True` or
+    `index = cherrypy.expose(index)` in the class body; "*" for a class whose body says `exposed = True`."""
+    out: dict[str, set[str]] = {}
+    for cls in getattr(tree, "body", ()):
+        if not isinstance(cls, ast.ClassDef):
+            continue
+        for stmt in cls.body:
+            if not isinstance(stmt, ast.Assign):
+                continue
+            value = stmt.value
+            for target in stmt.targets:
+                if isinstance(value, ast.Constant) and value.value is True:
+                    if isinstance(target, ast.Name) and target.id == "exposed":
+                        out.setdefault(cls.name, set()).add("*")
+                    elif isinstance(target, ast.Attribute) and target.attr == "exposed" and isinstance(
+                        target.value, ast.Name
+                    ):
+                        out.setdefault(cls.name, set()).add(target.value.id)
+                elif (
+                    isinstance(target, ast.Name)
+                    and isinstance(value, ast.Call)
+                    and (_dotted(value.func) or "").rsplit(".", 1)[-1] == "expose"
+                    and len(value.args) == 1
+                    and isinstance(value.args[0], ast.Name)
+                    and value.args[0].id == target.id
+                ):
+                    out.setdefault(cls.name, set()).add(target.id)
+    return out
 
 
 def _callback_key(args: Sequence[ast.expr], params: tuple[str, ...]) -> bool:
@@ -947,6 +1007,36 @@ def _unit_bounds(text: str) -> list[int]:
     return bounds
 
 
+def _params_near_padding(text: str, params: list[int], pads: list[int]) -> list[int]:
+    """The callback-taking definitions (`params`) whose top-level definition also holds padding-shaped text.
+
+    In a module that reads no request value, only such a one can pad its parameter (the cheap stage pairs a
+    callback parameter with padding within a function, or within a response or handler class; padding through
+    a module-level template constant counts where the constant is named): the others need no parsing."""
+    if not pads:
+        return []
+    bounds = _unit_bounds(text)
+    padded = {bisect.bisect_right(bounds, pos) - 1 for pos in pads}
+    padded |= _template_chunks(text, bounds, pads, padded)
+    return [p for p in params if bisect.bisect_right(bounds, p) - 1 in padded]
+
+
+def _template_chunks(text: str, bounds: list[int], pads: list[int], known: set[int]) -> set[int]:
+    """The chunks (by index into `bounds`, leaving out `known`) that name a module-level padding template, a
+    `NAME = "...%s(..."` line among the `pads`."""
+    out: set[int] = set()
+    for pos in pads:
+        line_start = text.rfind("\n", 0, pos) + 1
+        m = _TEMPLATE_LINE.match(text, line_start)
+        if m is not None:
+            name = m.group(1)
+            for i, start in enumerate(bounds):
+                end = bounds[i + 1] if i + 1 < len(bounds) else len(text)
+                if i not in known and i not in out and name in text[start:end]:
+                    out.add(i)
+    return out
+
+
 def _parse_units(text: str, hints: list[int], pads: list[int]) -> ast.Module | None:
     """Parse only the top-level chunks holding a hint (and those naming a module-level padding template).
 
@@ -956,15 +1046,7 @@ def _parse_units(text: str, hints: list[int], pads: list[int]) -> ast.Module | N
     if len(bounds) < 3:
         return None  # nothing to save
     chosen: set[int] = {bisect.bisect_right(bounds, pos) - 1 for pos in hints}
-    for pos in pads:  # a template constant: every chunk that names it is relevant too
-        line_start = text.rfind("\n", 0, pos) + 1
-        m = _TEMPLATE_LINE.match(text, line_start)
-        if m is not None:
-            name = m.group(1)
-            for i, start in enumerate(bounds):
-                end = bounds[i + 1] if i + 1 < len(bounds) else len(text)
-                if i not in chosen and name in text[start:end]:
-                    chosen.add(i)
+    chosen |= _template_chunks(text, bounds, pads, chosen)  # a template constant: the chunks naming it too
     if len(chosen) == len(bounds):
         return None
     pieces: list[str] = []
@@ -1041,16 +1123,24 @@ def _param_patterns(config: ScanConfig) -> tuple[re.Pattern[str], re.Pattern[str
     if patterns is None:
         alternatives = "|".join(re.escape(n) for n in names)
         patterns = (
-            re.compile(rf"def[ \t]+\w+[ \t]*\((?:[^()]|\([^()]*\))*?\b(?:{alternatives})\b"),
+            re.compile(
+                rf"def[ \t]+\w+[ \t]*\((?:[^()]|\([^()]*\))*?\b(?:{alternatives})\b(?!{_FUNCTION_ANNOTATION.pattern})"
+            ),
             re.compile(rf"\b(?:{alternatives})\b"),
         )
         _PARAM_HINTS[names] = patterns
     return patterns
 
 
+# After a parameter's name: an annotation naming a function type (`callback: Callable[..., None]`), up to the
+# next `,` `=` or parenthesis. Such a parameter holds a Python function, not a request's callback name.
+_FUNCTION_ANNOTATION = re.compile(rf"[ \t]*:[^,=()]*?{tables.FUNCTION_TYPE.pattern}")
+
+
 def _callback_param_hint(config: ScanConfig) -> re.Pattern[str]:
-    """`def view(..., callback=None)`: a handler taking the callback as a parameter (CherryPy, FastAPI). The
-    definition of what `callback_param_defs` finds; one regex over the text, but 4x slower."""
+    """`def view(..., callback=None)`: a handler taking the callback as a parameter (CherryPy, FastAPI; Django,
+    Tornado, Falcon pass URL path segments so), unless annotated as a function type. The definition of what
+    `callback_param_defs` finds; one regex over the text, but 4x slower."""
     return _param_patterns(config)[0]
 
 
@@ -1063,6 +1153,29 @@ def _blank(m: re.Match[str]) -> str:
     return " " * len(m.group())
 
 
+_HANDLER_PARAM_HINTS: dict[tuple[str, ...], re.Pattern[bytes]] = {}
+
+
+def _handler_param_hint(config: ScanConfig) -> re.Pattern[bytes]:
+    """On lower-cased bytes: a handler-shaped `def` taking a callback-named parameter, the prefilter's view of
+    `_param_source` — named for an HTTP method (`get`, `on_get`, `GET`, `do_GET`) or taking the request first
+    (`def data(request, callback)`). Decorated handlers need no such hint: their parameter shows as `callback=`,
+    `callback:`, or in the route (`<callback>`, `{callback}`)."""
+    names = tuple(sorted({*config.callback_params, "callback", "cb", "jsonp", "jsoncallback"}))
+    pattern = _HANDLER_PARAM_HINTS.get(names)
+    if pattern is None:
+        alternatives = "|".join(re.escape(n.lower()) for n in names)
+        verbs = "|".join(sorted({re.escape(m.lower()) for m in tables.HANDLER_METHODS}))
+        pattern = re.compile(
+            (
+                rf"def[ \t]+(?:(?:{verbs})[ \t]*\(|\w+[ \t]*\([ \t]*(?:self[ \t]*,[ \t]*)?(?:request|req)\b)"
+                rf"[^)]*?\b(?:{alternatives})\b(?!{_FUNCTION_ANNOTATION.pattern.lower()})"
+            ).encode()
+        )
+        _HANDLER_PARAM_HINTS[names] = pattern
+    return pattern
+
+
 def callback_param_defs(text: str, config: ScanConfig) -> list[int]:
     """Where the `def`s start whose parameters name a callback, as `_callback_param_hint(config).finditer` gives
     them: each definition's parameter text is taken once, with nested parentheses blanked out (the pattern never
@@ -1071,10 +1184,12 @@ def callback_param_defs(text: str, config: ScanConfig) -> list[int]:
     out: list[int] = []
     pos = 0
     while (m := _DEF_PARAMS.search(text, pos)) is not None:
-        params = m.group(1)
+        raw = params = m.group(1)
         if "(" in params:
             params = _NESTED.sub(_blank, params)
         hit = word.search(params)
+        while hit is not None and _FUNCTION_ANNOTATION.match(raw, hit.end()) is not None:
+            hit = word.search(params, hit.end())  # `callback: Callable`: a function, not a request value
         if hit is None:
             pos = m.start() + 1
             continue
@@ -1108,8 +1223,10 @@ def analyze_python(rel: str, data: bytes, config: ScanConfig) -> FileFindings:
             _cheap_facts(rel, text, found, pad_hint=_has_pad(text))
             return found
         pads = _pad_positions(text)
-        if not reads and not pads:
-            _cheap_facts(rel, text, found)
+        if not reads and params:
+            params = _params_near_padding(text, params, pads)
+        if not reads and not params:
+            _cheap_facts(rel, text, found, pad_hint=bool(pads))
             return found
         hints = sorted((*reads, *params, *pads))
     tree: ast.AST | None = None

@@ -310,6 +310,9 @@ def test_a_scan_loads_parsers_only_for_files_that_reach_them(tmp_path: Path) -> 
         ("def data(limit: int = Query(10, ge=1), callback: str = Query(None)):", True),
         ("def index(self, jsoncallback=None, **kw):", True),
         ("def run(self, fn, timeout=5):", False),
+        ("def call_soon(self, callback: typing.Callable[..., None], *args):", False),  # holds a function
+        ("def on(self, cb: Optional[Awaitable[None]] = None, jsonp=None):", True),  # jsonp is still one
+        ("def data(request, callback):", True),  # Django: a URL keyword argument
     ],
 )
 def test_callback_parameter_hint_sees_past_nested_parentheses(signature: str, hinted: bool) -> None:
@@ -411,7 +414,8 @@ def test_a_module_mentioning_jsonp_is_read_whole(source: str, full: bool) -> Non
 
 _SIGNATURE_PIECES = st.sampled_from(
     ["def ", "def\t", "f", "view", " ", "(", ")", "(None)", "Query(", "callback", "cb", "jsonp", "jsoncallback",
-     "self", ", ", "=", ":", "\n", "\")\"", "x_cb", "cb2", "**kw", "g(h())", "é", "(callback)", "(cb=1)", "def g("]
+     "self", ", ", "=", ":", "\n", "\")\"", "x_cb", "cb2", "**kw", "g(h())", "é", "(callback)", "(cb=1)", "def g(",
+     "Callable", ": Callable", "[", "]", "Optional[", " Coroutine"]
 )
 
 

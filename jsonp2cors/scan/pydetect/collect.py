@@ -464,6 +464,7 @@ class Collector:
         attrs: dict[str, tuple[str, ...]] = {}
         renderers: tuple[str, ...] = ()
         exposed = False
+        exposed_methods: set[str] = set()
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
         smalls: list[cst.CSTNode] = []
         for stmt in body:
@@ -473,6 +474,7 @@ class Collector:
             if isinstance(item, cst.FunctionDef):
                 methods.append(item.name.value)
             elif isinstance(item, cst.Assign):
+                exposed_methods.update(self._exposed_method(item))
                 for t in item.targets:
                     if isinstance(t.target, cst.Name):
                         values = self.str_list(item.value)
@@ -495,8 +497,35 @@ class Collector:
         decorators = tuple(self._decorator(d) for d in node.decorators)
         self._class_routes(node, qual)
         self.facts.classes[qual] = ClassFacts(
-            qual, self.line(node), bases, tuple(methods), attrs, {}, exposed, decorators, renderers
+            qual, self.line(node), bases, tuple(methods), attrs, {}, exposed, decorators, renderers,
+            frozenset(exposed_methods),
         )
+
+    def _exposed_method(self, item: cst.Assign) -> list[str]:
+        """The methods a class-body assignment exposes the CherryPy 3.0 way: `index.exposed = True`, or
+        `index = cherrypy.expose(index)`."""
+        value = item.value
+        out: list[str] = []
+        for t in item.targets:
+            target = t.target
+            if (
+                isinstance(target, cst.Attribute)
+                and target.attr.value == "exposed"
+                and isinstance(target.value, cst.Name)
+                and isinstance(value, cst.Name)
+                and value.value == "True"
+            ):
+                out.append(target.value.value)
+            elif (
+                isinstance(target, cst.Name)
+                and isinstance(value, cst.Call)
+                and len(value.args) == 1
+                and isinstance(value.args[0].value, cst.Name)
+                and value.args[0].value.value == target.value
+                and routes.is_expose(self.ref(value.func), self.text(value.func))
+            ):
+                out.append(target.value)
+        return out
 
     def _django_middleware(self, dotted: Sequence[str]) -> None:
         """Django settings `MIDDLEWARE = ["proj.middleware.JSONPMiddleware", ...]` (`MIDDLEWARE_CLASSES` before 1.10):
@@ -614,15 +643,14 @@ class Collector:
             cls is not None and params[1:2] in (("request",), ("req",))
         ):
             fn.handler_hint = "view"
-        if (
-            cls is not None
-            and self.facts.classes.get(cls)
-            and self.facts.classes[cls].exposed
-            and (not node.name.value.startswith("_"))
+        owner = self.facts.classes.get(cls) if cls is not None else None
+        if owner is not None and (
+            (owner.exposed and not node.name.value.startswith("_")) or node.name.value in owner.exposed_methods
         ):
             fn.handler_hint = fn.handler_hint or "exposed"
-            if not fn.routes:
-                fn.routes.append(RouteInfo("@exposed", ("GET",), "", "cherrypy"))
+            if not fn.routes:  # MethodDispatcher: `def GET(self)` answers GET at the object's own path
+                verb = node.name.value if tables.is_verb_method(node.name.value) else "GET"
+                fn.routes.append(RouteInfo("@exposed", (verb,), "", "cherrypy"))
         for p in (*node.params.params, *node.params.kwonly_params):
             default = p.default
             if isinstance(default, cst.Call):
@@ -669,13 +697,17 @@ class Collector:
                 strs[name] = (value,)
         if name not in NON_DATA_PARAMS:
             key = self._param_alias(p) or name  # FastAPI: `cb: str = Query(None, alias="callback")` reads ?callback=
+            annotation = self.text(p.annotation.annotation) if p.annotation is not None else None
             env[name] = Taint(
                 "param",
                 (key,),
                 index,
                 name,
-                strong=tables.is_callback_name(key, self.config.callback_params)
-                or tables.is_callback_name(name, self.config.callback_params),
+                strong=(
+                    tables.is_callback_name(key, self.config.callback_params)
+                    or tables.is_callback_name(name, self.config.callback_params)
+                )
+                and not tables.function_typed(annotation),  # `callback: Callable[...]` holds a function
             )
 
     def _param_alias(self, p: cst.Param) -> str | None:

@@ -99,6 +99,8 @@ class ClassFacts:
     exposed: bool = False  # CherryPy `exposed = True`
     decorators: tuple[Decorator, ...] = ()  # class decorators (`@jsonp class View`, `@method_decorator(jsonp, ...)`)
     renderers: tuple[str, ...] = ()  # absolute references listed in `renderer_classes` (Django REST framework)
+    # methods exposed one by one in the class body: CherryPy's `index.exposed = True`, `index = cherrypy.expose(index)`
+    exposed_methods: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -721,7 +721,7 @@ class Resolver:
         _, f = self.repo.funcs[fkey]
         ck = self.repo.class_key_of(fkey)
         mount = self._mount_of(ck, set()) if ck else None
-        leaf = "" if f.name == "index" else f.name
+        leaf = "" if f.name == "index" or tables.is_verb_method(f.name) else f.name
         return _join(mount or "/", leaf) or "/"  # an object never mounted answers from the root
 
     def _mount_of(self, ck: str, seen: set[str]) -> str | None:

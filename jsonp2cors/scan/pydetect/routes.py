@@ -101,13 +101,15 @@ def view_config_decorator(dec: Decorator, framework: str) -> RouteInfo | None:
     return RouteInfo(f"@route:{name}" if name else None, (method.upper(),) if method else ("GET",), "", "pyramid")
 
 
+def is_expose(target: str, text: str) -> bool:
+    """Is a callable (its absolute reference, its source text) CherryPy's `expose`?"""
+    return target in ("cherrypy.expose", "cherrypy._helper.expose") or text in ("cherrypy.expose", "expose")
+
+
 @decorator_rule
 def expose_decorator(dec: Decorator, framework: str) -> RouteInfo | None:
     """CherryPy `@cherrypy.expose`: the path is the mount point plus the method name."""
-    if dec.target in ("cherrypy.expose", "cherrypy._helper.expose") or dec.text in (
-        "cherrypy.expose",
-        "expose",
-    ):
+    if is_expose(dec.target, dec.text):
         return RouteInfo("@exposed", ("GET",), "", "cherrypy")
     return None
 

@@ -195,6 +195,11 @@ HANDLER_METHODS: dict[str, str] = {
 }
 HTTP_VERBS = frozenset({"get", "post", "put", "delete", "patch", "head", "options"})
 
+
+def is_verb_method(name: str) -> bool:
+    """`GET`, `POST`, ...: a method CherryPy's MethodDispatcher (and web.py) calls for that HTTP method."""
+    return name.isupper() and name.lower() in HTTP_VERBS
+
 # Hooks that post-process responses of the object they are registered on.
 HOOK_DECORATORS: dict[str, str] = {
     "after_request": "after_request",
@@ -383,6 +388,16 @@ LIBRARY_ROOTS = frozenset(
 
 def is_callback_name(name: str, extra: tuple[str, ...] = ()) -> bool:
     return name in extra or bool(CALLBACK_NAME.match(name))
+
+
+# An annotation naming a function type: a parameter `callback: Callable[[Event], None]` (asyncio, click, playwright)
+# holds a Python function, never the text of a request's callback parameter.
+FUNCTION_TYPE = re.compile(r"\b(?:Callable|Awaitable|Coroutine)\b")
+
+
+def function_typed(annotation: str | None) -> bool:
+    """Does a parameter's annotation (its source text; None when it has none) say it holds a function?"""
+    return annotation is not None and FUNCTION_TYPE.search(annotation) is not None
 
 # Template rendering: a request's callback handed to a JavaScript template (`render_template("data.js",
 # callback=cb)`), whose text then writes `{{ callback }}(...)`. Renderers by their last name component.
