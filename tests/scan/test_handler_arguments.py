@@ -185,3 +185,87 @@ def test_the_prefilter_keeps_a_view_whose_only_hint_is_its_callback_argument() -
     assert candidate(view.lower())
     library = b"def add_done_callback(self, fn):\n    self._callbacks.append(callback)\n"
     assert not candidate(library.lower())
+
+
+def test_frameworks_without_a_contract_name_are_named_in_framework_detail(tmp_path: Path) -> None:
+    """Quart (Flask's API, hooks included), Sanic and Twisted Web: found like their relatives, reported as
+    `generic` with the framework in `framework_detail` (contract 1 has no value for them)."""
+    found = run(
+        tmp_path,
+        {
+            "quart_app.py": """
+                import json
+                from quart import Quart, request, jsonify
+
+                app = Quart(__name__)
+
+                @app.after_request
+                async def pad(response):
+                    cb = request.args.get("callback")
+                    if cb:
+                        response.set_data("%s(%s)" % (cb, await response.get_data(as_text=True)))
+                    return response
+
+                @app.route("/items")
+                async def items():
+                    return jsonify([1, 2])
+                """,
+            "sanic_app.py": """
+                import json
+                from sanic import Sanic
+                from sanic.response import text
+
+                app = Sanic("legacy")
+
+                @app.get("/data")
+                async def data(request):
+                    cb = request.args.get("callback")
+                    return text("%s(%s)" % (cb, json.dumps({"a": 1})), content_type="application/javascript")
+                """,
+            "tw.py": """
+                import json
+                from twisted.web import resource
+
+                class Api(resource.Resource):
+                    isLeaf = True
+
+                    def render_GET(self, request):
+                        cb = request.args.get(b"callback", [b"cb"])[0]
+                        return cb + b"(" + json.dumps({"a": 1}).encode() + b")"
+                """,
+        },
+    )
+    assert set(found) == {"quart_app.py:pad", "quart_app.py:items", "sanic_app.py:data", "tw.py:Api.render_GET"}
+    records = scan([tmp_path]).to_dict()["endpoints"]  # contract 1, as `--format json` writes it
+    details = {f"{r['file']}:{r['function']}": (r["framework"], r.get("framework_detail")) for r in records}
+    assert details["quart_app.py:items"] == ("generic", "quart")
+    assert details["sanic_app.py:data"] == ("generic", "sanic")
+    assert details["tw.py:Api.render_GET"] == ("generic", "twisted")
+    assert found["quart_app.py:items"].route == "/items" and found["quart_app.py:items"].role == "handler"
+    assert found["quart_app.py:pad"].role == "helper"
+    assert found["sanic_app.py:data"].route == "/data"
+
+
+def test_a_wsgi_app_returning_its_body_in_chunks(tmp_path: Path) -> None:
+    found = run(
+        tmp_path,
+        {
+            "app.py": """
+                import json
+                from urllib.parse import parse_qs
+
+                def application(environ, start_response):
+                    cb = parse_qs(environ["QUERY_STRING"]).get("callback", ["cb"])[0]
+                    start_response("200 OK", [("Content-Type", "application/javascript")])
+                    return [cb.encode(), b"(", json.dumps({"a": 1}).encode(), b")"]
+
+                def page(environ, start_response):
+                    name = parse_qs(environ["QUERY_STRING"]).get("callback", [""])[0]
+                    start_response("200 OK", [("Content-Type", "text/html")])
+                    return [b"<p>", name.encode(), b"(", b"</p>"]
+                """,
+        },
+    )
+    assert set(found) == {"app.py:application"}
+    app = found["app.py:application"]
+    assert (app.line, app.framework, app.recognised_by) == (4, "wsgi", "chunk-padding")

@@ -1104,9 +1104,27 @@ class Collector:
         if t is not None:
             self._fn.pads.append(PadEvent(t, self.line(at), via))
 
+    def _pad_pieces(self, seq: cst.List | cst.Tuple, via: str, at: cst.CSTNode) -> None:
+        """A sequence of pieces that pads: a variable followed by a text opening an argument list,
+        `[cb, "(", body, ")"]` (not HTML pieces)."""
+        items = [e.value for e in seq.elements]
+        literals = [self.literal(i) for i in items]
+        if any(lit is not None and padding.looks_like_html(lit) for lit in literals):
+            return
+        for i in range(1, len(items)):
+            lit = literals[i]
+            if lit is not None and padding.opens_call(lit) and self._variable(items[i - 1], literals[i - 1]):
+                self._pad(items[i - 1], via, at)
+
     def _inspect(self, node: cst.CSTNode) -> None:
         fn = self._fn
         assert fn is not None
+        if (
+            isinstance(node, cst.Return)
+            and isinstance(node.value, cst.List | cst.Tuple)
+            and "start_response" in fn.params
+        ):  # a WSGI app's body, returned as chunks: `return [cb, b"(", body, b")"]`
+            self._pad_pieces(node.value, "chunk-padding", node)
         if isinstance(node, cst.BinaryOperation):
             if isinstance(node.operator, cst.Modulo):
                 self._percent(node)
@@ -1244,15 +1262,7 @@ class Collector:
             if isinstance(seq, cst.Name) and seq.value in self._seqs:
                 seq = self._seqs[seq.value]  # out = [cb, "(", body, ")"]; "".join(out)
             if isinstance(seq, cst.List | cst.Tuple):
-                items = [e.value for e in seq.elements]
-                literals = [self.literal(i) for i in items]
-                if not any(lit is not None and padding.looks_like_html(lit) for lit in literals):
-                    for i in range(1, len(items)):
-                        lit = literals[i]
-                        if lit is None or not padding.opens_call(lit):
-                            continue
-                        if self._variable(items[i - 1], literals[i - 1]):
-                            self._pad(items[i - 1], "join-padding", node)
+                self._pad_pieces(seq, "join-padding", node)
             return
         if not isinstance(func, cst.Name | cst.Attribute):
             return

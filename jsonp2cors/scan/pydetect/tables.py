@@ -299,6 +299,10 @@ FRAMEWORK_IMPORTS: tuple[tuple[str, str], ...] = (
     ("cherrypy", "cherrypy"),
     ("webob", "webob"),
     ("webapp2", "webapp2"),
+    # frameworks contract 1 has no value for: reported as "generic" with `framework_detail` naming them
+    ("quart", "quart"),
+    ("sanic", "sanic"),
+    ("twisted", "twisted"),
     ("werkzeug", "wsgi"),
     ("wsgiref", "wsgi"),
 )
