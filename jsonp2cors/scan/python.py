@@ -497,6 +497,7 @@ def signals(tree: ast.AST, config: ScanConfig, keyed_reads: bool = False) -> Sig
             templates |= {t.id for t in stmt.targets if isinstance(t, ast.Name)}
     classes = _class_names(tree) if isinstance(tree, ast.Module) else set()
     exposed = _exposed_methods(tree)
+    sig.padding_defs |= _padding_lambdas(tree, templates)
     g_source = False  # some request-reading unit stores into Flask's `g`
     class_pad: dict[str, bool] = {}
     class_src: dict[str, bool] = {}
@@ -653,6 +654,33 @@ def _param_source(fn: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | None,
     return positional[:1] in (["request"], ["req"])
 
 
+def _padding_lambdas(tree: ast.AST, templates: set[str]) -> set[str]:
+    """Module-level `pad = lambda cb, data: "%s(%s)" % (cb, data)`: names of lambdas that build `name(` strings
+    (functions to the whole-repo pass, like a `def`)."""
+    out: set[str] = set()
+    for stmt in getattr(tree, "body", ()):
+        if not (isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Lambda)):
+            continue
+        for node in ast.walk(stmt.value.body):
+            if (
+                (isinstance(node, ast.Constant) and isinstance(node.value, str) and _padding_literal(node.value))
+                or (isinstance(node, ast.Name) and node.id in templates)
+                or (
+                    isinstance(node, ast.JoinedStr)
+                    and any(
+                        isinstance(a, ast.FormattedValue)
+                        and isinstance(b, ast.Constant)
+                        and isinstance(b.value, str)
+                        and padding.opens_call(b.value)
+                        for a, b in itertools.pairwise(node.values)
+                    )
+                )
+            ):
+                out |= {t.id for t in stmt.targets if isinstance(t, ast.Name)}
+                break
+    return out
+
+
 def _exposed_methods(tree: ast.AST) -> dict[str, set[str]]:
     """Per top-level class, the methods CherryPy exposes without a decorator: `index.exposed = True` or
     `index = cherrypy.expose(index)` in the class body; "*" for a class whose body says `exposed = True`."""
@@ -772,6 +800,8 @@ _IMPORT = re.compile(r"import[ \t]+([^\n#;]+)")
 # A top-level `def`/`class` (column 0), found from the newline before it (searched in "\n" + text, so that a
 # match's start is the line's offset in the text itself).
 _TOP_DEF = re.compile(r"\n(?:async[ \t]+)?(?:def|class)[ \t]+(\w+)")
+# `name = lambda ...:` at module level (a function to the whole-repo pass when its line pads)
+_TOP_LAMBDA = re.compile(r"\n(\w+)[ \t]*=[ \t]*lambda\b[^\n]*")
 
 
 def _line_starts(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
@@ -894,6 +924,8 @@ def _padding_defs_of_text(text: str) -> list[str]:
         is_class = text.startswith("class", begin)
         if (not is_class or _RESPONSE_CLASS.search(name)) and _has_pad(text, head_end, end):
             out.append(name)
+    if "lambda" in text:
+        out += [m.group(1) for m in _TOP_LAMBDA.finditer("\n" + text) if _has_pad(m.group())]
     return out
 
 
@@ -933,12 +965,12 @@ def _imports(tree: ast.AST, module: str, is_package: bool) -> list[str]:
 
 
 def _definition_needles(refs: Iterable[str]) -> list[bytes]:
-    """`def wrap(` / `class wrap` needles (lower-cased) for the last component of each reference."""
+    """`def wrap(` / `class wrap` / `wrap = lambda` needles (lower-cased) for the last component of each reference."""
     out: set[bytes] = set()
     for ref in refs:
         name = ref.rsplit(".", 1)[-1].lower().encode()
         if len(name) > 2:
-            out |= {b"def " + name + b"(", b"class " + name}
+            out |= {b"def " + name + b"(", b"class " + name, b"\n" + name + b" = lambda", b"\n" + name + b"=lambda"}
     return sorted(out)
 
 
@@ -1440,6 +1472,14 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
                 for key, other in owner.items():
                     if call in _Names({key}):
                         chosen[other] = by_rel[other]
+    # a fully read module handing a request value to a padding function of a module the cheap stage left out
+    for m in full:
+        for fn in m.functions.values():
+            for c in fn.calls:
+                if c.target in cheap_pads and any(
+                    t is not None and t.kind == "request" for t in (*c.args, *(v for _, v in c.kwargs))
+                ):
+                    chosen.update((o, by_rel[o]) for key, o in owner.items() if c.target in _Names({key}))
     # Pyramid renderers with the project's own factory: the modules registering one that a chosen or full
     # module's code pads through, and the views naming it
     registered = {n for m in full for n in m.renderer_factories}

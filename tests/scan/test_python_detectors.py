@@ -2444,3 +2444,78 @@ def test_python2_token_pass_takes_methods_and_leaves_defaults_out(tmp_path: Path
         "a": ("/a", ("GET", "POST"), ("callback",), "low"),
         "b": ("/b", ("POST",), ("jsonp",), "low"),
     }
+
+
+def test_module_level_lambdas_that_pad_are_helpers(tmp_path: Path) -> None:
+    """`pad = lambda cb, data: ...` is a padding helper like a `def`, in the handler's module or in another one
+    the prefilter drops (nothing there names a callback); a lambda that builds HTML is not."""
+    files = {
+        "app.py": """
+            import json
+            from flask import Flask, request, Response
+            from pkg.util import wrap, bold
+
+            app = Flask(__name__)
+            pad = lambda cb, data: "%s(%s)" % (cb, json.dumps(data))
+
+            @app.route("/x")
+            def x():
+                return Response(pad(request.args.get("callback"), {"a": 1}), mimetype="application/javascript")
+
+            @app.route("/w")
+            def w():
+                return wrap(request.args.get("callback"), {"a": 1})
+
+            @app.route("/b")
+            def b():
+                return bold(request.args.get("callback"))
+            """,
+        "pkg/__init__.py": "",
+        "pkg/util.py": """
+            import json
+
+            wrap = lambda name, payload: name + "(" + json.dumps(payload) + ")"
+            bold = lambda text: "<b>%s</b>" % text
+            """,
+    }
+    found = by_function(run(tmp_path, files))
+    assert set(found) == {"pad", "x", "wrap", "w"}
+    assert (found["pad"].file, found["pad"].line, found["pad"].role) == ("app.py", 6, "helper")
+    assert (found["x"].route, found["x"].role, found["x"].recognised_by) == ("/x", "handler", "helper:pad")
+    assert (found["wrap"].file, found["wrap"].line, found["wrap"].role) == ("pkg/util.py", 3, "helper")
+    assert (found["w"].route, found["w"].recognised_by) == ("/w", "helper:wrap")
+
+
+def test_a_module_read_fully_reaches_a_helper_in_a_dropped_module(tmp_path: Path) -> None:
+    """The view's module is read with libcst for its own padding; the helper it hands a request value to lives
+    in a module the prefilter dropped (no needle there): the follow-up round reads it and the whole-repo pass
+    links the two."""
+    files = {
+        "app.py": """
+            import json
+            from flask import Flask, request
+            from pkg.util import wrap
+
+            app = Flask(__name__)
+
+            @app.route("/x")
+            def x():
+                cb = request.args.get("callback")
+                return "%s(%s)" % (cb, json.dumps({"a": 1}))
+
+            @app.route("/w")
+            def w():
+                return wrap(request.args.get("callback"), {"a": 1})
+            """,
+        "pkg/__init__.py": "",
+        "pkg/util.py": """
+            import json
+
+            def wrap(name, payload):
+                return name + "(" + json.dumps(payload) + ")"
+            """,
+    }
+    found = by_function(run(tmp_path, files))
+    assert set(found) == {"x", "w", "wrap"}
+    assert (found["w"].route, found["w"].recognised_by) == ("/w", "helper:wrap")
+    assert (found["wrap"].file, found["wrap"].role) == ("pkg/util.py", "helper")

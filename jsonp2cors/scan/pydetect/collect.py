@@ -118,6 +118,7 @@ class Collector:
         self.imports: list[str] = []
         self._text_cache: dict[int, str] = {}
         self._installs: set[int] = set()  # module statements installing middleware (recorded as hooks)
+        self._made: list[cst.CSTNode] = []  # nodes made here for module-level lambdas (see _discover_lambdas)
         self._namespaces: dict[str, tuple[str, str]] = {}  # Flask-RESTX namespace var -> (its Api var, its path)
         self.renderer_keys: dict[str, tuple[str, ...]] = {}  # class or function -> JSONP renderer params
         self.lists: dict[str, cst.List | cst.Tuple] = lines.lists  # module's `name = [...]`, the last one
@@ -246,6 +247,7 @@ class Collector:
         self._framework()
         self._tables(self.module)
         self._discover(self.module.body, "", None, None)
+        self._discover_lambdas()
         uses_g = any(i == "flask" or i in _REQUEST_GLOBALS for i in self.imports)
         first = [q for q, n in self.fn_nodes.items() if self._sets_request_globals(n)] if uses_g else []
         for qual in [*first, *(q for q in self.fn_nodes if q not in first)]:
@@ -457,6 +459,41 @@ class Collector:
                 qual = prefix + node.name.value
                 self._register_class(qual, node)
                 self._discover(node.body, qual + ".", qual, parent)
+
+    def _discover_lambdas(self) -> None:
+        """Module-level `pad = lambda cb, data: "%s(%s)" % (cb, json.dumps(data))`: a function named `pad` like a
+        `def` (its own scope is the lambda's). It is analysed through a `def pad(cb, data): return ...` made of
+        the lambda's own parameters and body, whose lines are the assignment's."""
+        for stmt in self.module.body:
+            if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+                continue
+            assign = stmt.body[0]
+            if not (
+                isinstance(assign, cst.Assign)
+                and len(assign.targets) == 1
+                and isinstance(assign.targets[0].target, cst.Name)
+                and isinstance(assign.value, cst.Lambda)
+            ):
+                continue
+            name = assign.targets[0].target.value
+            if name in self.facts.functions:
+                continue
+            lam = assign.value
+            ret = cst.Return(value=lam.body)
+            line = cst.SimpleStatementLine(body=[ret])
+            block = cst.IndentedBlock(body=[line])
+            node = cst.FunctionDef(name=cst.Name(name), params=lam.params, body=block)
+            self._made.extend((ret, line, block, node))  # kept alive: the tables below are keyed by id()
+            where = self.ranges.get(id(stmt), (0, 0))
+            for made in (ret, line, block, node, node.name):
+                self.ranges[id(made)] = where
+            kids: dict[int, list[cst.CSTNode]] = {
+                id(node): [lam.params, block], id(block): [line], id(line): [ret], id(ret): [lam.body]
+            }
+            self._kids.update(kids)
+            _KIDS.update(kids)  # the walk's table for this module, filled from self._kids before
+            self._register_function(name, node, None, None)
+            self.top_names.add(name)
 
     def _register_class(self, qual: str, node: cst.ClassDef) -> None:
         bases = tuple(self.ref(b.value) for b in node.bases if b.keyword is None)
