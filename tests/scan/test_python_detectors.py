@@ -2519,3 +2519,30 @@ def test_a_module_read_fully_reaches_a_helper_in_a_dropped_module(tmp_path: Path
     assert set(found) == {"x", "w", "wrap"}
     assert (found["w"].route, found["w"].recognised_by) == ("/w", "helper:wrap")
     assert (found["wrap"].file, found["wrap"].role) == ("pkg/util.py", "helper")
+
+
+def test_a_response_class_padding_its_constructor_argument_in_init(tmp_path: Path) -> None:
+    """`JSONPResponse(data, callback)` whose `__init__` pads the argument right away (not kept as `self.x`): the
+    views constructing it with a request value are the endpoints, the class is their helper."""
+    files = {
+        "views.py": """
+            import json
+            from django.http import HttpResponse
+
+            class JSONPResponse(HttpResponse):
+                def __init__(self, data, callback, **kwargs):
+                    content = "%s(%s)" % (callback, json.dumps(data))
+                    super().__init__(content, content_type="application/javascript", **kwargs)
+
+            def feed(request):
+                return JSONPResponse({"a": 1}, request.GET.get("callback", "cb"))
+
+            def page(request):
+                return JSONPResponse({"a": 1}, "render")
+            """,
+    }
+    found = by_function(run(tmp_path, files))
+    assert set(found) == {"JSONPResponse.__init__", "feed"}
+    assert (found["feed"].role, found["feed"].recognised_by) == ("handler", "response-class:JSONPResponse")
+    assert found["feed"].callback_params == ("callback",)
+    assert found["JSONPResponse.__init__"].role == "helper"

@@ -460,7 +460,8 @@ class Resolver:
             for name in kc.methods:
                 mk = f"{k}.{name}"
                 for e in self.events.get(mk, ()):
-                    if e.kind == "ctor":
+                    # a constructor argument the class pads: kept as `self.x` ("ctor"), or padded in `__init__`
+                    if e.kind == "ctor" or (e.kind == "param" and name == "__init__"):
                         t = self._taint(self._arg(c, e.param - 1, e.name), fkey)
                         if t is not None and t.kind in ("request", "param", "ctor"):
                             out.add(_ev(t, f"response-class:{cf.qualname}", c.line, mk, e.medium))
