@@ -1166,7 +1166,8 @@ def _param_patterns(config: ScanConfig) -> tuple[re.Pattern[str], re.Pattern[str
 
 # After a parameter's name: an annotation naming a function type (`callback: Callable[..., None]`), up to the
 # next `,` `=` or parenthesis. Such a parameter holds a Python function, not a request's callback name.
-_FUNCTION_ANNOTATION = re.compile(rf"[ \t]*:[^,=()]*?{tables.FUNCTION_TYPE.pattern}")
+# (At most 200 characters: an annotation is short, and an unbounded look on odd text went quadratic.)
+_FUNCTION_ANNOTATION = re.compile(rf"[ \t]*:[^,=()]{{0,200}}?{tables.FUNCTION_TYPE.pattern}")
 
 
 def _callback_param_hint(config: ScanConfig) -> re.Pattern[str]:
@@ -1191,7 +1192,8 @@ _HANDLER_PARAM_HINTS: dict[tuple[str, ...], re.Pattern[bytes]] = {}
 def _handler_param_hint(config: ScanConfig) -> re.Pattern[bytes]:
     """On lower-cased bytes: a handler-shaped `def` taking a callback-named parameter, the prefilter's view of
     `_param_source` — named for an HTTP method (`get`, `on_get`, `GET`, `do_GET`) or taking the request first
-    (`def data(request, callback)`). Decorated handlers need no such hint: their parameter shows as `callback=`,
+    (`def data(request, callback)`), within the first 200 characters of its parameters (unbounded, a file of
+    unclosed `def get(` took seconds). Decorated handlers need no such hint: their parameter shows as `callback=`,
     `callback:`, or in the route (`<callback>`, `{callback}`)."""
     names = tuple(sorted({*config.callback_params, "callback", "cb", "jsonp", "jsoncallback"}))
     pattern = _HANDLER_PARAM_HINTS.get(names)
@@ -1201,7 +1203,7 @@ def _handler_param_hint(config: ScanConfig) -> re.Pattern[bytes]:
         pattern = re.compile(
             (
                 rf"def[ \t]+(?:(?:{verbs})[ \t]*\(|\w+[ \t]*\([ \t]*(?:self[ \t]*,[ \t]*)?(?:request|req)\b)"
-                rf"[^)]*?\b(?:{alternatives})\b(?!{_FUNCTION_ANNOTATION.pattern.lower()})"
+                rf"[^)]{{0,200}}?\b(?:{alternatives})\b(?!{_FUNCTION_ANNOTATION.pattern.lower()})"
             ).encode()
         )
         _HANDLER_PARAM_HINTS[names] = pattern
