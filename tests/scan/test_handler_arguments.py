@@ -188,7 +188,7 @@ def test_the_prefilter_keeps_a_view_whose_only_hint_is_its_callback_argument() -
 
 
 def test_frameworks_without_a_contract_name_are_named_in_framework_detail(tmp_path: Path) -> None:
-    """Quart (Flask's API, hooks included), Sanic and Twisted Web: found like their relatives, reported as
+    """Quart (Flask's API, hooks included), Sanic, Twisted Web and TurboGears: found like their relatives, reported as
     `generic` with the framework in `framework_detail` (contract 1 has no value for them)."""
     found = run(
         tmp_path,
@@ -222,6 +222,16 @@ def test_frameworks_without_a_contract_name_are_named_in_framework_detail(tmp_pa
                     cb = request.args.get("callback")
                     return text("%s(%s)" % (cb, json.dumps({"a": 1})), content_type="application/javascript")
                 """,
+            "tgroot.py": """
+                import json
+                from tg import expose, response, TGController
+
+                class Root(TGController):
+                    @expose()
+                    def data(self, callback=None, **kw):
+                        response.headers["Content-Type"] = "application/javascript"
+                        return "%s(%s)" % (callback, json.dumps({"a": 1}))
+                """,
             "tw.py": """
                 import json
                 from twisted.web import resource
@@ -235,12 +245,16 @@ def test_frameworks_without_a_contract_name_are_named_in_framework_detail(tmp_pa
                 """,
         },
     )
-    assert set(found) == {"quart_app.py:pad", "quart_app.py:items", "sanic_app.py:data", "tw.py:Api.render_GET"}
+    assert set(found) == {
+        "quart_app.py:pad", "quart_app.py:items", "sanic_app.py:data", "tw.py:Api.render_GET", "tgroot.py:Root.data"
+    }
     records = scan([tmp_path]).to_dict()["endpoints"]  # contract 1, as `--format json` writes it
     details = {f"{r['file']}:{r['function']}": (r["framework"], r.get("framework_detail")) for r in records}
     assert details["quart_app.py:items"] == ("generic", "quart")
     assert details["sanic_app.py:data"] == ("generic", "sanic")
     assert details["tw.py:Api.render_GET"] == ("generic", "twisted")
+    assert details["tgroot.py:Root.data"] == ("generic", "turbogears")  # not CherryPy, whose @expose it shares
+    assert found["tgroot.py:Root.data"].route == "/data"
     assert found["quart_app.py:items"].route == "/items" and found["quart_app.py:items"].role == "handler"
     assert found["quart_app.py:pad"].role == "helper"
     assert found["sanic_app.py:data"].route == "/data"

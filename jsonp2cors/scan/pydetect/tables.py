@@ -303,6 +303,8 @@ FRAMEWORK_IMPORTS: tuple[tuple[str, str], ...] = (
     ("quart", "quart"),
     ("sanic", "sanic"),
     ("twisted", "twisted"),
+    ("pylons", "pylons"),
+    ("tg", "turbogears"),  # TurboGears 2 (object dispatch and `@expose` like CherryPy, which it is not)
     ("werkzeug", "wsgi"),
     ("wsgiref", "wsgi"),
 )
