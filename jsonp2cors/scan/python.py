@@ -22,7 +22,7 @@ from jsonp2cors.scan.pydetect import padding, tables
 from jsonp2cors.scan.pydetect.paths import module_name
 
 if TYPE_CHECKING:
-    from jsonp2cors.scan.pydetect.model import ModuleFacts
+    from jsonp2cors.scan.pydetect.model import CallSite, ModuleFacts
     from jsonp2cors.scan.pydetect.resolve import Resolver
 
 SUFFIXES = (".py", ".pyw", ".cgi", ".wsgi")
@@ -557,14 +557,8 @@ def signals(tree: ast.AST, config: ScanConfig, keyed_reads: bool = False) -> Sig
                         call_nodes.append((dotted, node))
                     continue
                 elif kind is joinedstr_t:
-                    for a, b in itertools.pairwise(cast(ast.JoinedStr, node).values):
-                        if (
-                            isinstance(a, ast.FormattedValue)
-                            and isinstance(b, ast.Constant)
-                            and isinstance(b.value, str)
-                            and padding.opens_call(b.value)
-                        ):
-                            pad = True
+                    if not pad and _fstring_pads(cast(ast.JoinedStr, node)):
+                        pad = True
                     continue
                 elif kind is assign_t:
                     assigns.append(cast(ast.Assign, node))
@@ -654,6 +648,17 @@ def _param_source(fn: ast.FunctionDef | ast.AsyncFunctionDef, owner: str | None,
     return positional[:1] in (["request"], ["req"])
 
 
+def _fstring_pads(node: ast.JoinedStr) -> bool:
+    """An f-string with a value right before a text opening an argument list: f"{cb}({body})"."""
+    return any(
+        isinstance(a, ast.FormattedValue)
+        and isinstance(b, ast.Constant)
+        and isinstance(b.value, str)
+        and padding.opens_call(b.value)
+        for a, b in itertools.pairwise(node.values)
+    )
+
+
 def _padding_lambdas(tree: ast.AST, templates: set[str]) -> set[str]:
     """Module-level `pad = lambda cb, data: "%s(%s)" % (cb, data)`: names of lambdas that build `name(` strings
     (functions to the whole-repo pass, like a `def`)."""
@@ -665,16 +670,7 @@ def _padding_lambdas(tree: ast.AST, templates: set[str]) -> set[str]:
             if (
                 (isinstance(node, ast.Constant) and isinstance(node.value, str) and _padding_literal(node.value))
                 or (isinstance(node, ast.Name) and node.id in templates)
-                or (
-                    isinstance(node, ast.JoinedStr)
-                    and any(
-                        isinstance(a, ast.FormattedValue)
-                        and isinstance(b, ast.Constant)
-                        and isinstance(b.value, str)
-                        and padding.opens_call(b.value)
-                        for a, b in itertools.pairwise(node.values)
-                    )
-                )
+                or (isinstance(node, ast.JoinedStr) and _fstring_pads(node))
             ):
                 out |= {t.id for t in stmt.targets if isinstance(t, ast.Name)}
                 break
@@ -980,6 +976,11 @@ def _project_import(name: str) -> bool:
 
 
 # --------------------------------------------------------------------------------------------- analyzer
+def _hands_request(call: CallSite) -> bool:
+    """Is a request value among a call's arguments?"""
+    return any(t is not None and t.kind == "request" for t in (*call.args, *(v for _, v in call.kwargs)))
+
+
 def _full(rel: str, text: str, config: ScanConfig, found: FileFindings) -> None:
     from jsonp2cors.scan.pydetect.collect import Collector
     from jsonp2cors.scan.pydetect.resolve import Repo, Resolver
@@ -1011,7 +1012,7 @@ def _full(rel: str, text: str, config: ScanConfig, found: FileFindings) -> None:
         c.target
         for f in facts.functions.values()
         for c in f.calls
-        if any(t is not None and t.kind == "request" for t in (*c.args, *(v for _, v in c.kwargs)))
+        if _hands_request(c)
         and not c.target.startswith((facts.module + ".", "self."))
         and _project_import(c.target)
     }
@@ -1149,8 +1150,13 @@ def _mentions_helper(text: str, config: ScanConfig) -> bool:
 _PARAM_HINTS: dict[tuple[str, ...], tuple[re.Pattern[str], re.Pattern[str]]] = {}
 
 
+def _param_names(config: ScanConfig) -> tuple[str, ...]:
+    """The parameter names the callback-parameter hints look for (the config's and the usual ones), sorted."""
+    return tuple(sorted({*config.callback_params, "callback", "cb", "jsonp", "jsoncallback"}))
+
+
 def _param_patterns(config: ScanConfig) -> tuple[re.Pattern[str], re.Pattern[str]]:
-    names = tuple(sorted({*config.callback_params, "callback", "cb", "jsonp", "jsoncallback"}))
+    names = _param_names(config)
     patterns = _PARAM_HINTS.get(names)
     if patterns is None:
         alternatives = "|".join(re.escape(n) for n in names)
@@ -1195,7 +1201,7 @@ def _handler_param_hint(config: ScanConfig) -> re.Pattern[bytes]:
     (`def data(request, callback)`), within the first 200 characters of its parameters (unbounded, a file of
     unclosed `def get(` took seconds). Decorated handlers need no such hint: their parameter shows as `callback=`,
     `callback:`, or in the route (`<callback>`, `{callback}`)."""
-    names = tuple(sorted({*config.callback_params, "callback", "cb", "jsonp", "jsoncallback"}))
+    names = _param_names(config)
     pattern = _HANDLER_PARAM_HINTS.get(names)
     if pattern is None:
         alternatives = "|".join(re.escape(n.lower()) for n in names)
@@ -1459,6 +1465,11 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
     )
     chosen: dict[str, dict[str, Any]] = {}
     by_rel = dict(cheap)
+
+    def choose_owners(call: str) -> None:
+        """Read the left-out modules defining the padding function `call` names."""
+        chosen.update((other, by_rel[other]) for key, other in owner.items() if call in _Names({key}))
+
     for rel, f in cheap:
         imports = f.get("imports", ())
         calls = f.get("source_calls", ())
@@ -1471,17 +1482,13 @@ def finish(items: list[tuple[str, dict[str, Any]]], config: ScanConfig) -> FileF
         for call in calls:
             if call in cheap_pads:
                 chosen[rel] = f
-                for key, other in owner.items():
-                    if call in _Names({key}):
-                        chosen[other] = by_rel[other]
+                choose_owners(call)
     # a fully read module handing a request value to a padding function of a module the cheap stage left out
     for m in full:
         for fn in m.functions.values():
             for c in fn.calls:
-                if c.target in cheap_pads and any(
-                    t is not None and t.kind == "request" for t in (*c.args, *(v for _, v in c.kwargs))
-                ):
-                    chosen.update((o, by_rel[o]) for key, o in owner.items() if c.target in _Names({key}))
+                if c.target in cheap_pads and _hands_request(c):
+                    choose_owners(c.target)
     # Pyramid renderers with the project's own factory: the modules registering one that a chosen or full
     # module's code pads through, and the views naming it
     registered = {n for m in full for n in m.renderer_factories}

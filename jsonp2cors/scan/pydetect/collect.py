@@ -1156,12 +1156,6 @@ class Collector:
     def _inspect(self, node: cst.CSTNode) -> None:
         fn = self._fn
         assert fn is not None
-        if (
-            isinstance(node, cst.Return)
-            and isinstance(node.value, cst.List | cst.Tuple)
-            and "start_response" in fn.params
-        ):  # a WSGI app's body, returned as chunks: `return [cb, b"(", body, b")"]`
-            self._pad_pieces(node.value, "chunk-padding", node)
         if isinstance(node, cst.BinaryOperation):
             if isinstance(node.operator, cst.Modulo):
                 self._percent(node)
@@ -1187,6 +1181,8 @@ class Collector:
                 fn.returns_json = True
             if isinstance(value, cst.Name) and f"{fn.qualname}.<locals>.{value.value}" in self.facts.functions:
                 fn.returns_callable = True
+            if isinstance(value, cst.List | cst.Tuple) and "start_response" in fn.params:
+                self._pad_pieces(value, "chunk-padding", node)  # a WSGI app's body as chunks: [cb, b"(", body, b")"]
         if isinstance(node, cst.Attribute | cst.Name):
             self._credentials(node)
         elif isinstance(node, cst.SimpleString) and fn is not None:
